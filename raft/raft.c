@@ -1,0 +1,488 @@
+/* raft.c - the Raft node of raft.h: Figure 2 of the Raft paper, with conflict-term hints for
+ * fast nextIndex backup. Every function is a pure step from (state, input) to (state, out). */
+#include "raft.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Internal invariants stay checked in every build; raft/ has no IO otherwise. */
+#define RAFT_ASSERT(cond)                                                                    \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            fprintf(stderr, "raftsim: raft assertion failed: %s (%s:%d)\n", #cond, __FILE__, \
+                    __LINE__);                                                               \
+            abort();                                                                         \
+        }                                                                                    \
+    } while (0)
+
+static void *raft_grow(void *ptr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return ptr;
+    size_t new_cap = *cap ? *cap : 16;
+    while (new_cap < need) new_cap *= 2;
+    void *p = realloc(ptr, new_cap * elem);
+    if (!p) {
+        fprintf(stderr, "raftsim: out of memory growing raft state\n");
+        abort();
+    }
+    *cap = new_cap;
+    return p;
+}
+
+/* ---- outbox ---------------------------------------------------------------------------- */
+
+void raft_out_init(raft_out *out) { memset(out, 0, sizeof *out); }
+
+void raft_out_clear(raft_out *out) {
+    out->n_fx = 0;
+    out->n_msgs = 0;
+    out->n_entries = 0;
+}
+
+void raft_out_free(raft_out *out) {
+    free(out->fx);
+    free(out->msgs);
+    free(out->entries);
+    free(out->msg_entry_off);
+    memset(out, 0, sizeof *out);
+}
+
+static void fx_push(raft_out *out, raft_fx_kind kind, uint64_t a, uint64_t b) {
+    out->fx = raft_grow(out->fx, &out->cap_fx, out->n_fx + 1, sizeof *out->fx);
+    out->fx[out->n_fx++] = (raft_fx){.kind = (uint8_t)kind, .a = a, .b = b};
+}
+
+/* Queues a message. Its entries are copied into the outbox, so that later log changes in the
+ * same step cannot alter it; raft_out_msg() hands the message out with its entries. */
+static void send_msg(raft_out *out, const raft_msg *m) {
+    out->msgs = raft_grow(out->msgs, &out->cap_msgs, out->n_msgs + 1, sizeof *out->msgs);
+    out->msg_entry_off =
+        raft_grow(out->msg_entry_off, &out->cap_off, out->n_msgs + 1, sizeof *out->msg_entry_off);
+    raft_msg *slot = &out->msgs[out->n_msgs];
+    *slot = *m;
+    slot->entries = NULL;
+    out->msg_entry_off[out->n_msgs] = out->n_entries;
+    if (m->n_entries > 0) {
+        out->entries = raft_grow(out->entries, &out->cap_entries, out->n_entries + m->n_entries,
+                                 sizeof *out->entries);
+        memcpy(&out->entries[out->n_entries], m->entries, m->n_entries * sizeof *m->entries);
+        out->n_entries += m->n_entries;
+    }
+    fx_push(out, RAFT_FX_SEND, out->n_msgs, 0);
+    out->n_msgs++;
+}
+
+raft_msg raft_out_msg(const raft_out *out, size_t i) {
+    RAFT_ASSERT(i < out->n_msgs);
+    raft_msg m = out->msgs[i];
+    m.entries = m.n_entries ? &out->entries[out->msg_entry_off[i]] : NULL;
+    return m;
+}
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static uint64_t rng_next(raft_node *n) {
+    uint64_t z = (n->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Randomized election timeout (5.2): uniform in [min, max]. */
+static void reset_election_timer(raft_node *n, uint64_t now_us) {
+    uint64_t lo = n->cfg.election_timeout_min_us, hi = n->cfg.election_timeout_max_us;
+    uint64_t span = hi - lo + 1;
+    n->election_deadline_us = now_us + lo + (span ? rng_next(n) % span : 0);
+}
+
+static uint32_t majority(const raft_node *n) { return (uint32_t)n->n_nodes / 2u + 1u; }
+
+static void log_append(raft_node *n, raft_entry e) {
+    n->log = raft_grow(n->log, &n->log_cap, n->log_len + 2, sizeof *n->log);
+    n->log[++n->log_len] = e;
+}
+
+/* The one place where role and term change, checked against the allowed transitions. */
+static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
+    RAFT_ASSERT(term >= n->term);
+    RAFT_ASSERT(role != RAFT_LEADER || (n->role == RAFT_CANDIDATE && term == n->term));
+    RAFT_ASSERT(role != RAFT_CANDIDATE || term == n->term + 1);
+    if (role == n->role && term == n->term) return;
+    if (term > n->term) {
+        n->term = term;
+        n->voted_for = RAFT_NODE_NONE;
+    }
+    n->role = role;
+    fx_push(out, RAFT_FX_ROLE, n->term, (uint64_t)role);
+}
+
+static void grant_vote(raft_node *n, uint8_t candidate, raft_out *out) {
+    RAFT_ASSERT(n->voted_for == RAFT_NODE_NONE || n->voted_for == candidate);
+    if (n->voted_for == candidate) return;
+    n->voted_for = candidate;
+    fx_push(out, RAFT_FX_VOTE, n->term, candidate);
+}
+
+/* Rules for all servers: a higher term seen anywhere turns the node into a follower. */
+static void observe_term(raft_node *n, uint64_t term, raft_out *out) {
+    if (term > n->term) become(n, RAFT_FOLLOWER, term, out);
+}
+
+static void advance_commit(raft_node *n, uint64_t commit, raft_out *out) {
+    RAFT_ASSERT(commit <= n->log_len);
+    if (commit <= n->commit) return;
+    n->commit = commit;
+    fx_push(out, RAFT_FX_COMMIT, commit, 0);
+    fx_push(out, RAFT_FX_APPLY, n->applied + 1, commit);
+    n->applied = commit;
+}
+
+/* ---- leader: replication --------------------------------------------------------------- */
+
+/* Sends the peer an AppendEntries from its nextIndex (at most max_entries_per_msg entries),
+ * and advances nextIndex optimistically past them; a failure reply moves it back. */
+static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
+    uint64_t next = n->next_index[peer];
+    RAFT_ASSERT(next >= 1 && next <= n->log_len + 1);
+    uint64_t count = n->log_len + 1 - next;
+    if (count > n->cfg.max_entries_per_msg) count = n->cfg.max_entries_per_msg;
+    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES,
+                  .from = n->id,
+                  .to = peer,
+                  .term = n->term,
+                  .index = next - 1,
+                  .log_term = n->log[next - 1].term,
+                  .commit = n->commit,
+                  .n_entries = (uint32_t)count,
+                  .entries = &n->log[next]};
+    n->next_index[peer] = next + count;
+    send_msg(out, &m);
+}
+
+static void broadcast_append(raft_node *n, raft_out *out) {
+    for (uint8_t p = 1; p <= n->n_nodes; p++)
+        if (p != n->id) send_append(n, p, out);
+}
+
+/* Leaders: the largest N replicated on a majority, if log[N] is of the current term (5.4.2:
+ * entries of earlier terms are committed only indirectly). */
+static void leader_update_commit(raft_node *n, raft_out *out) {
+    uint64_t *m = n->scratch;
+    uint32_t k = 0;
+    for (uint8_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
+    /* Insertion sort, descending: clusters are small and the values mostly sorted already. */
+    for (uint32_t i = 1; i < k; i++) {
+        uint64_t v = m[i];
+        uint32_t j = i;
+        for (; j > 0 && m[j - 1] < v; j--) m[j] = m[j - 1];
+        m[j] = v;
+    }
+    uint64_t replicated = m[majority(n) - 1];
+    if (replicated <= n->commit) return;
+    if (n->log[replicated].term != n->term && !(n->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM)) return;
+    advance_commit(n, replicated, out);
+}
+
+static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
+    become(n, RAFT_LEADER, n->term, out);
+    n->leader_hint = n->id;
+    for (uint8_t p = 1; p <= n->n_nodes; p++) {
+        n->next_index[p] = n->log_len + 1;
+        n->match_index[p] = 0;
+    }
+    n->match_index[n->id] = n->log_len;
+    n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
+    broadcast_append(n, out);
+    leader_update_commit(n, out); /* a one-node cluster commits at once */
+}
+
+/* ---- elections ------------------------------------------------------------------------- */
+
+static void count_vote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *out) {
+    if (n->voted_me[voter]) return;
+    n->voted_me[voter] = 1;
+    n->votes++;
+    if (n->votes >= majority(n)) become_leader(n, now_us, out);
+}
+
+/* Followers and candidates whose election timeout elapses start an election (5.2). */
+static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
+    become(n, RAFT_CANDIDATE, n->term + 1, out);
+    n->leader_hint = RAFT_NODE_NONE;
+    grant_vote(n, n->id, out);
+    memset(n->voted_me, 0, (size_t)n->n_nodes + 1);
+    n->votes = 0;
+    reset_election_timer(n, now_us);
+    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE,
+                  .from = n->id,
+                  .term = n->term,
+                  .index = n->log_len,
+                  .log_term = raft_last_term(n)};
+    for (uint8_t p = 1; p <= n->n_nodes; p++) {
+        if (p == n->id) continue;
+        m.to = p;
+        send_msg(out, &m);
+    }
+    count_vote(n, n->id, now_us, out);
+}
+
+/* 5.4.1: the candidate's log is at least as up-to-date as ours. */
+static int log_up_to_date(const raft_node *n, uint64_t last_index, uint64_t last_term) {
+    uint64_t my_term = raft_last_term(n);
+    return last_term > my_term || (last_term == my_term && last_index >= n->log_len);
+}
+
+static void on_request_vote(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    observe_term(n, m->term, out);
+    int granted = 0;
+    if (m->term == n->term && (n->voted_for == RAFT_NODE_NONE || n->voted_for == m->from)) {
+        int log_ok = log_up_to_date(n, m->index, m->log_term) ||
+                     (n->cfg.bugs & RAFT_BUG_VOTE_IGNORES_LOG);
+        if (log_ok) {
+            grant_vote(n, m->from, out);
+            reset_election_timer(n, now_us);
+            granted = 1;
+        }
+    }
+    raft_msg r = {.type = RAFT_MSG_REQUEST_VOTE_REPLY,
+                  .from = n->id,
+                  .to = m->from,
+                  .term = n->term,
+                  .ok = (uint8_t)granted};
+    send_msg(out, &r);
+}
+
+/* Replies answer a request of the current term only; a higher term ends our role. Under
+ * RAFT_BUG_NO_STEPDOWN the handler never looks at the reply's term at all. */
+static int reply_is_current(raft_node *n, const raft_msg *m, raft_out *out) {
+    if (n->cfg.bugs & RAFT_BUG_NO_STEPDOWN) return 1;
+    observe_term(n, m->term, out);
+    return m->term == n->term;
+}
+
+static void on_vote_reply(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    if (!reply_is_current(n, m, out)) return;
+    if (n->role != RAFT_CANDIDATE || !m->ok) return;
+    count_vote(n, m->from, now_us, out);
+}
+
+/* ---- followers: AppendEntries ---------------------------------------------------------- */
+
+static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index,
+                         uint64_t log_term, raft_out *out) {
+    raft_msg r = {.type = RAFT_MSG_APPEND_ENTRIES_REPLY,
+                  .from = n->id,
+                  .to = m->from,
+                  .term = n->term,
+                  .ok = (uint8_t)ok,
+                  .index = index,
+                  .log_term = log_term};
+    send_msg(out, &r);
+}
+
+static void truncate_from(raft_node *n, uint64_t from, raft_out *out) {
+    RAFT_ASSERT(from >= 1 && from <= n->log_len);
+    n->log_len = from - 1;
+    fx_push(out, RAFT_FX_TRUNCATE, from, 0);
+}
+
+/* Figure 2, AppendEntries receiver steps 3 and 4: delete only on a real conflict, then
+ * append what is new. Returns the index of the last entry the message carried. */
+static uint64_t merge_entries(raft_node *n, const raft_msg *m, raft_out *out) {
+    uint64_t idx = m->index + 1;
+    uint32_t i = 0;
+    if ((n->cfg.bugs & RAFT_BUG_TRUNCATE_ON_MATCH) && n->log_len > m->index)
+        truncate_from(n, m->index + 1, out);
+    for (; i < m->n_entries && idx <= n->log_len; i++, idx++) {
+        if (n->log[idx].term == m->entries[i].term) continue;
+        truncate_from(n, idx, out);
+        break;
+    }
+    if (i < m->n_entries) {
+        uint64_t first = n->log_len + 1;
+        for (; i < m->n_entries; i++) log_append(n, m->entries[i]);
+        fx_push(out, RAFT_FX_APPEND, first, n->log_len);
+    }
+    return m->index + m->n_entries;
+}
+
+static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    observe_term(n, m->term, out);
+    if (m->term < n->term) {
+        reply_append(n, m, 0, 0, 0, out);
+        return;
+    }
+    if (n->role == RAFT_CANDIDATE) become(n, RAFT_FOLLOWER, n->term, out);
+    RAFT_ASSERT(n->role == RAFT_FOLLOWER);
+    n->leader_hint = m->from;
+    reset_election_timer(n, now_us);
+    if (m->index > n->log_len) {
+        reply_append(n, m, 0, n->log_len + 1, 0, out);
+        return;
+    }
+    uint64_t have_term = n->log[m->index].term;
+    if (have_term != m->log_term) {
+        /* Entries up to our commit index match every current leader, so the scan for the
+         * first index of the conflicting term stops there: bounded by the uncommitted tail. */
+        uint64_t first = m->index;
+        while (first > n->commit + 1 && n->log[first - 1].term == have_term) first--;
+        reply_append(n, m, 0, first, have_term, out);
+        return;
+    }
+    uint64_t last_new = merge_entries(n, m, out);
+    uint64_t commit = m->commit < last_new ? m->commit : last_new;
+    if (commit > n->log_len) commit = n->log_len;
+    advance_commit(n, commit, out);
+    reply_append(n, m, 1, last_new, 0, out);
+}
+
+/* The last index whose term is <= term (0 if none); log terms never decrease along a log. */
+static uint64_t last_index_upto_term(const raft_node *n, uint64_t below, uint64_t term) {
+    uint64_t lo = 0, hi = below; /* invariant: log[lo].term <= term */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo + 1) / 2;
+        if (n->log[mid].term <= term) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+/* Leader side of a failed AppendEntries: jump nextIndex with the conflict hints. If we have
+ * entries of the follower's conflicting term, resume after our last one; else skip the term. */
+static uint64_t backup_next(const raft_node *n, const raft_msg *m) {
+    if (m->index == 0) return 1; /* refused for its term (only seen under a bug) */
+    if (m->log_term == 0) return m->index;
+    uint64_t below = n->log_len < m->index ? n->log_len : m->index;
+    uint64_t i = last_index_upto_term(n, below, m->log_term);
+    if (i > 0 && n->log[i].term == m->log_term) return i + 1;
+    return m->index;
+}
+
+static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
+    if (!reply_is_current(n, m, out)) return;
+    if (n->role != RAFT_LEADER) return;
+    uint8_t p = m->from;
+    if (m->ok) {
+        uint64_t match = m->index <= n->log_len ? m->index : n->log_len;
+        if (match > n->match_index[p]) n->match_index[p] = match;
+        if (n->next_index[p] <= n->match_index[p]) n->next_index[p] = n->match_index[p] + 1;
+        leader_update_commit(n, out);
+    } else {
+        uint64_t next = backup_next(n, m);
+        if (next <= n->match_index[p]) next = n->match_index[p] + 1;
+        if (next > n->log_len + 1) next = n->log_len + 1;
+        n->next_index[p] = next;
+    }
+    if (n->next_index[p] <= n->log_len) send_append(n, p, out);
+}
+
+/* ---- public API ------------------------------------------------------------------------ */
+
+void raft_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
+               uint64_t rng_seed) {
+    RAFT_ASSERT(id >= 1 && id <= n_nodes);
+    RAFT_ASSERT(cfg->election_timeout_min_us <= cfg->election_timeout_max_us);
+    RAFT_ASSERT(cfg->max_entries_per_msg >= 1);
+    memset(n, 0, sizeof *n);
+    n->id = id;
+    n->n_nodes = n_nodes;
+    n->cfg = *cfg;
+    n->rng = rng_seed;
+    n->log_cap = 16;
+    n->log = calloc(n->log_cap, sizeof *n->log);
+    size_t per = (size_t)n_nodes + 1;
+    n->voted_me = calloc(per, 1);
+    n->next_index = calloc(per, sizeof *n->next_index);
+    n->match_index = calloc(per, sizeof *n->match_index);
+    n->scratch = calloc(per, sizeof *n->scratch);
+    RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch);
+    n->role = RAFT_FOLLOWER;
+}
+
+void raft_free(raft_node *n) {
+    free(n->log);
+    free(n->voted_me);
+    free(n->next_index);
+    free(n->match_index);
+    free(n->scratch);
+    memset(n, 0, sizeof *n);
+}
+
+void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry *entries,
+               uint64_t n_entries) {
+    RAFT_ASSERT(voted_for <= n->n_nodes);
+    n->term = term;
+    n->voted_for = voted_for;
+    n->log_len = 0;
+    for (uint64_t i = 0; i < n_entries; i++) {
+        RAFT_ASSERT(entries[i].term <= term);
+        log_append(n, entries[i]);
+    }
+}
+
+void raft_start(raft_node *n, uint64_t now_us, raft_out *out) {
+    if (n->cfg.bugs & RAFT_BUG_FORGET_VOTE) n->voted_for = RAFT_NODE_NONE;
+    if (n->role != RAFT_FOLLOWER) fx_push(out, RAFT_FX_ROLE, n->term, RAFT_FOLLOWER);
+    n->role = RAFT_FOLLOWER;
+    n->leader_hint = RAFT_NODE_NONE;
+    n->commit = 0;
+    n->applied = 0;
+    n->votes = 0;
+    reset_election_timer(n, now_us);
+}
+
+void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    RAFT_ASSERT(m->to == n->id && m->from >= 1 && m->from <= n->n_nodes && m->from != n->id);
+    switch ((raft_msg_type)m->type) {
+    case RAFT_MSG_REQUEST_VOTE: on_request_vote(n, now_us, m, out); break;
+    case RAFT_MSG_REQUEST_VOTE_REPLY: on_vote_reply(n, now_us, m, out); break;
+    case RAFT_MSG_APPEND_ENTRIES: on_append(n, now_us, m, out); break;
+    case RAFT_MSG_APPEND_ENTRIES_REPLY: on_append_reply(n, m, out); break;
+    default: RAFT_ASSERT(!"unknown message type");
+    }
+}
+
+void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
+    RAFT_ASSERT(now_us >= raft_deadline(n));
+    if (n->role == RAFT_LEADER) {
+        n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
+        broadcast_append(n, out);
+    } else {
+        start_election(n, now_us, out);
+    }
+}
+
+uint64_t raft_deadline(const raft_node *n) {
+    return n->role == RAFT_LEADER ? n->heartbeat_deadline_us : n->election_deadline_us;
+}
+
+int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
+    (void)now_us;
+    if (n->role != RAFT_LEADER) return 0;
+    log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
+    fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
+    n->match_index[n->id] = n->log_len;
+    broadcast_append(n, out);
+    leader_update_commit(n, out);
+    return 1;
+}
+
+const char *raft_role_name(raft_role role) {
+    switch (role) {
+    case RAFT_FOLLOWER: return "follower";
+    case RAFT_CANDIDATE: return "candidate";
+    case RAFT_LEADER: return "leader";
+    }
+    return "?";
+}
+
+const char *raft_msg_type_name(raft_msg_type type) {
+    switch (type) {
+    case RAFT_MSG_REQUEST_VOTE: return "RequestVote";
+    case RAFT_MSG_REQUEST_VOTE_REPLY: return "RequestVoteReply";
+    case RAFT_MSG_APPEND_ENTRIES: return "AppendEntries";
+    case RAFT_MSG_APPEND_ENTRIES_REPLY: return "AppendEntriesReply";
+    case RAFT_MSG_TYPE_COUNT: break;
+    }
+    return "?";
+}

@@ -1,0 +1,160 @@
+/* raft.h - one Raft node as a pure state machine (Raft paper, Figure 2).
+ *
+ * No clock, no randomness of its own, no IO, no globals: the simulator passes the current
+ * virtual time in, seeds the node's generator, delivers messages with raft_step(), fires the
+ * timer with raft_tick() when raft_deadline() is reached, and collects what the node did from
+ * a raft_out: an ordered list of effects (state changes and messages to send). Persistent
+ * state (currentTerm, votedFor, log) is changed and reported before any message that depends
+ * on it is put in the outbox, so the simulator can persist it first (etcd's Ready rule). */
+#ifndef RAFTSIM_RAFT_H
+#define RAFTSIM_RAFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAFT_NODE_NONE 0
+
+typedef enum { RAFT_FOLLOWER, RAFT_CANDIDATE, RAFT_LEADER } raft_role;
+
+/* Deliberately broken variants (SPEC section 5), one bit each; 0 is correct Raft. */
+typedef enum {
+    RAFT_BUG_VOTE_IGNORES_LOG = 1u << 0,  /* vote without the up-to-date check (5.4.1) */
+    RAFT_BUG_COMMIT_OLD_TERM = 1u << 1,   /* count replicas for earlier-term entries (Fig. 8) */
+    RAFT_BUG_FORGET_VOTE = 1u << 2,       /* votedFor not persisted across a crash */
+    RAFT_BUG_TRUNCATE_ON_MATCH = 1u << 3, /* follower drops entries after prevLogIndex always */
+    RAFT_BUG_NO_STEPDOWN = 1u << 4,       /* reply handlers ignore the reply's term */
+} raft_bug;
+
+typedef struct {
+    uint64_t term;
+    uint32_t cmd; /* opaque to Raft: the simulator's handle of the command */
+    uint32_t reserved;
+} raft_entry;
+
+typedef enum {
+    RAFT_MSG_REQUEST_VOTE,
+    RAFT_MSG_REQUEST_VOTE_REPLY,
+    RAFT_MSG_APPEND_ENTRIES,
+    RAFT_MSG_APPEND_ENTRIES_REPLY,
+    RAFT_MSG_TYPE_COUNT
+} raft_msg_type;
+
+/* One message. Field use by type (Figure 2 names in brackets):
+ *   RequestVote:        index [lastLogIndex], log_term [lastLogTerm]
+ *   RequestVote reply:  ok [voteGranted]
+ *   AppendEntries:      index [prevLogIndex], log_term [prevLogTerm], commit [leaderCommit],
+ *                       entries/n_entries [entries[]]
+ *   AppendEntries reply: ok [success]; on success index is the last index the follower now
+ *                       matches; on a log mismatch index/log_term are the conflict hints
+ *                       (first index of the conflicting term, and that term; term 0 when the
+ *                       follower's log is too short); both 0 when refused for its term. */
+typedef struct {
+    uint8_t type; /* raft_msg_type */
+    uint8_t from;
+    uint8_t to;
+    uint8_t ok;
+    uint32_t n_entries;
+    uint64_t term;
+    uint64_t index;
+    uint64_t log_term;
+    uint64_t commit;
+    const raft_entry *entries; /* valid for the duration of the call that carries it */
+} raft_msg;
+
+typedef enum {
+    RAFT_FX_ROLE,     /* role or term changed: a = term, b = raft_role */
+    RAFT_FX_VOTE,     /* vote granted (persisted): a = term, b = candidate */
+    RAFT_FX_APPEND,   /* entries a..b written to the log (persisted) */
+    RAFT_FX_TRUNCATE, /* entries from a on deleted (persisted) */
+    RAFT_FX_COMMIT,   /* commit index advanced to a */
+    RAFT_FX_APPLY,    /* entries a..b to be applied to the state machine, in order */
+    RAFT_FX_SEND,     /* message msgs[a] to be sent */
+} raft_fx_kind;
+
+typedef struct {
+    uint8_t kind;
+    uint64_t a;
+    uint64_t b;
+} raft_fx;
+
+/* What one call produced. The caller owns it, clears it with raft_out_clear() before each
+ * call, and reuses it: its arrays grow to the largest step seen and are then never
+ * reallocated, so the hot path does not allocate. */
+typedef struct {
+    raft_fx *fx;
+    size_t n_fx, cap_fx;
+    raft_msg *msgs;
+    size_t n_msgs, cap_msgs;
+    raft_entry *entries; /* storage for the entries of the messages in msgs */
+    size_t n_entries, cap_entries;
+    size_t *msg_entry_off; /* msgs[i]'s entries start at entries[msg_entry_off[i]] */
+    size_t cap_off;
+} raft_out;
+
+/* Message i of the outbox, its entries pointer valid until the outbox is next written. */
+raft_msg raft_out_msg(const raft_out *out, size_t i);
+
+typedef struct {
+    uint64_t election_timeout_min_us;
+    uint64_t election_timeout_max_us;
+    uint64_t heartbeat_us;
+    uint32_t max_entries_per_msg;
+    uint32_t bugs; /* raft_bug bits */
+} raft_config;
+
+typedef struct {
+    /* Identity and configuration. */
+    uint8_t id;
+    uint8_t n_nodes;
+    raft_config cfg;
+    uint64_t rng; /* splitmix64 state, seeded by the simulator */
+    /* Persistent state on all servers (Figure 2). */
+    uint64_t term;
+    uint8_t voted_for;
+    raft_entry *log; /* log[0] is a sentinel of term 0; entries are log[1..log_len] */
+    uint64_t log_len, log_cap;
+    /* Volatile state. */
+    raft_role role;
+    uint8_t leader_hint;
+    uint64_t commit;
+    uint64_t applied;
+    uint64_t election_deadline_us;
+    uint64_t heartbeat_deadline_us;
+    uint32_t votes; /* granted votes counted while candidate */
+    uint8_t *voted_me; /* [n_nodes + 1]: who granted this candidacy */
+    uint64_t *next_index;  /* [n_nodes + 1], leader only */
+    uint64_t *match_index; /* [n_nodes + 1], leader only */
+    uint64_t *scratch;     /* [n_nodes + 1], for the commit median */
+} raft_node;
+
+/* Creates a follower in term 0 with an empty log; call raft_start() before stepping it. */
+void raft_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
+               uint64_t rng_seed);
+void raft_free(raft_node *n);
+/* Sets persisted state before the run (scenario "initial"); emits no effects. */
+void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry *entries,
+               uint64_t n_entries);
+/* Boots (or reboots after a crash) from persisted state: follower, commit 0, new timeout.
+ * Emits RAFT_FX_ROLE if the node was not a follower. Under RAFT_BUG_FORGET_VOTE the vote is lost here. */
+void raft_start(raft_node *n, uint64_t now_us, raft_out *out);
+
+/* Handles one delivered message addressed to this node. */
+void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out);
+/* Fires the node's timer; call when now_us >= raft_deadline(n). */
+void raft_tick(raft_node *n, uint64_t now_us, raft_out *out);
+/* The time of the node's next timer: election timeout, or heartbeat when leader. */
+uint64_t raft_deadline(const raft_node *n);
+/* A client command offered to this node. Returns 1 and appends it (and replicates) if the
+ * node is leader; returns 0 and does nothing otherwise. */
+int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out);
+
+static inline uint64_t raft_last_term(const raft_node *n) { return n->log[n->log_len].term; }
+
+void raft_out_init(raft_out *out);
+void raft_out_clear(raft_out *out);
+void raft_out_free(raft_out *out);
+
+const char *raft_role_name(raft_role role);
+const char *raft_msg_type_name(raft_msg_type type);
+
+#endif

@@ -1,0 +1,25 @@
+/* bugs.c - the injected-bug catalogue. */
+#include "bugs.h"
+
+#include <string.h>
+
+#include "../raft/raft.h"
+
+const bug_info bug_catalogue[] = {
+    {"vote_ignores_log", RAFT_BUG_VOTE_IGNORES_LOG,
+     "votes are granted without the up-to-date log check (Raft 5.4.1)"},
+    {"commit_old_term", RAFT_BUG_COMMIT_OLD_TERM,
+     "a leader commits entries of earlier terms by counting replicas (Raft Figure 8)"},
+    {"forget_vote", RAFT_BUG_FORGET_VOTE, "votedFor is not persisted: a restart forgets the vote"},
+    {"truncate_on_match", RAFT_BUG_TRUNCATE_ON_MATCH,
+     "followers delete every entry after prevLogIndex, even matching ones"},
+    {"no_stepdown", RAFT_BUG_NO_STEPDOWN,
+     "reply handlers ignore the reply's term: no step-down on a higher one, stale replies counted"},
+};
+const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
+
+const bug_info *bug_find(const char *name) {
+    for (unsigned i = 0; i < bug_count; i++)
+        if (!strcmp(bug_catalogue[i].name, name)) return &bug_catalogue[i];
+    return 0;
+}

@@ -1,0 +1,19 @@
+/* bugs.h - the catalogue of injected bugs (SPEC section 5): names, bits, descriptions. */
+#ifndef RAFTSIM_BUGS_H
+#define RAFTSIM_BUGS_H
+
+#include <stdint.h>
+
+typedef struct {
+    const char *name;
+    uint32_t bit; /* raft_bug */
+    const char *what;
+} bug_info;
+
+extern const bug_info bug_catalogue[];
+extern const unsigned bug_count;
+
+/* The entry for a name, or NULL. */
+const bug_info *bug_find(const char *name);
+
+#endif

@@ -1,0 +1,428 @@
+/* check.c - incremental checker of Raft's safety invariants (Raft paper, Figure 3, plus the
+ * extra ones of SPEC section 4). See check.h for the model. */
+#include "check.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "util.h"
+
+enum { ROLE_FOLLOWER = 0, ROLE_CANDIDATE = 1, ROLE_LEADER = 2 };
+
+/* A growable array of per-index values, 1-based, with a sentinel at 0. */
+typedef struct {
+    uint64_t *chain; /* chain[i]: hash of entries 1..i */
+    uint64_t *term;  /* term[i]: term of entry i */
+    uint64_t len, cap;
+} shadow_log;
+
+typedef struct {
+    shadow_log log;
+    uint64_t term;
+    uint64_t vote_term; /* term of the last vote granted, with vote_for; survives crashes */
+    uint8_t vote_for;
+    uint8_t role;
+    uint8_t up;
+    uint8_t holds_committed; /* log agrees with the committed prefix through its end */
+    uint64_t commit;
+    uint64_t applied;
+} shadow_node;
+
+/* Open-addressing map from a (key1, key2) pair to a value; never iterated, so its layout
+ * cannot leak into any output. */
+typedef struct {
+    uint64_t *k1, *k2, *val;
+    uint8_t *used;
+    size_t cap, n;
+} pair_map;
+
+struct chk {
+    uint32_t n_nodes;
+    shadow_node *nodes; /* [n_nodes + 1] */
+    shadow_log committed;  /* the committed prefix, as first committed by any node */
+    uint64_t *commit_term; /* [i]: term of the node that first committed index i */
+    uint64_t commit_term_cap;
+    uint64_t commit_term_max;
+    uint32_t holding; /* nodes whose log holds the whole committed prefix */
+    pair_map entries;  /* (index, term) -> chain hash: Log Matching across all time */
+    pair_map leaders;  /* (term, 0) -> leader id: Election Safety */
+    chk_violation violation;
+};
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t chk_cmd_hash(const char *cmd, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)cmd[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t chain_next(uint64_t prev, uint64_t term, uint64_t cmd_hash) {
+    return mix64(prev ^ mix64(term + 0x9E3779B97F4A7C15ull) ^ (cmd_hash * 0xD6E8FEB86659FD93ull));
+}
+
+static void log_reserve(shadow_log *l, uint64_t need) {
+    if (need < l->cap) return;
+    uint64_t cap = l->cap ? l->cap : 64;
+    while (cap <= need) cap *= 2;
+    l->chain = rs_xrealloc(l->chain, cap * sizeof *l->chain);
+    l->term = rs_xrealloc(l->term, cap * sizeof *l->term);
+    l->cap = cap;
+}
+
+static void log_init(shadow_log *l) {
+    memset(l, 0, sizeof *l);
+    log_reserve(l, 1);
+    l->chain[0] = 0;
+    l->term[0] = 0;
+}
+
+static void log_free(shadow_log *l) {
+    free(l->chain);
+    free(l->term);
+}
+
+static size_t map_slot(const pair_map *m, uint64_t k1, uint64_t k2) {
+    return (size_t)(mix64(k1 * 0x9E3779B97F4A7C15ull ^ k2) & (m->cap - 1));
+}
+
+static void map_put(pair_map *m, uint64_t k1, uint64_t k2, uint64_t val);
+
+static void map_grow(pair_map *m) {
+    pair_map old = *m;
+    m->cap = old.cap ? old.cap * 2 : 1024;
+    m->n = 0;
+    m->k1 = rs_xcalloc(m->cap, sizeof *m->k1);
+    m->k2 = rs_xcalloc(m->cap, sizeof *m->k2);
+    m->val = rs_xcalloc(m->cap, sizeof *m->val);
+    m->used = rs_xcalloc(m->cap, 1);
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.used[i]) map_put(m, old.k1[i], old.k2[i], old.val[i]);
+    free(old.k1);
+    free(old.k2);
+    free(old.val);
+    free(old.used);
+}
+
+/* Returns the value's slot for (k1, k2), or the empty slot where it would go. */
+static size_t map_find(const pair_map *m, uint64_t k1, uint64_t k2) {
+    size_t i = map_slot(m, k1, k2);
+    while (m->used[i] && (m->k1[i] != k1 || m->k2[i] != k2)) i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static void map_put(pair_map *m, uint64_t k1, uint64_t k2, uint64_t val) {
+    if ((m->n + 1) * 2 > m->cap) map_grow(m);
+    size_t i = map_find(m, k1, k2);
+    if (!m->used[i]) {
+        m->used[i] = 1;
+        m->k1[i] = k1;
+        m->k2[i] = k2;
+        m->n++;
+    }
+    m->val[i] = val;
+}
+
+/* 1 and *val set if present. */
+static int map_get(const pair_map *m, uint64_t k1, uint64_t k2, uint64_t *val) {
+    if (m->cap == 0) return 0;
+    size_t i = map_find(m, k1, k2);
+    if (!m->used[i]) return 0;
+    *val = m->val[i];
+    return 1;
+}
+
+static void map_free(pair_map *m) {
+    free(m->k1);
+    free(m->k2);
+    free(m->val);
+    free(m->used);
+}
+
+static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t node,
+                       uint8_t other, uint64_t term, uint64_t index, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t node,
+                       uint8_t other, uint64_t term, uint64_t index, const char *fmt, ...) {
+    chk_violation *v = &c->violation;
+    v->invariant = invariant;
+    v->node = node;
+    v->other = other;
+    v->term = term;
+    v->index = index;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof v->detail, fmt, ap);
+    va_end(ap);
+    return kind;
+}
+
+#define MALFORMED(c, node, ...) fail((c), CHK_MALFORMED, "malformed_trace", (node), 0, 0, 0, __VA_ARGS__)
+
+/* ---- the committed prefix -------------------------------------------------------------- */
+
+static int node_holds_committed(const chk *c, const shadow_node *s) {
+    uint64_t cm = c->committed.len;
+    return s->log.len >= cm && s->log.chain[cm] == c->committed.chain[cm];
+}
+
+static void set_holding(chk *c, shadow_node *s, int holds) {
+    if (s->holds_committed == holds) return;
+    s->holds_committed = (uint8_t)holds;
+    if (holds) c->holding++;
+    else c->holding--;
+}
+
+static chk_result check_holding(chk *c, uint8_t node) {
+    uint32_t need = c->n_nodes / 2 + 1;
+    if (c->committed.len == 0 || c->holding >= need) return CHK_OK;
+    return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0, 0, c->committed.len,
+                "only %u of %u nodes still hold the committed entries through index %llu",
+                c->holding, c->n_nodes, (unsigned long long)c->committed.len);
+}
+
+/* Leader Completeness: a leader of term T holds every entry committed in a term below T.
+ * Entries committed in terms >= T (by a stale leader elsewhere) are not owed to it. */
+static chk_result check_leader_complete(chk *c, uint8_t node) {
+    const shadow_node *s = &c->nodes[node];
+    uint64_t i = c->committed.len;
+    if (c->commit_term_max >= s->term)
+        while (i > 0 && c->commit_term[i] >= s->term) i--;
+    if (i == 0) return CHK_OK;
+    if (s->log.len >= i && s->log.chain[i] == c->committed.chain[i]) return CHK_OK;
+    return fail(c, CHK_VIOLATION, CHK_LEADER_COMPLETENESS, node, 0, s->term, i,
+                "leader %u of term %llu lacks committed entry %llu (committed in term %llu)",
+                node, (unsigned long long)s->term, (unsigned long long)i,
+                (unsigned long long)c->commit_term[i]);
+}
+
+/* The node committed past every commit seen so far: its entries extend the prefix. */
+static chk_result extend_committed(chk *c, uint8_t node, uint64_t index) {
+    shadow_node *s = &c->nodes[node];
+    shadow_log *cl = &c->committed;
+    uint64_t old = cl->len;
+    if (s->log.chain[old] != cl->chain[old])
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, s->log.term[old], old,
+                    "node %u commits index %llu, but its entry at %llu (term %llu) differs from "
+                    "the one committed earlier (term %llu)",
+                    node, (unsigned long long)index, (unsigned long long)old,
+                    (unsigned long long)s->log.term[old], (unsigned long long)cl->term[old]);
+    log_reserve(cl, index);
+    if (c->commit_term_cap < cl->cap) {
+        c->commit_term = rs_xrealloc(c->commit_term, cl->cap * sizeof *c->commit_term);
+        c->commit_term_cap = cl->cap;
+    }
+    for (uint64_t i = old + 1; i <= index; i++) {
+        cl->chain[i] = s->log.chain[i];
+        cl->term[i] = s->log.term[i];
+        c->commit_term[i] = s->term;
+    }
+    cl->len = index;
+    if (s->term > c->commit_term_max) c->commit_term_max = s->term;
+    for (uint8_t n = 1; n <= c->n_nodes; n++) {
+        shadow_node *o = &c->nodes[n];
+        set_holding(c, o, node_holds_committed(c, o));
+        if (o->up && o->role == ROLE_LEADER && o->term > s->term) {
+            chk_result r = check_leader_complete(c, n);
+            if (r != CHK_OK) return r;
+        }
+    }
+    return check_holding(c, node);
+}
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+chk_result chk_role(chk *c, uint8_t node, uint64_t term, int role) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "role: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    if (term < s->term)
+        return fail(c, CHK_VIOLATION, CHK_TERM_MONOTONIC, node, 0, term, 0,
+                    "node %u went from term %llu back to term %llu", node,
+                    (unsigned long long)s->term, (unsigned long long)term);
+    s->term = term;
+    s->role = (uint8_t)role;
+    if (role != ROLE_LEADER) return CHK_OK;
+    uint64_t other;
+    if (map_get(&c->leaders, term, 0, &other) && other != node)
+        return fail(c, CHK_VIOLATION, CHK_ELECTION_SAFETY, node, (uint8_t)other, term, 0,
+                    "nodes %llu and %u are both leader in term %llu", (unsigned long long)other,
+                    node, (unsigned long long)term);
+    map_put(&c->leaders, term, 0, node);
+    return check_leader_complete(c, node);
+}
+
+chk_result chk_vote(chk *c, uint8_t node, uint64_t term, uint8_t candidate) {
+    if (node < 1 || node > c->n_nodes || candidate < 1 || candidate > c->n_nodes)
+        return MALFORMED(c, node, "vote: node %u or candidate %u out of range", node, candidate);
+    shadow_node *s = &c->nodes[node];
+    if (term == s->vote_term && s->vote_for != 0 && s->vote_for != candidate)
+        return fail(c, CHK_VIOLATION, CHK_SINGLE_VOTE, node, candidate, term, 0,
+                    "node %u voted for %u and then for %u in term %llu", node, s->vote_for,
+                    candidate, (unsigned long long)term);
+    if (term < s->vote_term)
+        return fail(c, CHK_VIOLATION, CHK_TERM_MONOTONIC, node, candidate, term, 0,
+                    "node %u voted in term %llu after voting in term %llu", node,
+                    (unsigned long long)term, (unsigned long long)s->vote_term);
+    s->vote_term = term;
+    s->vote_for = candidate;
+    return CHK_OK;
+}
+
+chk_result chk_append(chk *c, uint8_t node, uint64_t index, uint64_t term, uint64_t cmd_hash) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "append: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    if (index != s->log.len + 1)
+        return MALFORMED(c, node, "append: node %u writes index %llu but its log ends at %llu",
+                         node, (unsigned long long)index, (unsigned long long)s->log.len);
+    if (s->role == ROLE_LEADER && s->up && term != s->term)
+        return fail(c, CHK_VIOLATION, CHK_LEADER_APPEND_ONLY, node, 0, term, index,
+                    "leader %u of term %llu appended an entry of term %llu at index %llu", node,
+                    (unsigned long long)s->term, (unsigned long long)term,
+                    (unsigned long long)index);
+    log_reserve(&s->log, index);
+    uint64_t chain = chain_next(s->log.chain[index - 1], term, cmd_hash);
+    s->log.chain[index] = chain;
+    s->log.term[index] = term;
+    s->log.len = index;
+    uint64_t seen;
+    if (map_get(&c->entries, index, term, &seen) && seen != chain)
+        return fail(c, CHK_VIOLATION, CHK_LOG_MATCHING, node, 0, term, index,
+                    "node %u has an entry at index %llu, term %llu, whose log (or command) "
+                    "differs from another log's entry with the same index and term",
+                    node, (unsigned long long)index, (unsigned long long)term);
+    map_put(&c->entries, index, term, chain);
+    if (index == c->committed.len) set_holding(c, s, node_holds_committed(c, s));
+    return CHK_OK;
+}
+
+chk_result chk_truncate(chk *c, uint8_t node, uint64_t from) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "truncate: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    if (from < 1 || from > s->log.len)
+        return MALFORMED(c, node, "truncate: node %u from %llu but its log ends at %llu", node,
+                         (unsigned long long)from, (unsigned long long)s->log.len);
+    if (s->role == ROLE_LEADER && s->up)
+        return fail(c, CHK_VIOLATION, CHK_LEADER_APPEND_ONLY, node, 0, s->term, from,
+                    "leader %u of term %llu deleted its entries from index %llu", node,
+                    (unsigned long long)s->term, (unsigned long long)from);
+    if (from <= s->commit)
+        return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0, s->log.term[from], from,
+                    "node %u deleted entries from index %llu though it had committed through %llu",
+                    node, (unsigned long long)from, (unsigned long long)s->commit);
+    s->log.len = from - 1;
+    if (from <= c->committed.len) {
+        set_holding(c, s, 0);
+        return check_holding(c, node);
+    }
+    return CHK_OK;
+}
+
+chk_result chk_commit(chk *c, uint8_t node, uint64_t index) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "commit: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    if (index > s->log.len)
+        return fail(c, CHK_VIOLATION, CHK_COMMIT_WITHIN_LOG, node, 0, s->term, index,
+                    "node %u commit index %llu passes its log end %llu", node,
+                    (unsigned long long)index, (unsigned long long)s->log.len);
+    if (index < s->commit)
+        return fail(c, CHK_VIOLATION, CHK_COMMIT_MONOTONIC, node, 0, s->term, index,
+                    "node %u commit index went back from %llu to %llu", node,
+                    (unsigned long long)s->commit, (unsigned long long)index);
+    s->commit = index;
+    if (index > c->committed.len) return extend_committed(c, node, index);
+    if (s->log.chain[index] != c->committed.chain[index])
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, s->log.term[index], index,
+                    "node %u committed index %llu with an entry of term %llu, but the entry "
+                    "committed there earlier has term %llu (or another command)",
+                    node, (unsigned long long)index, (unsigned long long)s->log.term[index],
+                    (unsigned long long)c->committed.term[index]);
+    return CHK_OK;
+}
+
+chk_result chk_apply(chk *c, uint8_t node, uint64_t index, uint64_t term, uint64_t cmd_hash) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "apply: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    if (index != s->applied + 1)
+        return MALFORMED(c, node, "apply: node %u applies index %llu after %llu", node,
+                         (unsigned long long)index, (unsigned long long)s->applied);
+    if (index > s->commit || index > c->committed.len)
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
+                    "node %u applied index %llu before it was committed", node,
+                    (unsigned long long)index);
+    uint64_t chain = chain_next(c->committed.chain[index - 1], term, cmd_hash);
+    if (index > s->log.len || s->log.chain[index] != c->committed.chain[index] ||
+        chain != c->committed.chain[index])
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
+                    "node %u applied an entry at index %llu (term %llu) that differs from the "
+                    "entry committed there (term %llu)",
+                    node, (unsigned long long)index, (unsigned long long)term,
+                    (unsigned long long)c->committed.term[index]);
+    s->applied = index;
+    return CHK_OK;
+}
+
+chk_result chk_crash(chk *c, uint8_t node) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "crash: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    s->up = 0;
+    s->role = ROLE_FOLLOWER;
+    return CHK_OK;
+}
+
+chk_result chk_restart(chk *c, uint8_t node) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "restart: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    s->up = 1;
+    s->commit = 0;
+    s->applied = 0;
+    return CHK_OK;
+}
+
+/* ---- lifetime -------------------------------------------------------------------------- */
+
+chk *chk_new(uint32_t n_nodes) {
+    ASSERT(n_nodes >= 1 && n_nodes <= 255);
+    chk *c = rs_xcalloc(1, sizeof *c);
+    c->n_nodes = n_nodes;
+    c->nodes = rs_xcalloc(n_nodes + 1, sizeof *c->nodes);
+    for (uint32_t i = 0; i <= n_nodes; i++) {
+        log_init(&c->nodes[i].log);
+        c->nodes[i].up = 1;
+        c->nodes[i].holds_committed = i > 0; /* every node holds the empty prefix */
+    }
+    c->holding = n_nodes;
+    log_init(&c->committed);
+    c->commit_term_cap = c->committed.cap;
+    c->commit_term = rs_xcalloc(c->commit_term_cap, sizeof *c->commit_term);
+    return c;
+}
+
+void chk_free(chk *c) {
+    if (!c) return;
+    for (uint32_t i = 0; i <= c->n_nodes; i++) log_free(&c->nodes[i].log);
+    free(c->nodes);
+    log_free(&c->committed);
+    free(c->commit_term);
+    map_free(&c->entries);
+    map_free(&c->leaders);
+    free(c);
+}
+
+const chk_violation *chk_violation_get(const chk *c) { return &c->violation; }
+
+uint64_t chk_chain(const chk *c, uint8_t node, uint64_t index) {
+    ASSERT(node >= 1 && node <= c->n_nodes && index <= c->nodes[node].log.len);
+    return c->nodes[node].log.chain[index];
+}
+
+uint64_t chk_committed_max(const chk *c) { return c->committed.len; }

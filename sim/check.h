@@ -1,0 +1,67 @@
+/* check.h - the safety invariant checker (SPEC section 4), fed event by event.
+ *
+ * It sees only what the trace records (role, vote, append, truncate, commit, apply, crash,
+ * restart), keeps its own shadow of every node, and judges each event in O(1) amortized time
+ * whatever the log length: every log position carries a chain hash of the whole prefix, so
+ * "these two logs agree up to i" is one comparison. The simulator calls it after every step
+ * of a run; `raftsim check` feeds it a trace file. */
+#ifndef RAFTSIM_CHECK_H
+#define RAFTSIM_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    CHK_OK = 0,
+    CHK_VIOLATION = 1, /* an invariant broke: see chk_violation() */
+    CHK_MALFORMED = 2, /* the event sequence itself is impossible (bad trace) */
+} chk_result;
+
+/* Invariant names as they appear in traces and reports. */
+#define CHK_ELECTION_SAFETY "election_safety"
+#define CHK_LEADER_APPEND_ONLY "leader_append_only"
+#define CHK_LOG_MATCHING "log_matching"
+#define CHK_LEADER_COMPLETENESS "leader_completeness"
+#define CHK_STATE_MACHINE_SAFETY "state_machine_safety"
+#define CHK_TERM_MONOTONIC "term_monotonic"
+#define CHK_SINGLE_VOTE "single_vote"
+#define CHK_COMMIT_WITHIN_LOG "commit_within_log"
+#define CHK_COMMIT_MONOTONIC "commit_monotonic"
+#define CHK_COMMITTED_NEVER_LOST "committed_never_lost"
+
+typedef struct {
+    const char *invariant; /* one of the CHK_* names */
+    uint8_t node;          /* the node whose event broke it */
+    uint8_t other;         /* the other node involved, 0 if none */
+    uint64_t term;
+    uint64_t index;
+    char detail[256]; /* one sentence a person can act on */
+} chk_violation;
+
+typedef struct chk chk;
+
+chk *chk_new(uint32_t n_nodes);
+void chk_free(chk *c);
+
+/* The fingerprint of a command string (FNV-1a 64), as the checker's log entries hold it. */
+uint64_t chk_cmd_hash(const char *cmd, size_t len);
+
+chk_result chk_role(chk *c, uint8_t node, uint64_t term, int role /* raft_role */);
+chk_result chk_vote(chk *c, uint8_t node, uint64_t term, uint8_t candidate);
+chk_result chk_append(chk *c, uint8_t node, uint64_t index, uint64_t term, uint64_t cmd_hash);
+chk_result chk_truncate(chk *c, uint8_t node, uint64_t from);
+chk_result chk_commit(chk *c, uint8_t node, uint64_t index);
+chk_result chk_apply(chk *c, uint8_t node, uint64_t index, uint64_t term, uint64_t cmd_hash);
+chk_result chk_crash(chk *c, uint8_t node);
+chk_result chk_restart(chk *c, uint8_t node);
+
+/* The violation (or, after CHK_MALFORMED, the reason) of the last failing call. */
+const chk_violation *chk_violation_get(const chk *c);
+
+/* The chain hash of a node's log through index (<= its length): equal hashes, equal logs. */
+uint64_t chk_chain(const chk *c, uint8_t node, uint64_t index);
+
+/* Highest index committed by any node so far. */
+uint64_t chk_committed_max(const chk *c);
+
+#endif

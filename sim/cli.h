@@ -1,0 +1,26 @@
+/* cli.h - the subcommands of the command line and their shared helpers. */
+#ifndef RAFTSIM_CLI_H
+#define RAFTSIM_CLI_H
+
+#include <stdint.h>
+
+#ifndef RAFTSIM_VERSION
+#define RAFTSIM_VERSION "0.1.0"
+#endif
+#ifndef RAFTSIM_BUILD
+#define RAFTSIM_BUILD RAFTSIM_VERSION
+#endif
+
+/* Each returns the process exit code (SPEC section 1). */
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+
+/* Prints "raftsim: <fmt with arg>" and a hint to stderr; returns 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 0 and *out set, or an error printed and 2. */
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+/* 0 and *bits set; 1 after printing the list for "list"; 2 after an error. */
+int cli_parse_bug(const char *name, uint32_t *bits);
+
+#endif

@@ -1,0 +1,310 @@
+/* cmd_run.c - `raftsim run`, `raftsim check` and `raftsim replay`. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bugs.h"
+#include "cli.h"
+#include "scenario.h"
+#include "sim.h"
+#include "tracefile.h"
+#include "util.h"
+
+typedef struct {
+    const char **files;
+    int n_files;
+    int has_seed;
+    uint64_t seed;
+    const char *trace;
+    const char *bug_name;
+    uint32_t bugs;
+    int quiet, verbose;
+} run_opts;
+
+/* A trace file written under a temporary name and renamed when complete, so that a killed
+ * run never leaves a half-written trace under the final name. */
+typedef struct {
+    FILE *f;
+    char path[1024], tmp[1040];
+} trace_out;
+
+static int trace_out_open(trace_out *o, const char *path) {
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path);
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) fprintf(stderr, "raftsim: cannot write %s: %s\n", o->tmp, strerror(errno));
+    return o->f ? 0 : -1;
+}
+
+static int trace_out_close(trace_out *o) {
+    int bad = ferror(o->f);
+    bad |= fclose(o->f);
+    if (!bad && rename(o->tmp, o->path) == 0) return 0;
+    fprintf(stderr, "raftsim: writing %s failed: %s\n", o->path, strerror(errno));
+    return -1;
+}
+
+static int parse_run_args(int argc, char **argv, run_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->files = rs_xcalloc((size_t)argc + 1, sizeof *o->files);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--seed")) {
+            if (cli_parse_u64("--seed", next, &o->seed)) return 2;
+            o->has_seed = 1;
+            i++;
+        } else if (!strcmp(a, "--trace") || !strcmp(a, "--bug")) {
+            if (!next) return cli_usage_error("%s needs a value", a);
+            if (a[2] == 't') o->trace = next;
+            else {
+                int rc = cli_parse_bug(next, &o->bugs);
+                if (rc == 1) return -1; /* listed: done, success */
+                if (rc) return rc;
+                o->bug_name = next;
+            }
+            i++;
+        } else if (!strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "--verbose")) {
+            o->verbose = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("unknown option '%s'", a);
+        } else {
+            o->files[o->n_files++] = a;
+        }
+    }
+    if (o->n_files == 0) return cli_usage_error("%s", "run needs at least one scenario file");
+    return 0;
+}
+
+/* kv operations need the key-value store, which this build does not have yet. */
+static int refuse_kv(const char *file, const scenario *s) {
+    for (uint32_t i = 0; i < s->n_events; i++) {
+        const scn_event *e = &s->events[i];
+        if (e->kind == SCN_DO_KV || e->expect.has_kv) {
+            fprintf(stderr, "%s: events[%u]: kv operations need the key-value store, which "
+                    "this build of raftsim does not have yet\n", file, i);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void print_figures(const scenario *s, const sim_result *r, const trace_writer *t) {
+    printf("  seed %" PRIu64 ": %" PRIu64 " events, %" PRIu64 " ms simulated, %" PRIu64
+           " messages sent (%" PRIu64 " dropped), %" PRIu64 " leaders elected, committed "
+           "through %" PRIu64 "\n",
+           s->seed, r->steps, r->end_us / 1000, r->msgs_sent, r->msgs_dropped, r->leaders,
+           r->committed);
+    if (t && t->on) printf("  trace hash %016" PRIx64 ", %" PRIu64 " event lines\n", t->hash, t->seq);
+}
+
+/* Runs one scenario, writing its trace to path (NULL: none). Returns 0 on success of the
+ * writing itself; the verdict is in *r. */
+static int run_one(const scenario *s, const run_opts *o, const char *path, sim_result *r,
+                   trace_writer *tw) {
+    trace_out out;
+    sim_config cfg = {.scn = s, .seed = s->seed, .bugs = o->bugs, .bug_name = o->bug_name,
+                      .build = RAFTSIM_BUILD, .trace = NULL};
+    if (path) {
+        if (trace_out_open(&out, path)) return -1;
+        trace_open(tw, trace_file_sink, out.f);
+        cfg.trace = tw;
+    }
+    sim_run(&cfg, r);
+    return path ? trace_out_close(&out) : 0;
+}
+
+static void trace_path_for(char *buf, size_t cap, const run_opts *o, const scenario *s) {
+    if (o->n_files == 1) snprintf(buf, cap, "%s", o->trace);
+    else snprintf(buf, cap, "%s/%s.trace.jsonl", o->trace, s->name);
+}
+
+/* A failure must never lose its trace: without --trace, run it again (same input, same run)
+ * into raftsim-traces/. */
+static void save_failure(const scenario *s, const run_opts *o, const char *given) {
+    char path[1024];
+    sim_result r;
+    trace_writer tw;
+    if (!given) {
+        mkdir("raftsim-traces", 0777);
+        snprintf(path, sizeof path, "raftsim-traces/%s-seed%" PRIu64 ".trace.jsonl", s->name,
+                 s->seed);
+        if (run_one(s, o, path, &r, &tw)) return;
+        given = path;
+    }
+    printf("  trace:  %s\n  replay: raftsim replay %s\n", given, given);
+}
+
+static int run_all(scenario *scns, const run_opts *o) {
+    int failed = 0, passed = 0, io_error = 0;
+    if (o->trace && o->n_files > 1) mkdir(o->trace, 0777);
+    for (int i = 0; i < o->n_files; i++) {
+        scenario *s = &scns[i];
+        char path[1024];
+        if (o->trace) trace_path_for(path, sizeof path, o, s);
+        sim_result r;
+        trace_writer tw;
+        if (run_one(s, o, o->trace ? path : NULL, &r, &tw)) io_error = 1;
+        if (r.status == SIM_PASS) {
+            passed++;
+            if (!o->quiet) printf("PASS %s\n", s->name);
+        } else {
+            failed++;
+            printf("FAIL %s: %s\n", s->name, r.reason);
+        }
+        if (o->verbose) print_figures(s, &r, o->trace ? &tw : NULL);
+        if (r.status != SIM_PASS) save_failure(s, o, o->trace ? path : NULL);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    if (io_error) return 2;
+    return failed ? 1 : 0;
+}
+
+int cmd_run(int argc, char **argv) {
+    run_opts o;
+    int rc = parse_run_args(argc, argv, &o);
+    if (rc) {
+        free(o.files);
+        return rc < 0 ? 0 : rc;
+    }
+    scenario *scns = rs_xcalloc((size_t)o.n_files, sizeof *scns);
+    int bad = 0;
+    for (int i = 0; i < o.n_files; i++) {
+        char err[1024];
+        if (scn_load_file(o.files[i], &scns[i], err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            bad = 1;
+            continue;
+        }
+        if (refuse_kv(o.files[i], &scns[i])) bad = 1;
+        if (o.has_seed) scns[i].seed = o.seed;
+    }
+    rc = bad ? 2 : run_all(scns, &o);
+    for (int i = 0; i < o.n_files; i++) scn_free(&scns[i]);
+    free(scns);
+    free(o.files);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv) {
+    if (argc != 1 || argv[0][0] == '-')
+        return cli_usage_error("%s", "check takes exactly one trace file");
+    return tracefile_check(argv[0], 0);
+}
+
+/* ---- replay ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const tracefile *tf;
+    FILE *tee;        /* the new trace, if --trace */
+    uint64_t next;    /* index of the next event line expected */
+    int seen_header;
+    int diverged;
+    char *actual; /* the first differing line of the new run */
+} replay_ctx;
+
+static int replay_sink(void *ctx, const char *line, size_t len) {
+    replay_ctx *c = ctx;
+    if (c->tee) fwrite(line, 1, len, c->tee);
+    if (c->diverged) return 0;
+    if (!c->seen_header) {
+        c->seen_header = 1;
+        return 0;
+    }
+    if (strncmp(line, "{\"type\":\"end\"", 13) == 0) return 0;
+    const tracefile *tf = c->tf;
+    size_t n = len - 1; /* without the newline */
+    if (c->next < tf->n_events && tf->len[c->next] == n &&
+        memcmp(tf->data + tf->off[c->next], line, n) == 0) {
+        c->next++;
+        return 0;
+    }
+    c->diverged = 1;
+    c->actual = rs_xmalloc(n + 1);
+    memcpy(c->actual, line, n);
+    c->actual[n] = '\0';
+    return c->tee ? 0 : 1; /* with a tee, finish writing the new run */
+}
+
+static int replay_report(const replay_ctx *c, const sim_result *r) {
+    const tracefile *tf = c->tf;
+    if (!c->diverged && c->next < tf->n_events) {
+        printf("DIVERGED at seq %" PRIu64 ": the recorded run goes on, the new one ended\n"
+               "  expected: %.*s\n", c->next, (int)tf->len[c->next], tf->data + tf->off[c->next]);
+        return 1;
+    }
+    if (c->diverged) {
+        printf("DIVERGED at seq %" PRIu64 "\n", c->next);
+        if (c->next < tf->n_events)
+            printf("  expected: %.*s\n", (int)tf->len[c->next], tf->data + tf->off[c->next]);
+        else
+            printf("  expected: (the recorded run ended here)\n");
+        printf("  actual:   %s\n", c->actual);
+        return 1;
+    }
+    printf("IDENTICAL: %" PRIu64 " events replayed, as recorded\n", c->next);
+    if (r->status == SIM_PASS) {
+        printf("the run passes\n");
+        return 0;
+    }
+    if (r->status == SIM_VIOLATION)
+        printf("VIOLATION %s reproduced: %s\n", r->violation.invariant, r->violation.detail);
+    else
+        printf("FAIL reproduced: %s\n", r->reason);
+    return 1;
+}
+
+int cmd_replay(int argc, char **argv) {
+    const char *path = NULL, *tee_path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--trace")) {
+            if (i + 1 >= argc) return cli_usage_error("%s needs a value", "--trace");
+            tee_path = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("unknown option '%s'", argv[i]);
+        } else if (path) {
+            return cli_usage_error("%s", "replay takes exactly one trace file");
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return cli_usage_error("%s", "replay needs a trace file");
+    tracefile tf;
+    char err[1024];
+    if (tracefile_load(path, &tf, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        tracefile_free(&tf);
+        return 2;
+    }
+    uint32_t bugs = 0;
+    if (tf.bug && cli_parse_bug(tf.bug, &bugs)) {
+        tracefile_free(&tf);
+        return 2;
+    }
+    if (tf.build && strcmp(tf.build, RAFTSIM_BUILD) != 0)
+        fprintf(stderr, "raftsim: warning: %s was written by raftsim %s, this is %s; a changed "
+                "build may legitimately change the run\n", path, tf.build, RAFTSIM_BUILD);
+    replay_ctx ctx = {.tf = &tf};
+    trace_out out;
+    if (tee_path && trace_out_open(&out, tee_path)) {
+        tracefile_free(&tf);
+        return 2;
+    }
+    if (tee_path) ctx.tee = out.f;
+    trace_writer tw;
+    trace_open(&tw, replay_sink, &ctx);
+    sim_config cfg = {.scn = &tf.scn, .seed = tf.seed, .bugs = bugs, .bug_name = tf.bug,
+                      .build = RAFTSIM_BUILD, .trace = &tw};
+    sim_result r;
+    sim_run(&cfg, &r);
+    int rc = replay_report(&ctx, &r);
+    if (tee_path && trace_out_close(&out)) rc = 2;
+    free(ctx.actual);
+    tracefile_free(&tf);
+    return rc;
+}

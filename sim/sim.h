@@ -1,0 +1,47 @@
+/* sim.h - one deterministic run: a cluster of raft nodes, a simulated network, a virtual
+ * clock and the scenario's events, with the invariant checker after every step. The run is a
+ * pure function of (scenario, seed, bugs): same input, same trace, byte for byte. */
+#ifndef RAFTSIM_SIM_H
+#define RAFTSIM_SIM_H
+
+#include <stdint.h>
+
+#include "check.h"
+#include "scenario.h"
+#include "trace.h"
+
+typedef enum {
+    SIM_PASS,          /* every expectation held, no invariant broke */
+    SIM_VIOLATION,     /* a safety invariant broke: result.violation says which */
+    SIM_EXPECT_FAILED, /* a scenario expectation (or an event's node reference) failed */
+    SIM_LIMIT,         /* a per-run resource cap was hit */
+    SIM_STOPPED,       /* the trace sink asked to stop (replay divergence, write error) */
+} sim_status;
+
+typedef struct {
+    const scenario *scn;
+    uint64_t seed;        /* the run's seed (the scenario's unless overridden) */
+    uint32_t bugs;        /* raft_bug bits */
+    const char *bug_name; /* recorded in the trace header; NULL when no bug */
+    const char *build;    /* recorded in the trace header */
+    trace_writer *trace;  /* NULL: no trace */
+    uint64_t max_steps;   /* 0: RS_RUN_EVENTS_MAX */
+} sim_config;
+
+typedef struct {
+    sim_status status;
+    char reason[512]; /* why it did not pass, one line */
+    chk_violation violation;
+    uint64_t steps;  /* events handled */
+    uint64_t end_us; /* virtual time when the run stopped */
+    uint64_t msgs_sent, msgs_delivered, msgs_dropped;
+    uint64_t committed; /* highest index committed by any node */
+    uint64_t leaders;   /* times some node became leader */
+    uint64_t submitted, accepted;
+} sim_result;
+
+void sim_run(const sim_config *cfg, sim_result *res);
+
+const char *sim_status_name(sim_status status);
+
+#endif
