@@ -18,7 +18,7 @@ CORE_SRC := raft/raft.c sim/util.c sim/rng.c sim/scenario.c sim/check.c sim/trac
 CLI_SRC  := sim/cmd_run.c sim/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-TESTS    := test_raft test_check test_scenario test_sim
+TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
 .PHONY: all deps demo test unit scenarios asan valgrind bench clean format tidy

@@ -62,7 +62,8 @@ static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"}
 static const char *const ENTRY_FIELDS[] = {"term", "cmd"};
 static const char *const EXPECT_FIELDS[] = {
     "leader",           "leader_not", "term_at_most", "term_at_least", "committed_at_least",
-    "committed_at_most", "on",        "logs_match",   "role",          "kv"};
+    "committed_at_most", "on",        "logs_match",   "role",          "kv",
+    "applied_cmd"};
 static const char *const ROLE_FIELDS[] = {"node", "is"};
 static const char *const KV_FIELDS[] = {"key", "value"};
 
@@ -95,6 +96,8 @@ static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+_Static_assert(SCN_DO_KV + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
+               "parse_kind takes the kinds before SCN_EXPECT as the \"do\" actions");
 _Static_assert(EF_N <= 32, "event fields must fit a uint32_t mask");
 _Static_assert(COUNT_OF(EXPECT_FIELDS) <= 32, "expect fields must fit a uint32_t mask");
 
@@ -224,7 +227,7 @@ static const char *closest_name(const char *const *names, size_t count, const ch
     size_t best_d = 3; /* more than two edits away is a different word, not a typo */
     for (size_t i = 0; i < count; i++) {
         size_t d = edit_distance(name, names[i]);
-        if (d < best_d && d < strlen(names[i])) {
+        if (d < best_d && d * 3 <= strlen(names[i])) { /* short names need closer matches */
             best = names[i];
             best_d = d;
         }
@@ -367,7 +370,7 @@ static int val_id(scn_ctx *c, const cJSON *it, uint8_t *out) {
     ASSERT(c->nodes >= 1 && c->nodes <= RS_NODES_MAX);
     if (!is_whole(it)) return fail(c, "expected a node id in 1..%" PRIu32, c->nodes);
     if (it->valuedouble < 1 || it->valuedouble > (double)c->nodes) {
-        return fail(c, "node %g out of range 1..%" PRIu32, it->valuedouble, c->nodes);
+        return fail(c, "node %.15g out of range 1..%" PRIu32, it->valuedouble, c->nodes);
     }
     *out = (uint8_t)it->valuedouble;
     return 0;
@@ -894,14 +897,19 @@ static int parse_bounds(scn_ctx *c, const cJSON *x, const char *least_name,
     return 0;
 }
 
+static int x_has_applied(const cJSON *x) {
+    return cJSON_GetObjectItemCaseSensitive(x, "applied_cmd") != NULL;
+}
+
 static int parse_expect_on(scn_ctx *c, const cJSON *x, scn_expect *e) {
     const cJSON *arr;
     size_t old;
     uint8_t has = 0;
     int r = lookup(c, x, "on", &has, &arr, &old);
     if (r <= 0) return r;
-    if (!e->has_committed_at_least && !e->has_committed_at_most) {
-        return fail(c, "only allowed together with committed_at_least or committed_at_most");
+    if (!e->has_committed_at_least && !e->has_committed_at_most && !x_has_applied(x)) {
+        return fail(c, "only allowed together with committed_at_least, committed_at_most or "
+                       "applied_cmd");
     }
     uint32_t seen[SCN_REF_SLOTS] = {0};
     if (val_ref_list(c, arr, 1, 0, seen, &e->on, &e->n_on) != 0) return -1;
@@ -952,7 +960,7 @@ static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
     if (x->child == NULL) {
         return fail(c, "expected at least one condition (leader, leader_not, term_at_most, "
                        "term_at_least, committed_at_least, committed_at_most, logs_match, "
-                       "role, kv)");
+                       "role, kv, applied_cmd)");
     }
     if (parse_expect_leader(c, x, e) != 0 ||
         parse_bounds(c, x, "term_at_least", "term_at_most", &e->term_at_least,
@@ -971,6 +979,9 @@ static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
         if (!cJSON_IsTrue(it)) return fail(c, "expected true (the only value logs_match takes)");
         path_pop(c, old);
     }
+    uint8_t has_applied = 0;
+    if (get_string(c, x, "applied_cmd", 0, RS_CMD_LEN_MAX, &e->applied_cmd, &has_applied) != 0)
+        return -1;
     return parse_expect_role(c, x, e) != 0 ? -1 : parse_expect_kv(c, x, e);
 }
 
@@ -1378,6 +1389,7 @@ static cJSON *json_expect(const scn_expect *x) {
         add(role, "is", cJSON_CreateString(ROLE_NAMES[x->role_is]));
         add(o, "role", role);
     }
+    if (x->applied_cmd) add(o, "applied_cmd", json_str(x->applied_cmd));
     if (x->has_kv) {
         cJSON *kv = new_object();
         add(kv, "key", json_str(x->kv_key));
@@ -1489,6 +1501,7 @@ static void event_free(scn_event *e) {
     free(e->expect.on);
     free(e->expect.kv_key);
     free(e->expect.kv_value);
+    free(e->expect.applied_cmd);
 }
 
 void scn_free(scenario *s) {
@@ -1528,6 +1541,7 @@ static void event_copy(scn_event *dst, const scn_event *src) {
     dst->expect.on = dup_mem(src->expect.on, src->expect.n_on * sizeof *src->expect.on);
     dst->expect.kv_key = dup_str(src->expect.kv_key);
     dst->expect.kv_value = dup_str(src->expect.kv_value);
+    dst->expect.applied_cmd = dup_str(src->expect.applied_cmd);
 }
 
 void scn_copy(scenario *dst, const scenario *src) {

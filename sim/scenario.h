@@ -57,6 +57,7 @@ typedef struct {
     uint8_t has_role;
     scn_ref role_node;
     scn_role role_is;
+    char *applied_cmd; /* extension: every live node (or `on`) applied this command; NULL: unset */
     uint8_t has_kv;
     char *kv_key;
     char *kv_value; /* NULL: the key must be absent ("value": null) */

@@ -124,6 +124,11 @@ typedef struct {
     uint32_t n_crashed;
     uint32_t *pending; /* expectations with within_ms not yet met */
     uint32_t n_pending;
+    /* commands named by applied_cmd expectations, and which nodes' state machines hold them */
+    const char **watch;
+    uint64_t *watch_hash;
+    uint8_t *watch_applied; /* [w * (n + 1) + node] */
+    uint32_t n_watch;
     chk *chk;
     trace_writer *tr;
     trace_writer off;
@@ -250,12 +255,20 @@ static void fx_commit(sim *s, uint8_t node, uint64_t index) {
     checked(s, chk_commit(s->chk, node, index));
 }
 
+static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
+    for (uint32_t w = 0; w < s->n_watch; w++)
+        if (s->watch_hash[w] == s->cmd_hash[cmd] && strlen(s->watch[w]) == s->cmd_len[cmd] &&
+            memcmp(s->watch[w], cmd_str(s, cmd), s->cmd_len[cmd]) == 0)
+            s->watch_applied[w * (s->n + 1) + node] = 1;
+}
+
 static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     const raft_node *r = &s->nodes[node].raft;
     for (uint64_t i = first; i <= last && !s->done; i++) {
         const raft_entry *e = &r->log[i];
         trace_entry(s, "apply", node, i, e);
         checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
+        if (s->n_watch) watch_applied(s, node, e->cmd);
     }
 }
 
@@ -558,6 +571,8 @@ static void do_restart(sim *s, uint8_t node) {
     trace_node_event(s, "restart", node);
     n->up = 1;
     crashed_remove(s, node);
+    for (uint32_t w = 0; w < s->n_watch; w++) /* the state machine is rebuilt from index 1 */
+        s->watch_applied[w * (s->n + 1) + node] = 0;
     if (!checked(s, chk_restart(s->chk, node))) return;
     raft_out_clear(&s->out);
     raft_start(&n->raft, s->now, &s->out);
@@ -733,6 +748,23 @@ static int commit_bound_holds(const sim *s, const scn_expect *e, int at_least, u
     return 1;
 }
 
+static int applied_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
+    uint32_t w = 0;
+    while (w < s->n_watch && strcmp(s->watch[w], e->applied_cmd) != 0) w++;
+    ASSERT(w < s->n_watch);
+    uint32_t count = e->n_on ? e->n_on : s->n;
+    for (uint32_t k = 0; k < count; k++) {
+        uint8_t id = e->n_on ? resolve(s, e->on[k]) : (uint8_t)(k + 1);
+        if (!e->n_on && !s->nodes[id].up) continue;
+        if (!id || !s->nodes[id].up || !s->watch_applied[w * (s->n + 1) + id]) {
+            snprintf(why, cap, "applied_cmd \"%s\": node %u has not applied it%s", e->applied_cmd,
+                     id, id && !s->nodes[id].up ? " (down)" : "");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int logs_match_holds(const sim *s, char *why, size_t cap) {
     uint8_t first = 0;
     for (uint8_t i = 1; i <= s->n; i++) {
@@ -812,6 +844,7 @@ static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap
         return 0;
     if (e->has_logs_match && !logs_match_holds(s, why, cap)) return 0;
     if (e->has_role && !role_holds(s, e, why, cap)) return 0;
+    if (e->applied_cmd && !applied_holds(s, e, why, cap)) return 0;
     return 1;
 }
 
@@ -922,6 +955,23 @@ static void load_initial(sim *s) {
     }
 }
 
+/* Collects the commands that applied_cmd expectations name, each once. */
+static void init_watch(sim *s) {
+    const scenario *scn = s->scn;
+    for (uint32_t i = 0; i < scn->n_events; i++) {
+        const char *c = scn->events[i].expect.applied_cmd;
+        if (scn->events[i].kind != SCN_EXPECT || !c) continue;
+        uint32_t w = 0;
+        while (w < s->n_watch && strcmp(s->watch[w], c) != 0) w++;
+        if (w < s->n_watch) continue;
+        s->watch = rs_xrealloc(s->watch, (s->n_watch + 1) * sizeof *s->watch);
+        s->watch_hash = rs_xrealloc(s->watch_hash, (s->n_watch + 1) * sizeof *s->watch_hash);
+        s->watch[s->n_watch] = c;
+        s->watch_hash[s->n_watch++] = chk_cmd_hash(c, strlen(c));
+    }
+    s->watch_applied = rs_xcalloc((size_t)s->n_watch * (s->n + 1) + 1, 1);
+}
+
 static void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     const scenario *scn = cfg->scn;
     memset(s, 0, sizeof *s);
@@ -942,6 +992,7 @@ static void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->crashed = rs_xcalloc(s->n + 1, 1);
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
     s->nodes = rs_xcalloc(s->n + 1, sizeof *s->nodes);
+    init_watch(s);
     raft_config rc = {.election_timeout_min_us = scn->election_timeout.min_us,
                       .election_timeout_max_us = scn->election_timeout.max_us,
                       .heartbeat_us = scn->heartbeat_us,
@@ -973,6 +1024,9 @@ static void sim_destroy(sim *s) {
     free(s->cmd_len);
     free(s->crashed);
     free(s->pending);
+    free(s->watch);
+    free(s->watch_hash);
+    free(s->watch_applied);
     chk_free(s->chk);
     raft_out_free(&s->out);
 }
