@@ -14,8 +14,8 @@ LIBS := $(CJSON_LIBS) -lm
 
 BUILD ?= build
 CORE_SRC := raft/raft.c sim/util.c sim/rng.c sim/scenario.c sim/check.c sim/trace.c \
-            sim/sim.c sim/tracefile.c sim/bugs.c
-CLI_SRC  := sim/cmd_run.c sim/main.c
+            sim/sim.c sim/tracefile.c sim/bugs.c sim/fuzz_gen.c sim/shrink.c
+CLI_SRC  := sim/cmd_run.c sim/fuzz_cmd.c sim/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
@@ -28,18 +28,24 @@ deps:
 	@sh tools/deps.sh
 
 raftsim: $(BUILD)/raftsim
-	cp $< $@
+	@cp $< $@
+
+# V=1 shows the full compiler command lines.
+Q := $(if $(V),,@)
 
 $(BUILD)/raftsim: $(CORE_OBJ) $(CLI_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/%.o: %.c $(wildcard sim/*.h raft/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(CMOCKA_LIBS) $(LIBS)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(CMOCKA_LIBS) $(LIBS)
 
 # The main job: build, then run every scenario in scenarios/.
 demo: deps raftsim
@@ -69,7 +75,8 @@ bench: raftsim $(BUILD)/tools/bench
 
 $(BUILD)/tools/bench: tools/bench.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
 
 format:
 	clang-format -i raft/*.[ch] sim/*.[ch] tests/*.c tools/*.c

@@ -10,6 +10,7 @@
 #include "../raft/raft.h"
 #include "bugs.h"
 #include "cli.h"
+#include "fuzz.h"
 #include "scenario.h"
 #include "sim.h"
 #include "tracefile.h"
@@ -90,5 +91,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
+    if (!strcmp(cmd, "fuzz")) return cmd_fuzz(argc - 2, argv + 2);
+    if (!strcmp(cmd, "shrink")) return cmd_shrink(argc - 2, argv + 2);
     return cli_usage_error("unknown command '%s'", cmd);
 }

@@ -1490,7 +1490,7 @@ char *scn_to_json(const scenario *s) {
 
 /* ---- Ownership --------------------------------------------------------------------------- */
 
-static void event_free(scn_event *e) {
+void scn_event_free(scn_event *e) {
     for (uint32_t g = 0; g < e->n_groups; g++) free(e->groups[g]);
     free(e->groups);
     free(e->group_len);
@@ -1510,7 +1510,7 @@ void scn_free(scenario *s) {
         for (uint32_t k = 0; k < s->initial[i].n_log; k++) free(s->initial[i].log[k].cmd);
         free(s->initial[i].log);
     }
-    for (uint32_t i = 0; i < s->n_events; i++) event_free(&s->events[i]);
+    for (uint32_t i = 0; i < s->n_events; i++) scn_event_free(&s->events[i]);
     free(s->initial);
     free(s->events);
     free(s->name);
@@ -1527,7 +1527,7 @@ static void *dup_mem(const void *p, size_t n) {
 
 static char *dup_str(const char *s) { return s != NULL ? rs_xstrdup(s) : NULL; }
 
-static void event_copy(scn_event *dst, const scn_event *src) {
+void scn_event_copy(scn_event *dst, const scn_event *src) {
     *dst = *src;
     dst->group_len = dup_mem(src->group_len, src->n_groups * sizeof *src->group_len);
     dst->groups = src->groups != NULL ? rs_xcalloc(src->n_groups, sizeof *dst->groups) : NULL;
@@ -1558,7 +1558,7 @@ void scn_copy(scenario *dst, const scenario *src) {
         }
     }
     dst->events = src->events != NULL ? rs_xcalloc(src->n_events, sizeof *dst->events) : NULL;
-    for (uint32_t i = 0; i < src->n_events; i++) event_copy(&dst->events[i], &src->events[i]);
+    for (uint32_t i = 0; i < src->n_events; i++) scn_event_copy(&dst->events[i], &src->events[i]);
 }
 
 const char *scn_kind_name(scn_kind kind) {

@@ -143,6 +143,10 @@ void scn_free(scenario *s);
 /* Deep copy (used by shrink and fuzz to derive variants). */
 void scn_copy(scenario *dst, const scenario *src);
 
+/* One event's storage: free it, or deep-copy it (dst owns nothing before). */
+void scn_event_free(scn_event *e);
+void scn_event_copy(scn_event *dst, const scn_event *src);
+
 const char *scn_kind_name(scn_kind kind);
 
 #endif

@@ -532,6 +532,7 @@ static uint8_t resolve(const sim *s, scn_ref r) {
 /* Resolves the reference of scenario event idx, or fails the run naming the event. */
 static uint8_t resolve_or_fail(sim *s, uint32_t idx, scn_ref r) {
     uint8_t id = resolve(s, r);
+    if (!id) s->res->fail_event = idx;
     if (!id)
         stop(s, SIM_EXPECT_FAILED, "events[%u] at %" PRIu64 " us: no %s node to act on", idx,
              s->now, ref_name(r));
@@ -858,6 +859,7 @@ static void trace_expect(sim *s, uint32_t idx, int ok, const char *why) {
 
 static void expect_failed(sim *s, uint32_t idx, const char *why) {
     const scn_event *e = &s->scn->events[idx];
+    s->res->fail_event = idx;
     trace_expect(s, idx, 0, why);
     if (e->has_within)
         stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms within %g ms): %s", idx,
@@ -976,6 +978,7 @@ static void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     const scenario *scn = cfg->scn;
     memset(s, 0, sizeof *s);
     memset(res, 0, sizeof *res);
+    res->fail_event = -1;
     s->scn = scn;
     s->cfg = cfg;
     s->res = res;

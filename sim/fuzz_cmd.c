@@ -1,0 +1,573 @@
+/* fuzz_cmd.c - `raftsim fuzz` and `raftsim shrink`. The campaign runs seeds in worker
+ * processes; a worker reports "S seed" before and "R seed category reason" after each seed
+ * over a pipe, so a worker that dies (assert, signal, per-seed time limit) is charged to the
+ * seed it was running, and a fresh worker carries on with the rest of its seeds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bugs.h"
+#include "cli.h"
+#include "fuzz.h"
+#include "tracefile.h"
+#include "util.h"
+#include <cjson/cJSON.h>
+
+#define JOBS_MAX 256
+#define CATEGORIES_MAX 32
+
+typedef struct {
+    uint64_t first, last; /* seed range, inclusive */
+    uint64_t shard_k, shard_n;
+    uint32_t jobs;
+    const char *out_dir;
+    fuzz_gen_opts gen;
+    const char *bug_name;
+    uint32_t bugs;
+    uint64_t stop_after; /* 0: never stop early */
+    uint32_t seed_timeout_s;
+    uint64_t max_steps;
+    uint32_t shrink_runs;
+    int quiet;
+} fuzz_opts;
+
+/* ---- one seed, in a worker ------------------------------------------------------------- */
+
+static void write_file_atomic(const char *path, const char *text) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return;
+    fputs(text, f);
+    if (fclose(f) == 0) rename(tmp, path);
+}
+
+static char *pretty_json(const scenario *s);
+
+/* Writes DIR/seed-N.trace.jsonl: the same run again, traced (same input, same run). */
+static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/seed-%" PRIu64 ".trace.jsonl", o->out_dir, seed);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return;
+    trace_writer tw;
+    trace_open(&tw, trace_file_sink, f);
+    sim_config cfg = {.scn = s, .seed = seed, .bugs = o->bugs, .bug_name = o->bug_name,
+                      .build = RAFTSIM_BUILD, .trace = &tw, .max_steps = o->max_steps};
+    sim_result r;
+    sim_run(&cfg, &r);
+    if (fclose(f) == 0) rename(tmp, path);
+}
+
+static void save_min(const fuzz_opts *o, const scenario *s, const sim_result *r, uint64_t seed) {
+    scenario min;
+    shrink_opts so = {.bugs = o->bugs, .max_runs = o->shrink_runs};
+    fuzz_shrink(s, r, &so, &min);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/seed-%" PRIu64 ".min.json", o->out_dir, seed);
+    char *json = pretty_json(&min);
+    write_file_atomic(path, json);
+    free(json);
+    scn_free(&min);
+}
+
+static void category_of(const scenario *s, const sim_result *r, char *buf, size_t cap) {
+    if (r->status == SIM_VIOLATION) snprintf(buf, cap, "%s", r->violation.invariant);
+    else if (fuzz_is_liveness(s, r)) snprintf(buf, cap, "liveness");
+    else snprintf(buf, cap, "%s", sim_status_name(r->status));
+}
+
+static void run_seed(const fuzz_opts *o, uint64_t seed, int out_fd) {
+    char line[1024];
+    int n = snprintf(line, sizeof line, "S %" PRIu64 "\n", seed);
+    if (write(out_fd, line, (size_t)n) < 0) _exit(3);
+    alarm(o->seed_timeout_s);
+    scenario s;
+    fuzz_generate(seed, &o->gen, &s);
+    sim_config cfg = {.scn = &s, .seed = seed, .bugs = o->bugs, .build = RAFTSIM_BUILD,
+                      .max_steps = o->max_steps};
+    sim_result r;
+    sim_run(&cfg, &r);
+    char cat[64] = "pass";
+    if (r.status != SIM_PASS) {
+        category_of(&s, &r, cat, sizeof cat);
+        alarm(o->seed_timeout_s * 10); /* tracing and shrinking get a budget of their own */
+        save_trace(o, &s, seed);
+        save_min(o, &s, &r, seed);
+    }
+    alarm(0);
+    for (char *p = r.reason; *p; p++)
+        if (*p == '\n' || *p == '\t') *p = ' ';
+    n = snprintf(line, sizeof line, "R %" PRIu64 "\t%s\t%s\n", seed, cat,
+                 r.status == SIM_PASS ? "" : r.reason);
+    if (n >= (int)sizeof line) n = (int)sizeof line - 1, line[n - 1] = '\n';
+    if (write(out_fd, line, (size_t)n) < 0) _exit(3);
+    scn_free(&s);
+}
+
+/* The seeds of the campaign are first + shard_k + shard_n * i; worker w of J takes every J-th
+ * of those, starting at position pos. */
+static uint64_t seed_at(const fuzz_opts *o, uint64_t pos) {
+    return o->first + o->shard_k + o->shard_n * pos;
+}
+
+static uint64_t seed_count(const fuzz_opts *o) {
+    uint64_t span = o->last - o->first + 1;
+    return span > o->shard_k ? (span - o->shard_k + o->shard_n - 1) / o->shard_n : 0;
+}
+
+static void worker_main(const fuzz_opts *o, uint64_t pos, uint32_t stride, int fd) {
+    signal(SIGINT, SIG_IGN); /* the parent decides when to stop */
+    uint64_t total = seed_count(o);
+    for (; pos < total; pos += stride) run_seed(o, seed_at(o, pos), fd);
+    _exit(0);
+}
+
+/* ---- the campaign, in the parent ---------------------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int fd;
+    uint64_t next_pos; /* position of the next seed this worker will run */
+    int running;       /* a seed is in flight: started, not reported */
+    uint64_t current;
+    char buf[4096];
+    size_t len;
+} worker;
+
+typedef struct {
+    char name[64];
+    uint64_t count;
+    uint64_t first_seed;
+} category;
+
+typedef struct {
+    const fuzz_opts *o;
+    worker w[JOBS_MAX];
+    uint32_t n_workers;
+    uint64_t done, failed, total;
+    category cats[CATEGORIES_MAX];
+    uint32_t n_cats;
+    double t0, last_progress;
+    int tty;
+} campaign;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void spawn(campaign *c, uint32_t i, uint64_t pos) {
+    int p[2];
+    if (pipe(p) != 0) {
+        perror("raftsim: pipe");
+        exit(2);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("raftsim: fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        close(p[0]);
+        for (uint32_t k = 0; k < c->n_workers; k++)
+            if (k != i && c->w[k].fd >= 0) close(c->w[k].fd);
+        worker_main(c->o, pos, c->n_workers, p[1]);
+    }
+    close(p[1]);
+    c->w[i] = (worker){.pid = pid, .fd = p[0], .next_pos = pos};
+}
+
+static void count_category(campaign *c, const char *name, uint64_t seed) {
+    for (uint32_t i = 0; i < c->n_cats; i++)
+        if (!strcmp(c->cats[i].name, name)) {
+            c->cats[i].count++;
+            return;
+        }
+    if (c->n_cats == CATEGORIES_MAX) return;
+    category *k = &c->cats[c->n_cats++];
+    snprintf(k->name, sizeof k->name, "%s", name);
+    k->count = 1;
+    k->first_seed = seed;
+}
+
+static void clear_progress(campaign *c) {
+    if (c->tty) fprintf(stderr, "\r\033[K");
+}
+
+static void report_failure(campaign *c, uint64_t seed, const char *cat, const char *reason) {
+    const char *dir = c->o->out_dir;
+    c->failed++;
+    count_category(c, cat, seed);
+    clear_progress(c);
+    printf("FAIL seed %" PRIu64 ": %s: %s\n", seed, cat, reason);
+    printf("  reproduce: raftsim replay %s/seed-%" PRIu64 ".trace.jsonl\n", dir, seed);
+    printf("  shrunk:    raftsim run %s/seed-%" PRIu64 ".min.json%s%s\n", dir, seed,
+           c->o->bug_name ? " --bug " : "", c->o->bug_name ? c->o->bug_name : "");
+    fflush(stdout);
+}
+
+static void on_line(campaign *c, worker *w, char *line) {
+    if (line[0] == 'S') {
+        w->current = strtoull(line + 2, NULL, 10);
+        w->running = 1;
+        return;
+    }
+    char *cat = strchr(line, '\t');
+    char *reason = cat ? strchr(cat + 1, '\t') : NULL;
+    ASSERT(line[0] == 'R' && cat && reason);
+    *cat++ = '\0';
+    *reason++ = '\0';
+    uint64_t seed = strtoull(line + 2, NULL, 10);
+    w->running = 0;
+    w->next_pos += c->n_workers;
+    c->done++;
+    if (strcmp(cat, "pass") != 0) report_failure(c, seed, cat, reason);
+}
+
+static void read_worker(campaign *c, worker *w) {
+    ssize_t n = read(w->fd, w->buf + w->len, sizeof w->buf - 1 - w->len);
+    if (n <= 0) {
+        close(w->fd);
+        w->fd = -1;
+        return;
+    }
+    w->len += (size_t)n;
+    char *start = w->buf, *nl;
+    while ((nl = memchr(start, '\n', (size_t)(w->buf + w->len - start)))) {
+        *nl = '\0';
+        on_line(c, w, start);
+        start = nl + 1;
+    }
+    w->len = (size_t)(w->buf + w->len - start);
+    memmove(w->buf, start, w->len);
+}
+
+/* The worker's pipe closed: it finished, or died in the middle of a seed. */
+static void reap(campaign *c, uint32_t i) {
+    worker *w = &c->w[i];
+    int status = 0;
+    waitpid(w->pid, &status, 0);
+    w->pid = 0;
+    if (!w->running || interrupted) return;
+    char reason[160], cat[32];
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+        snprintf(cat, sizeof cat, "hang");
+        snprintf(reason, sizeof reason, "the seed ran past the %u s wall-time limit",
+                 c->o->seed_timeout_s);
+    } else {
+        snprintf(cat, sizeof cat, "crash");
+        if (WIFSIGNALED(status))
+            snprintf(reason, sizeof reason, "the worker died of signal %d (%s)", WTERMSIG(status),
+                     strsignal(WTERMSIG(status)));
+        else
+            snprintf(reason, sizeof reason, "the worker exited with status %d",
+                     WEXITSTATUS(status));
+    }
+    /* Keep what reproduces it: the generated scenario (no trace: the run never finished). */
+    scenario s;
+    fuzz_generate(w->current, &c->o->gen, &s);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/seed-%" PRIu64 ".json", c->o->out_dir, w->current);
+    char *json = pretty_json(&s);
+    write_file_atomic(path, json);
+    free(json);
+    scn_free(&s);
+    c->done++;
+    c->failed++;
+    count_category(c, cat, w->current);
+    clear_progress(c);
+    printf("FAIL seed %" PRIu64 ": %s: %s\n  reproduce: raftsim run %s%s%s\n", w->current, cat,
+           reason, path, c->o->bug_name ? " --bug " : "", c->o->bug_name ? c->o->bug_name : "");
+    spawn(c, i, w->next_pos + c->n_workers); /* carry on after the seed that killed it */
+}
+
+static void progress(campaign *c, int force) {
+    double t = now_s();
+    if (!force && t - c->last_progress < (c->tty ? 0.1 : 10.0)) return;
+    c->last_progress = t;
+    double el = t - c->t0;
+    double rate = el > 0 ? (double)c->done / el : 0;
+    if (c->tty)
+        fprintf(stderr, "\r\033[Kfuzz: %" PRIu64 "/%" PRIu64 " seeds  %.0f seeds/s  %" PRIu64
+                " failed  %02d:%02d", c->done, c->total, rate, c->failed, (int)el / 60,
+                (int)el % 60);
+    else
+        fprintf(stderr, "fuzz: %" PRIu64 "/%" PRIu64 " seeds, %.0f seeds/s, %" PRIu64
+                " failed, %.0f s\n", c->done, c->total, rate, c->failed, el);
+}
+
+static int any_alive(const campaign *c) {
+    for (uint32_t i = 0; i < c->n_workers; i++)
+        if (c->w[i].pid) return 1;
+    return 0;
+}
+
+static void event_loop(campaign *c) {
+    struct pollfd pfd[JOBS_MAX];
+    while (any_alive(c) && !interrupted) {
+        if (c->o->stop_after && c->failed >= c->o->stop_after) break;
+        uint32_t map[JOBS_MAX], n = 0;
+        for (uint32_t i = 0; i < c->n_workers; i++)
+            if (c->w[i].fd >= 0) pfd[n] = (struct pollfd){.fd = c->w[i].fd, .events = POLLIN},
+                                 map[n++] = i;
+        int r = poll(pfd, n, 100);
+        if (r < 0 && errno != EINTR) break;
+        for (uint32_t k = 0; r > 0 && k < n; k++)
+            if (pfd[k].revents) read_worker(c, &c->w[map[k]]);
+        for (uint32_t i = 0; i < c->n_workers; i++)
+            if (c->w[i].pid && c->w[i].fd < 0) reap(c, i);
+        progress(c, 0);
+    }
+}
+
+static void stop_workers(campaign *c) {
+    for (uint32_t i = 0; i < c->n_workers; i++)
+        if (c->w[i].pid) kill(c->w[i].pid, SIGTERM);
+    for (uint32_t i = 0; i < c->n_workers; i++) {
+        if (c->w[i].pid) waitpid(c->w[i].pid, NULL, 0);
+        if (c->w[i].fd >= 0) close(c->w[i].fd);
+    }
+}
+
+static int summary(campaign *c) {
+    double el = now_s() - c->t0;
+    clear_progress(c);
+    printf("fuzz: %" PRIu64 " seeds in %.2f s (%.0f seeds/s, %u jobs)%s, %" PRIu64 " failed",
+           c->done, el, el > 0 ? (double)c->done / el : 0.0, c->n_workers,
+           interrupted ? ", interrupted" : "", c->failed);
+    for (uint32_t i = 0; i < c->n_cats; i++)
+        printf("%s %s %" PRIu64 " (first seed %" PRIu64 ")", i ? "," : ":", c->cats[i].name,
+               c->cats[i].count, c->cats[i].first_seed);
+    printf("\n%" PRIu64 " passed, %" PRIu64 " failed\n", c->done - c->failed, c->failed);
+    if (c->failed) printf("failures are in %s/\n", c->o->out_dir);
+    if (interrupted) return 130;
+    return c->failed ? 1 : 0;
+}
+
+static int run_campaign(const fuzz_opts *o) {
+    campaign c = {.o = o, .total = seed_count(o), .t0 = now_s(), .tty = isatty(2)};
+    mkdir(o->out_dir, 0777);
+    struct sigaction sa = {.sa_handler = on_sigint};
+    sigaction(SIGINT, &sa, NULL);
+    c.n_workers = o->jobs;
+    if (c.n_workers > c.total) c.n_workers = c.total ? (uint32_t)c.total : 1;
+    for (uint32_t i = 0; i < c.n_workers; i++) c.w[i].fd = -1;
+    if (!o->quiet) {
+        printf("fuzz: seeds %" PRIu64 "..%" PRIu64, o->first, o->last);
+        if (o->shard_n > 1) printf(" shard %" PRIu64 "/%" PRIu64, o->shard_k, o->shard_n);
+        printf(" (%" PRIu64 " seeds), profile %s, %u jobs%s%s, out %s/\n", c.total,
+               o->gen.profile, c.n_workers, o->bug_name ? ", bug " : "",
+               o->bug_name ? o->bug_name : "", o->out_dir);
+        fflush(stdout);
+    }
+    for (uint32_t i = 0; i < c.n_workers; i++) spawn(&c, i, i);
+    event_loop(&c);
+    stop_workers(&c);
+    return summary(&c);
+}
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static char *pretty_json(const scenario *s) {
+    char *compact = scn_to_json(s);
+    cJSON *tree = cJSON_Parse(compact);
+    ASSERT(tree);
+    char *pretty = cJSON_Print(tree);
+    cJSON_Delete(tree);
+    free(compact);
+    size_t n = strlen(pretty);
+    pretty = rs_xrealloc(pretty, n + 2);
+    pretty[n] = '\n';
+    pretty[n + 1] = '\0';
+    return pretty;
+}
+
+static int parse_range(const char *s, uint64_t *a, uint64_t *b) {
+    const char *dots = strstr(s, "..");
+    if (!dots) return cli_usage_error("--seeds expects A..B, e.g. 1..1000 (got '%s')", s);
+    char left[32];
+    size_t n = (size_t)(dots - s);
+    if (n == 0 || n >= sizeof left) return cli_usage_error("--seeds expects A..B (got '%s')", s);
+    memcpy(left, s, n);
+    left[n] = '\0';
+    if (cli_parse_u64("--seeds", left, a) || cli_parse_u64("--seeds", dots + 2, b)) return 2;
+    if (*a > *b) return cli_usage_error("--seeds %s: A must not exceed B", s);
+    return 0;
+}
+
+static int parse_shard(const char *s, uint64_t *k, uint64_t *n) {
+    const char *slash = s ? strchr(s, '/') : NULL;
+    char left[32];
+    if (!slash || slash == s || (size_t)(slash - s) >= sizeof left)
+        return cli_usage_error("--shard expects K/N, e.g. 0/4 (got '%s')", s ? s : "");
+    memcpy(left, s, (size_t)(slash - s));
+    left[slash - s] = '\0';
+    if (cli_parse_u64("--shard", left, k) || cli_parse_u64("--shard", slash + 1, n)) return 2;
+    if (*n == 0 || *k >= *n) return cli_usage_error("--shard %s: needs 0 <= K < N", s);
+    return 0;
+}
+
+typedef struct {
+    int has_seeds, has_count;
+    uint64_t count, base;
+} seed_args;
+
+static int parse_value_opt(const char *a, const char *v, fuzz_opts *o, seed_args *sa) {
+    uint64_t x;
+    if (!strcmp(a, "--seeds")) return sa->has_seeds = 1, parse_range(v, &o->first, &o->last);
+    if (!strcmp(a, "--count")) return sa->has_count = 1, cli_parse_u64(a, v, &sa->count);
+    if (!strcmp(a, "--seed-base")) return cli_parse_u64(a, v, &sa->base);
+    if (!strcmp(a, "--out")) return o->out_dir = v, 0;
+    if (!strcmp(a, "--shard")) return parse_shard(v, &o->shard_k, &o->shard_n);
+    if (!strcmp(a, "--stop-after")) return cli_parse_u64(a, v, &o->stop_after);
+    if (!strcmp(a, "--profile")) {
+        if (!strcmp(v, "list")) {
+            for (unsigned i = 0; i < fuzz_profile_count; i++)
+                printf("%-11s %s\n", fuzz_profiles[i].name, fuzz_profiles[i].what);
+            return -1;
+        }
+        if (!fuzz_profile_valid(v)) return cli_usage_error("unknown profile '%s' (--profile list)", v);
+        return o->gen.profile = v, 0;
+    }
+    if (!strcmp(a, "--bug")) {
+        int rc = cli_parse_bug(v, &o->bugs);
+        if (rc == 1) return -1;
+        return rc ? rc : (o->bug_name = v, 0);
+    }
+    if (cli_parse_u64(a, v, &x)) return 2;
+    if (!strcmp(a, "--jobs")) {
+        if (x < 1 || x > JOBS_MAX) return cli_usage_error("--jobs must be in 1..%d", JOBS_MAX);
+        return o->jobs = (uint32_t)x, 0;
+    }
+    if (!strcmp(a, "--nodes")) {
+        if (x < 1 || x > 255) return cli_usage_error("%s", "--nodes must be in 1..255");
+        return o->gen.nodes = (uint32_t)x, 0;
+    }
+    if (!strcmp(a, "--time-ms")) {
+        if (x < FUZZ_SETTLE_MS + 500 || x > 3600000)
+            return cli_usage_error("--time-ms must be in %d..3600000 (the last %d ms are the "
+                                   "settled phase)", FUZZ_SETTLE_MS + 500, FUZZ_SETTLE_MS);
+        return o->gen.time_ms = x, 0;
+    }
+    if (!strcmp(a, "--seed-timeout-s")) return o->seed_timeout_s = x ? (uint32_t)x : 1, 0;
+    return cli_usage_error("unknown option '%s'", a);
+}
+
+static int parse_fuzz_args(int argc, char **argv, fuzz_opts *o) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (fuzz_opts){.shard_n = 1, .jobs = ncpu > 0 ? (uint32_t)ncpu : 1, .out_dir = "fuzz-out",
+                     .gen = {.profile = "default", .time_ms = FUZZ_TIME_MS_DEFAULT},
+                     .seed_timeout_s = 60, .max_steps = 50000000, .shrink_runs = 400};
+    seed_args sa = {.count = 1000, .base = 1};
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--quiet")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (argv[i][0] != '-') return cli_usage_error("unexpected argument '%s'", argv[i]);
+        if (i + 1 >= argc) return cli_usage_error("%s needs a value", argv[i]);
+        int rc = parse_value_opt(argv[i], argv[i + 1], o, &sa);
+        if (rc) return rc;
+        i++;
+    }
+    if (sa.has_seeds && sa.has_count)
+        return cli_usage_error("%s", "give --seeds A..B or --count N, not both");
+    if (!sa.has_seeds) {
+        if (sa.count == 0) return cli_usage_error("%s", "--count must be at least 1");
+        o->first = sa.base;
+        o->last = sa.base + sa.count - 1;
+    }
+    return 0;
+}
+
+int cmd_fuzz(int argc, char **argv) {
+    fuzz_opts o;
+    int rc = parse_fuzz_args(argc, argv, &o);
+    if (rc) return rc < 0 ? 0 : rc;
+    return run_campaign(&o);
+}
+
+/* ---- shrink ------------------------------------------------------------------------------- */
+
+static void default_min_path(const char *trace, char *buf, size_t cap) {
+    size_t n = strlen(trace);
+    static const char suffix[] = ".trace.jsonl";
+    size_t k = sizeof suffix - 1;
+    if (n > k && !strcmp(trace + n - k, suffix)) snprintf(buf, cap, "%.*s.min.json", (int)(n - k), trace);
+    else snprintf(buf, cap, "%s.min.json", trace);
+}
+
+int cmd_shrink(int argc, char **argv) {
+    const char *path = NULL, *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-o")) {
+            if (i + 1 >= argc) return cli_usage_error("%s", "-o needs a file name");
+            out = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("unknown option '%s'", argv[i]);
+        } else if (path) {
+            return cli_usage_error("%s", "shrink takes one trace file");
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return cli_usage_error("%s", "shrink needs a trace file");
+    tracefile tf;
+    char err[1024];
+    if (tracefile_load(path, &tf, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        tracefile_free(&tf);
+        return 2;
+    }
+    uint32_t bugs = 0;
+    if (tf.bug && cli_parse_bug(tf.bug, &bugs)) {
+        tracefile_free(&tf);
+        return 2;
+    }
+    sim_config cfg = {.scn = &tf.scn, .seed = tf.seed, .bugs = bugs, .build = RAFTSIM_BUILD};
+    sim_result r;
+    sim_run(&cfg, &r);
+    if (r.status == SIM_PASS) {
+        fprintf(stderr, "raftsim: %s: the run passes: nothing to shrink\n", path);
+        tracefile_free(&tf);
+        return 2;
+    }
+    scenario min;
+    shrink_opts so = {.bugs = bugs, .max_runs = 3000};
+    uint32_t runs = fuzz_shrink(&tf.scn, &r, &so, &min);
+    char def[1100];
+    if (!out) default_min_path(path, def, sizeof def), out = def;
+    char *json = pretty_json(&min);
+    write_file_atomic(out, json);
+    free(json);
+    printf("shrunk %s (%s) in %u runs: %u -> %u events, %u -> %u nodes, %.0f -> %.0f ms\n",
+           path, r.status == SIM_VIOLATION ? r.violation.invariant : sim_status_name(r.status),
+           runs, tf.scn.n_events, min.n_events, tf.scn.nodes, min.nodes,
+           (double)tf.scn.run_us / 1000, (double)min.run_us / 1000);
+    printf("wrote %s\n  run it: raftsim run %s%s%s\n", out, out, tf.bug ? " --bug " : "",
+           tf.bug ? tf.bug : "");
+    scn_free(&min);
+    tracefile_free(&tf);
+    return 0;
+}
