@@ -21,7 +21,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit scenarios asan valgrind bench clean format tidy
+.PHONY: all deps demo test unit scenarios fuzz-smoke asan valgrind bench clean format tidy
 all: raftsim
 
 deps:
@@ -57,8 +57,12 @@ unit: $(TEST_BIN)
 scenarios: raftsim
 	sh tests/run_scenarios.sh ./raftsim
 
+fuzz-smoke: raftsim
+	sh tests/run_fuzz.sh ./raftsim
+
+# Unit tests, the scenario suite, then the fuzz/replay/check/shrink workflow end to end.
 test: deps
-	@$(MAKE) --no-print-directory unit scenarios
+	@$(MAKE) --no-print-directory unit scenarios fuzz-smoke
 
 # Everything again under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 asan:
@@ -69,6 +73,7 @@ asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/raftsim
 	sh tests/run_scenarios.sh ./build-asan/raftsim
+	sh tests/run_fuzz.sh ./build-asan/raftsim
 
 bench: raftsim $(BUILD)/tools/bench
 	$(BUILD)/tools/bench

@@ -38,27 +38,51 @@ typedef struct {
     uint64_t max_steps;
     uint32_t shrink_runs;
     int quiet;
+    /* Test hooks: make the worker die or hang on one seed, to test the campaign's handling. */
+    int has_crash_seed, has_hang_seed;
+    uint64_t crash_seed, hang_seed;
 } fuzz_opts;
 
 /* ---- one seed, in a worker ------------------------------------------------------------- */
 
+/* The temporary file a worker is writing, removed if the worker is told to stop meanwhile:
+ * a stopped campaign leaves whole files only. Process state of the command line, never read
+ * by a run. */
+static char writing_tmp[1100];
+
+static void on_sigterm(int sig) {
+    (void)sig;
+    if (writing_tmp[0]) unlink(writing_tmp);
+    _exit(143);
+}
+
+static FILE *open_tmp(const char *path) {
+    snprintf(writing_tmp, sizeof writing_tmp, "%s.tmp", path);
+    FILE *f = fopen(writing_tmp, "wb");
+    if (!f) writing_tmp[0] = '\0';
+    return f;
+}
+
+static void close_tmp(FILE *f, const char *path) {
+    if (fclose(f) == 0) rename(writing_tmp, path);
+    else unlink(writing_tmp);
+    writing_tmp[0] = '\0';
+}
+
 static void write_file_atomic(const char *path, const char *text) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
+    FILE *f = open_tmp(path);
     if (!f) return;
     fputs(text, f);
-    if (fclose(f) == 0) rename(tmp, path);
+    close_tmp(f, path);
 }
 
 static char *pretty_json(const scenario *s);
 
 /* Writes DIR/seed-N.trace.jsonl: the same run again, traced (same input, same run). */
 static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
-    char path[1024], tmp[1100];
+    char path[1024];
     snprintf(path, sizeof path, "%s/seed-%" PRIu64 ".trace.jsonl", o->out_dir, seed);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
+    FILE *f = open_tmp(path);
     if (!f) return;
     trace_writer tw;
     trace_open(&tw, trace_file_sink, f);
@@ -66,7 +90,7 @@ static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
                       .build = RAFTSIM_BUILD, .trace = &tw, .max_steps = o->max_steps};
     sim_result r;
     sim_run(&cfg, &r);
-    if (fclose(f) == 0) rename(tmp, path);
+    close_tmp(f, path);
 }
 
 static void save_min(const fuzz_opts *o, const scenario *s, const sim_result *r, uint64_t seed) {
@@ -92,6 +116,9 @@ static void run_seed(const fuzz_opts *o, uint64_t seed, int out_fd) {
     int n = snprintf(line, sizeof line, "S %" PRIu64 "\n", seed);
     if (write(out_fd, line, (size_t)n) < 0) _exit(3);
     alarm(o->seed_timeout_s);
+    if (o->has_crash_seed && seed == o->crash_seed) abort();
+    if (o->has_hang_seed && seed == o->hang_seed)
+        for (;;) pause();
     scenario s;
     fuzz_generate(seed, &o->gen, &s);
     sim_config cfg = {.scn = &s, .seed = seed, .bugs = o->bugs, .build = RAFTSIM_BUILD,
@@ -128,6 +155,8 @@ static uint64_t seed_count(const fuzz_opts *o) {
 
 static void worker_main(const fuzz_opts *o, uint64_t pos, uint32_t stride, int fd) {
     signal(SIGINT, SIG_IGN); /* the parent decides when to stop */
+    struct sigaction sa = {.sa_handler = on_sigterm};
+    sigaction(SIGTERM, &sa, NULL);
     uint64_t total = seed_count(o);
     for (; pos < total; pos += stride) run_seed(o, seed_at(o, pos), fd);
     _exit(0);
@@ -367,6 +396,7 @@ static int summary(campaign *c) {
 
 static int run_campaign(const fuzz_opts *o) {
     campaign c = {.o = o, .total = seed_count(o), .t0 = now_s(), .tty = isatty(2)};
+    c.last_progress = c.t0;
     mkdir(o->out_dir, 0777);
     struct sigaction sa = {.sa_handler = on_sigint};
     sigaction(SIGINT, &sa, NULL);
@@ -471,6 +501,9 @@ static int parse_value_opt(const char *a, const char *v, fuzz_opts *o, seed_args
         return o->gen.time_ms = x, 0;
     }
     if (!strcmp(a, "--seed-timeout-s")) return o->seed_timeout_s = x ? (uint32_t)x : 1, 0;
+    if (!strcmp(a, "--shrink-runs")) return o->shrink_runs = (uint32_t)x, 0;
+    if (!strcmp(a, "--test-crash-seed")) return o->has_crash_seed = 1, o->crash_seed = x, 0;
+    if (!strcmp(a, "--test-hang-seed")) return o->has_hang_seed = 1, o->hang_seed = x, 0;
     return cli_usage_error("unknown option '%s'", a);
 }
 

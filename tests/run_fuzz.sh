@@ -1,0 +1,80 @@
+#!/bin/sh
+# The fuzz -> replay -> check -> shrink workflow, end to end, on small seed ranges; the
+# injected bugs' regression scenarios; and the campaign's handling of crashing and hanging
+# workers, of shards and of Ctrl-C. Usage: tests/run_fuzz.sh path/to/raftsim
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 2
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { # check NAME COMMAND...: passes when the command succeeds
+    name=$1; shift
+    if "$@" >/dev/null 2>&1; then ok "$name"; else bad "$name"; fi
+}
+expect_rc() { # expect_rc NAME RC COMMAND...
+    name=$1; want=$2; shift 2
+    "$@" >out.txt 2>&1; rc=$?
+    if [ "$rc" = "$want" ]; then ok "$name"; else bad "$name (exit $rc, wanted $want)"; sed 's/^/     /' out.txt | head -5; fi
+}
+
+# A clean campaign: no bug, no failure.
+expect_rc "fuzz 400 seeds, no bug, all pass" 0 "$BIN" fuzz --count 400 --jobs 2 --out clean
+grep -q "^400 passed, 0 failed" out.txt && ok "fuzz summary counts 400 seeds" || bad "fuzz summary counts 400 seeds"
+
+# Shards split a range without overlap or loss.
+"$BIN" fuzz --seeds 1..101 --shard 0/2 --jobs 1 --out s0 > s0.txt 2>&1
+"$BIN" fuzz --seeds 1..101 --shard 1/2 --jobs 1 --out s1 > s1.txt 2>&1
+a=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' s0.txt); b=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' s1.txt)
+[ "$a" = 51 ] && [ "$b" = 50 ] && ok "shards 0/2 and 1/2 of 1..101 run 51 + 50 seeds" || bad "shards ($a + $b)"
+
+# Every injected bug is found, and its failure replays, re-checks and shrinks.
+for bug in vote_ignores_log commit_old_term forget_vote truncate_on_match no_stepdown; do
+    expect_rc "fuzz finds $bug" 1 "$BIN" fuzz --count 20000 --bug "$bug" --stop-after 1 --out "f-$bug"
+    trace=$(ls "f-$bug"/seed-*.trace.jsonl 2>/dev/null | head -1)
+    min=$(ls "f-$bug"/seed-*.min.json 2>/dev/null | head -1)
+    if [ -z "$trace" ] || [ -z "$min" ]; then bad "$bug: trace and min.json written"; continue; fi
+    ok "$bug: trace and min.json written"
+    inv=$(sed -n 's/.*"violation":{"invariant":"\([a-z_]*\)".*/\1/p' "$trace")
+    expect_rc "$bug: replay is identical and re-reports the violation" 1 "$BIN" replay "$trace"
+    grep -q "^IDENTICAL" out.txt && grep -q "VIOLATION $inv reproduced" out.txt \
+        && ok "$bug: replay output names $inv" || bad "$bug: replay output names $inv"
+    expect_rc "$bug: check finds $inv from the trace alone" 1 "$BIN" check "$trace"
+    grep -q "VIOLATION $inv" out.txt && ok "$bug: check names $inv" || bad "$bug: check names $inv"
+    expect_rc "$bug: shrink writes a smaller scenario" 0 "$BIN" shrink "$trace" -o "again-$bug.json"
+    expect_rc "$bug: min.json fails with the bug" 1 "$BIN" run "$min" --bug "$bug"
+    grep -q "invariant $inv violated" out.txt && ok "$bug: min.json keeps invariant $inv" \
+        || bad "$bug: min.json keeps invariant $inv"
+    expect_rc "$bug: shrink output fails with the bug" 1 "$BIN" run "again-$bug.json" --bug "$bug"
+done
+
+# Regression scenarios kept in tests/regress: fail with their bug, pass without.
+while IFS='	' read -r file bug inv; do
+    expect_rc "regress $file fails with --bug $bug" 1 "$BIN" run "$ROOT/tests/regress/$file" --bug "$bug"
+    grep -q "invariant $inv violated" out.txt && ok "regress $file: $inv" || bad "regress $file: $inv"
+    expect_rc "regress $file passes without the bug" 0 "$BIN" run "$ROOT/tests/regress/$file"
+done < "$ROOT/tests/regress/EXPECTED"
+
+# A worker that crashes or hangs costs its seed only; the campaign goes on.
+expect_rc "crashing and hanging workers are failures of their seeds" 1 "$BIN" fuzz --count 120 \
+    --jobs 2 --test-crash-seed 30 --test-hang-seed 60 --seed-timeout-s 1 --out hurt
+grep -q "^FAIL seed 30: crash" out.txt && grep -q "^FAIL seed 60: hang" out.txt \
+    && grep -q "^118 passed, 2 failed" out.txt && [ -f hurt/seed-30.json ] \
+    && ok "crash and hang reported, the other 118 seeds ran" || bad "crash and hang accounting"
+
+# Ctrl-C: a clean stop with a summary, and no half-written file left behind.
+"$BIN" fuzz --count 100000000 --jobs 2 --bug truncate_on_match --out intr > intr.txt 2>&1 &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid; rc=$?
+[ "$rc" = 130 ] && grep -q "interrupted" intr.txt && ok "Ctrl-C stops with a summary (exit 130)" \
+    || bad "Ctrl-C (exit $rc)"
+[ -z "$(ls intr | grep '\.tmp$')" ] && ok "no temporary files left after Ctrl-C" || bad "tmp files left"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
