@@ -186,7 +186,8 @@ static void set_holding(chk *c, shadow_node *s, int holds) {
 static chk_result check_holding(chk *c, uint8_t node) {
     uint32_t need = c->n_nodes / 2 + 1;
     if (c->committed.len == 0 || c->holding >= need) return CHK_OK;
-    return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0, 0, c->committed.len,
+    return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0,
+                c->committed.term[c->committed.len], c->committed.len,
                 "only %u of %u nodes still hold the committed entries through index %llu",
                 c->holding, c->n_nodes, (unsigned long long)c->committed.len);
 }
@@ -269,11 +270,13 @@ chk_result chk_vote(chk *c, uint8_t node, uint64_t term, uint8_t candidate) {
         return fail(c, CHK_VIOLATION, CHK_SINGLE_VOTE, node, candidate, term, 0,
                     "node %u voted for %u and then for %u in term %llu", node, s->vote_for,
                     candidate, (unsigned long long)term);
-    if (term < s->vote_term)
+    if (term < s->vote_term || term < s->term)
         return fail(c, CHK_VIOLATION, CHK_TERM_MONOTONIC, node, candidate, term, 0,
-                    "node %u voted in term %llu after voting in term %llu", node,
-                    (unsigned long long)term, (unsigned long long)s->vote_term);
+                    "node %u voted in term %llu after reaching term %llu", node,
+                    (unsigned long long)term,
+                    (unsigned long long)(s->term > s->vote_term ? s->term : s->vote_term));
     s->vote_term = term;
+    s->term = term; /* a vote is cast in the voter's current term */
     s->vote_for = candidate;
     return CHK_OK;
 }
