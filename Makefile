@@ -21,7 +21,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit scenarios fuzz-smoke asan valgrind bench clean format tidy
+.PHONY: all deps demo test unit scenarios fuzz-smoke asan valgrind bench bug-table clean format
 all: raftsim
 
 deps:
@@ -82,6 +82,15 @@ $(BUILD)/tools/bench: tools/bench.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
+
+bug-table: raftsim
+	sh tools/bug_table.sh ./raftsim
+
+# The unit tests under valgrind memcheck: any error or leak fails.
+valgrind: $(TEST_BIN)
+	@for t in $(TEST_BIN); do echo "== valgrind $$t"; \
+	    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all $$t >/dev/null || exit 1; done
+	@echo "valgrind: no errors, no leaks"
 
 format:
 	clang-format -i raft/*.[ch] sim/*.[ch] tests/*.c tools/*.c

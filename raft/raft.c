@@ -108,6 +108,9 @@ static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
     RAFT_ASSERT(role != RAFT_LEADER || (n->role == RAFT_CANDIDATE && term == n->term));
     RAFT_ASSERT(role != RAFT_CANDIDATE || term == n->term + 1);
     if (role == n->role && term == n->term) return;
+    /* A deposed leader's election deadline is from before it led: restart it, or it would
+     * stand for election the instant it steps down and depose the leader that just won. */
+    if (n->role == RAFT_LEADER && role == RAFT_FOLLOWER) reset_election_timer(n, n->now_us);
     if (term > n->term) {
         n->term = term;
         n->voted_for = RAFT_NODE_NONE;
@@ -421,6 +424,7 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
 }
 
 void raft_start(raft_node *n, uint64_t now_us, raft_out *out) {
+    n->now_us = now_us;
     if (n->cfg.bugs & RAFT_BUG_FORGET_VOTE) n->voted_for = RAFT_NODE_NONE;
     if (n->role != RAFT_FOLLOWER) fx_push(out, RAFT_FX_ROLE, n->term, RAFT_FOLLOWER);
     n->role = RAFT_FOLLOWER;
@@ -433,6 +437,7 @@ void raft_start(raft_node *n, uint64_t now_us, raft_out *out) {
 
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     RAFT_ASSERT(m->to == n->id && m->from >= 1 && m->from <= n->n_nodes && m->from != n->id);
+    n->now_us = now_us;
     switch ((raft_msg_type)m->type) {
     case RAFT_MSG_REQUEST_VOTE: on_request_vote(n, now_us, m, out); break;
     case RAFT_MSG_REQUEST_VOTE_REPLY: on_vote_reply(n, now_us, m, out); break;
@@ -444,6 +449,7 @@ void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) 
 
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
     RAFT_ASSERT(now_us >= raft_deadline(n));
+    n->now_us = now_us;
     if (n->role == RAFT_LEADER) {
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
@@ -457,7 +463,7 @@ uint64_t raft_deadline(const raft_node *n) {
 }
 
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
-    (void)now_us;
+    n->now_us = now_us;
     if (n->role != RAFT_LEADER) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);

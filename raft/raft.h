@@ -114,6 +114,7 @@ typedef struct {
     raft_entry *log; /* log[0] is a sentinel of term 0; entries are log[1..log_len] */
     uint64_t log_len, log_cap;
     /* Volatile state. */
+    uint64_t now_us; /* virtual time of the call being handled */
     raft_role role;
     uint8_t leader_hint;
     uint64_t commit;

@@ -1,0 +1,187 @@
+#!/bin/sh
+# The scenario suite, end to end. Usage: tests/run_scenarios.sh path/to/raftsim
+#   (a) every scenarios/*.json passes (exit 0);
+#   (b) running a scenario twice writes byte-identical traces (determinism);
+#   (c) `raftsim check` accepts every trace;
+#   (d) `raftsim replay` reproduces every trace (exit 0, "IDENTICAL");
+#   (e) the scenarios can fail: each "SCENARIO BUG" pair of tests/scenario_bugs.txt exits 1
+#       when run with --bug BUG;
+#   (f) every tests/bad/*.json is refused with exit 2 and the stderr text tests/bad/EXPECTED
+#       gives for it (lines FILENAME<TAB>substring).
+# One line per check, then "N passed, M failed"; exits 1 if anything failed. Everything runs
+# from a temporary directory, so that failing runs' saved traces (raftsim-traces/) never land
+# in the repository.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 path/to/raftsim" >&2
+    exit 2
+fi
+case $1 in
+/*) BIN=$1 ;;
+*) BIN=$(pwd)/$1 ;;
+esac
+if [ ! -x "$BIN" ]; then
+    echo "$0: $1: not an executable" >&2
+    exit 2
+fi
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/run_scenarios.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+cd "$WORK"
+
+pass=0
+fail=0
+ok() {
+    pass=$((pass + 1))
+    echo "ok   $1"
+}
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL $1"
+}
+# Shows the first lines of a file, indented, under a failed check.
+show() {
+    sed 's/^/     /' "$1" | head -n "${2:-5}"
+}
+
+# ---- (a)-(d): every scenario ----------------------------------------------------------------
+
+found=0
+for f in "$ROOT"/scenarios/*.json; do
+    [ -e "$f" ] || continue
+    found=1
+    name=$(basename "$f" .json)
+    t1=$WORK/$name.1.jsonl
+    t2=$WORK/$name.2.jsonl
+
+    # (a) it passes
+    rc=0
+    "$BIN" run "$f" >out.txt 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        ok "run $name"
+    else
+        bad "run $name (exit $rc)"
+        show out.txt
+    fi
+
+    # (b) two traced runs, byte-identical traces
+    rc1=0
+    "$BIN" run "$f" --trace "$t1" >out1.txt 2>&1 || rc1=$?
+    rc2=0
+    "$BIN" run "$f" --trace "$t2" >out2.txt 2>&1 || rc2=$?
+    if [ ! -s "$t1" ] || [ ! -s "$t2" ]; then
+        bad "deterministic $name (no trace written; exits $rc1, $rc2)"
+        show out1.txt
+        continue
+    elif cmp -s "$t1" "$t2"; then
+        ok "deterministic $name (identical traces)"
+    else
+        bad "deterministic $name (the two traces differ)"
+        cmp "$t1" "$t2" >out.txt 2>&1 || true
+        show out.txt
+    fi
+
+    # (c) the trace alone satisfies every invariant
+    rc=0
+    "$BIN" check "$t1" >out.txt 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        ok "check $name"
+    else
+        bad "check $name (exit $rc)"
+        show out.txt
+    fi
+
+    # (d) replaying the trace reproduces it event for event
+    rc=0
+    "$BIN" replay "$t1" >out.txt 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ] && grep -q IDENTICAL out.txt; then
+        ok "replay $name"
+    else
+        bad "replay $name (exit $rc$(grep -q IDENTICAL out.txt || echo ', no IDENTICAL'))"
+        show out.txt
+    fi
+done
+if [ "$found" -eq 0 ]; then
+    bad "scenarios: no scenarios/*.json found under $ROOT"
+fi
+
+# ---- (e): the scenarios can fail ------------------------------------------------------------
+
+BUGS=$ROOT/tests/scenario_bugs.txt
+if [ ! -f "$BUGS" ]; then
+    bad "scenario bugs: $BUGS is missing"
+else
+    # Lines "SCENARIO_FILE BUG_NAME"; blank lines and #-comments are skipped. A scenario
+    # file is named relative to scenarios/ (or to the repository root).
+    grep -v '^[[:space:]]*#' "$BUGS" | grep -v '^[[:space:]]*$' >bugs.txt || true
+    while read -r scn bug rest; do
+        if [ -z "$bug" ] || [ -n "$rest" ]; then
+            bad "scenario bugs: malformed line '$scn $bug $rest'"
+            continue
+        fi
+        if [ -f "$ROOT/scenarios/$scn" ]; then
+            path=$ROOT/scenarios/$scn
+        elif [ -f "$ROOT/$scn" ]; then
+            path=$ROOT/$scn
+        else
+            bad "$scn fails under --bug $bug (no such scenario)"
+            continue
+        fi
+        rc=0
+        "$BIN" run "$path" --bug "$bug" >out.txt 2>&1 </dev/null || rc=$?
+        if [ "$rc" -eq 1 ]; then
+            ok "$scn fails under --bug $bug: $(grep '^FAIL' out.txt | head -n 1 | cut -c1-110)"
+        else
+            bad "$scn fails under --bug $bug (exit $rc, wanted 1)"
+            show out.txt
+        fi
+    done <bugs.txt
+fi
+
+# ---- (f): bad input is refused with exit 2 and a precise message ----------------------------
+
+BAD=$ROOT/tests/bad
+if [ ! -d "$BAD" ]; then
+    echo "skip tests/bad: the directory does not exist yet"
+else
+    EXPECTED=$BAD/EXPECTED
+    if [ ! -f "$EXPECTED" ]; then
+        bad "tests/bad/EXPECTED is missing"
+        : >"$WORK/expected.txt"
+    else
+        cp "$EXPECTED" "$WORK/expected.txt"
+    fi
+    tab=$(printf '\t')
+    # Run with the relative path "tests/bad/x.json", as a user at the repository root would,
+    # so that the messages name it that way, but from the temporary directory.
+    ln -s "$ROOT/tests" "$WORK/tests"
+    for f in "$BAD"/*.json; do
+        [ -e "$f" ] || continue
+        name=$(basename "$f")
+        want=$(awk -F '\t' -v n="$name" '$1 == n { sub(/^[^\t]*\t/, ""); print; exit }' \
+            "$WORK/expected.txt")
+        rc=0
+        "$BIN" run "tests/bad/$name" >out.txt 2>err.txt || rc=$?
+        if [ "$rc" -ne 2 ]; then
+            bad "bad input $name is refused (exit $rc, wanted 2)"
+            show err.txt 3
+        elif [ -z "$want" ]; then
+            bad "bad input $name: no line for it in tests/bad/EXPECTED"
+        elif grep -qF -- "$want" err.txt; then
+            ok "bad input $name is refused: $want"
+        else
+            bad "bad input $name: stderr lacks '$want'"
+            show err.txt 3
+        fi
+    done
+    # Lines of EXPECTED that name no file.
+    while IFS="$tab" read -r name want; do
+        [ -n "$name" ] || continue
+        [ -e "$BAD/$name" ] || bad "tests/bad/EXPECTED names $name, which does not exist"
+    done <"$WORK/expected.txt"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
