@@ -114,6 +114,7 @@ static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
     if (term > n->term) {
         n->term = term;
         n->voted_for = RAFT_NODE_NONE;
+        n->leader_hint = RAFT_NODE_NONE; /* whoever leads the new term is not known yet */
     }
     n->role = role;
     fx_push(out, RAFT_FX_ROLE, n->term, (uint64_t)role);

@@ -1,0 +1,1858 @@
+/* test_raft.c - unit tests of one Raft node (raft/raft.h) against the Raft paper (Ongaro and
+ * Ousterhout, "In Search of an Understandable Consensus Algorithm"), section by section: 5.1
+ * terms, 5.2 leader election, 5.3 log replication, 5.4.1 election restriction, 5.4.2 committing
+ * entries from previous terms, persistence across a crash, and the injected RAFT_BUG_* variants.
+ *
+ * Every test drives real nodes through the small harness below (tn_*), which checks after every
+ * call that the effect list obeys "persist before send" (no VOTE, APPEND or TRUNCATE, and no
+ * ROLE that changes the term, after the first SEND), that the effects agree with the node's new
+ * state, that APPLY ranges are contiguous from 1, and that every message sent is well formed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../raft/raft.h"
+
+#define MIN_US 150000u
+#define MAX_US 300000u
+#define HB_US 50000u
+#define MAX_ENTS 64u
+#define T0 1000000u /* boot time of every node */
+#define MAX_NODES 7
+
+/* A test: static, with the cmocka signature, and without unused-parameter noise. */
+#define TEST(name)                                                                             \
+    static void name##_body(void);                                                             \
+    static void name(void **state) {                                                           \
+        (void)state;                                                                           \
+        name##_body();                                                                         \
+    }                                                                                          \
+    static void name##_body(void)
+
+/* An array of log terms and its length, e.g. TERMS(1, 1, 2). */
+#define TERMS(...)                                                                             \
+    (const uint64_t[]){__VA_ARGS__}, sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t)
+
+/* The command stored at a log index written in a term: the same in every log that holds it. */
+static uint32_t cmd_of(uint64_t index, uint64_t term) { return (uint32_t)(term * 1000u + index); }
+
+static raft_config cfg_make(uint32_t bugs) {
+    raft_config c = {.election_timeout_min_us = MIN_US,
+                     .election_timeout_max_us = MAX_US,
+                     .heartbeat_us = HB_US,
+                     .max_entries_per_msg = MAX_ENTS,
+                     .bugs = bugs};
+    return c;
+}
+
+/* ---- effect lists ---------------------------------------------------------------------- */
+
+/* Persist before send: no VOTE, APPEND or TRUNCATE and no ROLE that changes the term may come
+ * after the first SEND of one effect list. term_before is the node's term before the call. */
+static int persist_before_send_ok(const raft_out *o, uint64_t term_before) {
+    int sent = 0;
+    uint64_t term = term_before;
+    for (size_t i = 0; i < o->n_fx; i++) {
+        const raft_fx *f = &o->fx[i];
+        switch ((raft_fx_kind)f->kind) {
+        case RAFT_FX_SEND: sent = 1; break;
+        case RAFT_FX_VOTE:
+        case RAFT_FX_APPEND:
+        case RAFT_FX_TRUNCATE:
+            if (sent) return 0;
+            break;
+        case RAFT_FX_ROLE:
+            if (f->a != term) {
+                if (sent) return 0;
+                term = f->a;
+            }
+            break;
+        case RAFT_FX_COMMIT:
+        case RAFT_FX_APPLY: break;
+        }
+    }
+    return 1;
+}
+
+static size_t fx_count(const raft_out *o, raft_fx_kind kind) {
+    size_t c = 0;
+    for (size_t i = 0; i < o->n_fx; i++) c += o->fx[i].kind == kind;
+    return c;
+}
+
+/* Position in the list of the nth effect of a kind, or -1. */
+static long fx_pos(const raft_out *o, raft_fx_kind kind, size_t nth) {
+    for (size_t i = 0; i < o->n_fx; i++)
+        if (o->fx[i].kind == kind && nth-- == 0) return (long)i;
+    return -1;
+}
+
+static int has_fx(const raft_out *o, raft_fx_kind kind, uint64_t a, uint64_t b) {
+    for (size_t i = 0; i < o->n_fx; i++)
+        if (o->fx[i].kind == kind && o->fx[i].a == a && o->fx[i].b == b) return 1;
+    return 0;
+}
+
+static void assert_fx(const raft_out *o, raft_fx_kind kind, uint64_t a, uint64_t b) {
+    if (!has_fx(o, kind, a, b)) fail_msg("missing effect kind %d (%llu, %llu)", (int)kind,
+                                         (unsigned long long)a, (unsigned long long)b);
+}
+
+/* The only message of the outbox. */
+static raft_msg only_msg(const raft_out *o) {
+    assert_int_equal(o->n_msgs, 1);
+    return raft_out_msg(o, 0);
+}
+
+/* The first message to a node; 0 if there is none. */
+static int msg_to(const raft_out *o, uint8_t to, raft_msg *m) {
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < o->n_msgs; i++) {
+        raft_msg x = raft_out_msg(o, i);
+        if (x.to == to) {
+            *m = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static size_t msgs_to(const raft_out *o, uint8_t to) {
+    size_t c = 0;
+    for (size_t i = 0; i < o->n_msgs; i++) c += o->msgs[i].to == to;
+    return c;
+}
+
+/* ---- messages -------------------------------------------------------------------------- */
+
+static raft_msg rv(uint8_t from, uint8_t to, uint64_t term, uint64_t last_index,
+                   uint64_t last_term) {
+    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE, .from = from, .to = to, .term = term,
+                  .index = last_index, .log_term = last_term};
+    return m;
+}
+
+static raft_msg rv_reply(uint8_t from, uint8_t to, uint64_t term, int granted) {
+    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE_REPLY, .from = from, .to = to, .term = term,
+                  .ok = (uint8_t)granted};
+    return m;
+}
+
+static raft_msg ae(uint8_t from, uint8_t to, uint64_t term, uint64_t prev, uint64_t prev_term,
+                   uint64_t commit, const raft_entry *entries, uint32_t n_entries) {
+    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES, .from = from, .to = to, .term = term,
+                  .index = prev, .log_term = prev_term, .commit = commit,
+                  .entries = entries, .n_entries = n_entries};
+    return m;
+}
+
+static raft_msg ae_reply(uint8_t from, uint8_t to, uint64_t term, int ok, uint64_t index,
+                         uint64_t log_term) {
+    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES_REPLY, .from = from, .to = to, .term = term,
+                  .ok = (uint8_t)ok, .index = index, .log_term = log_term};
+    return m;
+}
+
+/* Entries for the log positions first, first+1, ... with the given terms. */
+typedef struct {
+    raft_entry e[MAX_ENTS];
+    uint32_t n;
+} ebuf;
+
+static ebuf mk_entries(uint64_t first, const uint64_t *terms, size_t k) {
+    ebuf b;
+    memset(&b, 0, sizeof b);
+    assert_true(k <= MAX_ENTS);
+    for (size_t i = 0; i < k; i++)
+        b.e[i] = (raft_entry){.term = terms[i], .cmd = cmd_of(first + i, terms[i])};
+    b.n = (uint32_t)k;
+    return b;
+}
+
+/* ---- the harness node ------------------------------------------------------------------ */
+
+typedef struct {
+    raft_node n;
+    raft_out out;
+    uint64_t now;
+    uint64_t applied; /* last index of the APPLY effects since the last raft_start */
+    uint64_t hash;    /* FNV-1a over every effect and message produced */
+} tnode;
+
+typedef struct {
+    uint64_t term, log_len;
+    uint8_t voted_for;
+    raft_role role;
+} snap;
+
+static void hash_u64(uint64_t *h, uint64_t v) {
+    for (int i = 0; i < 8; i++) {
+        *h ^= (v >> (8 * i)) & 0xff;
+        *h *= 1099511628211ull;
+    }
+}
+
+static snap snap_of(const tnode *t) {
+    snap s = {.term = t->n.term, .log_len = t->n.log_len, .voted_for = t->n.voted_for,
+              .role = t->n.role};
+    return s;
+}
+
+/* Checks the effect list of the call just made on t (state before it in b). */
+static void check_call(tnode *t, const snap *b) {
+    const raft_out *o = &t->out;
+    const raft_node *n = &t->n;
+    if (!persist_before_send_ok(o, b->term))
+        fail_msg("node %u: persistent-state effect after the first SEND", n->id);
+    uint64_t term = b->term, min_trunc = UINT64_MAX, sends = 0;
+    const raft_fx *last_role = NULL, *last_vote = NULL, *last_append = NULL;
+    for (size_t i = 0; i < o->n_fx; i++) {
+        const raft_fx *f = &o->fx[i];
+        hash_u64(&t->hash, f->kind);
+        hash_u64(&t->hash, f->a);
+        hash_u64(&t->hash, f->b);
+        switch ((raft_fx_kind)f->kind) {
+        case RAFT_FX_ROLE:
+            assert_true(f->a >= term);
+            assert_true(f->b <= RAFT_LEADER);
+            term = f->a;
+            last_role = f;
+            break;
+        case RAFT_FX_VOTE:
+            assert_int_equal(f->a, term);
+            assert_in_range(f->b, 1, n->n_nodes);
+            last_vote = f;
+            break;
+        case RAFT_FX_APPEND:
+            assert_true(f->a >= 1 && f->a <= f->b);
+            last_append = f;
+            break;
+        case RAFT_FX_TRUNCATE:
+            assert_true(f->a >= 1);
+            if (f->a < min_trunc) min_trunc = f->a;
+            break;
+        case RAFT_FX_COMMIT: break;
+        case RAFT_FX_APPLY:
+            /* Applied in order, each index exactly once (since the last boot). */
+            assert_int_equal(f->a, t->applied + 1);
+            assert_true(f->b >= f->a);
+            t->applied = f->b;
+            break;
+        case RAFT_FX_SEND:
+            assert_int_equal(f->a, sends);
+            sends++;
+            break;
+        default: fail_msg("unknown effect kind %u", f->kind);
+        }
+    }
+    assert_int_equal(sends, o->n_msgs);
+    assert_true(t->applied <= n->commit);
+    /* The effects describe the state change. */
+    if (n->term != b->term || n->role != b->role) {
+        assert_non_null(last_role);
+        assert_int_equal(last_role->a, n->term);
+        assert_int_equal(last_role->b, n->role);
+    }
+    if (n->voted_for != RAFT_NODE_NONE &&
+        (n->voted_for != b->voted_for || n->term != b->term)) {
+        assert_non_null(last_vote);
+        assert_int_equal(last_vote->a, n->term);
+        assert_int_equal(last_vote->b, n->voted_for);
+    }
+    if (n->log_len < b->log_len) assert_true(min_trunc <= n->log_len + 1);
+    if (n->log_len > b->log_len) {
+        assert_non_null(last_append);
+        assert_int_equal(last_append->b, n->log_len);
+    }
+    for (size_t i = 0; i < o->n_msgs; i++) {
+        raft_msg m = raft_out_msg(o, i);
+        hash_u64(&t->hash, m.type);
+        hash_u64(&t->hash, m.to);
+        hash_u64(&t->hash, m.ok);
+        hash_u64(&t->hash, m.term);
+        hash_u64(&t->hash, m.index);
+        hash_u64(&t->hash, m.log_term);
+        hash_u64(&t->hash, m.commit);
+        hash_u64(&t->hash, m.n_entries);
+        assert_true(m.type < RAFT_MSG_TYPE_COUNT);
+        assert_int_equal(m.from, n->id);
+        assert_in_range(m.to, 1, n->n_nodes);
+        assert_int_not_equal(m.to, n->id);
+        assert_int_equal(m.term, n->term);
+        assert_true(m.n_entries <= n->cfg.max_entries_per_msg);
+        if (m.n_entries > 0) {
+            assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
+            assert_non_null(m.entries);
+        }
+        for (uint32_t k = 0; k < m.n_entries; k++) {
+            hash_u64(&t->hash, m.entries[k].term);
+            hash_u64(&t->hash, m.entries[k].cmd);
+            assert_true(m.entries[k].term <= m.term);
+        }
+    }
+}
+
+static void tn_init_cfg(tnode *t, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
+                        uint64_t seed) {
+    memset(t, 0, sizeof *t);
+    raft_init(&t->n, id, n_nodes, cfg, seed);
+    raft_out_init(&t->out);
+    t->now = T0;
+    t->hash = 1469598103934665603ull;
+}
+
+static void tn_init(tnode *t, uint8_t id, uint8_t n_nodes, uint32_t bugs) {
+    raft_config cfg = cfg_make(bugs);
+    tn_init_cfg(t, id, n_nodes, &cfg, 0x5eed0000u + id);
+}
+
+static void tn_free(tnode *t) {
+    raft_free(&t->n);
+    raft_out_free(&t->out);
+}
+
+/* Persisted state; the entry at index i carries cmd_of(i, term). */
+static void tn_load(tnode *t, uint64_t term, uint8_t vote, const uint64_t *terms, size_t k) {
+    raft_entry e[MAX_ENTS];
+    assert_true(k <= MAX_ENTS);
+    for (size_t i = 0; i < k; i++) e[i] = (raft_entry){.term = terms[i], .cmd = cmd_of(i + 1, terms[i])};
+    raft_load(&t->n, term, vote, e, k);
+}
+
+static void tn_start(tnode *t) {
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    t->applied = 0;
+    raft_start(&t->n, t->now, &t->out);
+    check_call(t, &b);
+}
+
+static void tn_step(tnode *t, raft_msg m) {
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    raft_step(&t->n, t->now, &m, &t->out);
+    check_call(t, &b);
+}
+
+/* Fires the timer, first moving the clock to the deadline if it is not there yet. */
+static void tn_tick(tnode *t) {
+    uint64_t d = raft_deadline(&t->n);
+    if (t->now < d) t->now = d;
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    raft_tick(&t->n, t->now, &t->out);
+    check_call(t, &b);
+}
+
+static int tn_propose(tnode *t, uint32_t cmd) {
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    int r = raft_propose(&t->n, t->now, cmd, &t->out);
+    check_call(t, &b);
+    return r;
+}
+
+/* A node with this persisted state, booted. */
+static void tn_boot(tnode *t, uint8_t id, uint8_t n_nodes, uint32_t bugs, uint64_t term,
+                    uint8_t vote, const uint64_t *terms, size_t k) {
+    tn_init(t, id, n_nodes, bugs);
+    tn_load(t, term, vote, terms, k);
+    tn_start(t);
+}
+
+/* Times the node out and feeds it granted votes until it leads. */
+static void tn_elect(tnode *t) {
+    tn_tick(t);
+    uint64_t term = t->n.term;
+    for (uint8_t p = 1; p <= t->n.n_nodes && t->n.role != RAFT_LEADER; p++)
+        if (p != t->n.id) tn_step(t, rv_reply(p, t->n.id, term, 1));
+    assert_int_equal(t->n.role, RAFT_LEADER);
+    assert_int_equal(t->n.term, term);
+}
+
+static void assert_log(const tnode *t, const uint64_t *terms, size_t k) {
+    assert_int_equal(t->n.log_len, k);
+    for (size_t i = 0; i < k; i++) {
+        assert_int_equal(t->n.log[i + 1].term, terms[i]);
+        assert_int_equal(t->n.log[i + 1].cmd, cmd_of(i + 1, terms[i]));
+    }
+}
+
+/* The two logs agree on indexes 1..upto. */
+static void assert_same_prefix(const tnode *a, const tnode *b, uint64_t upto) {
+    assert_true(a->n.log_len >= upto && b->n.log_len >= upto);
+    for (uint64_t i = 1; i <= upto; i++) {
+        assert_int_equal(a->n.log[i].term, b->n.log[i].term);
+        assert_int_equal(a->n.log[i].cmd, b->n.log[i].cmd);
+    }
+}
+
+/* Round trips between a leader and one follower: delivers the leader's AppendEntries for f,
+ * then f's reply, while the leader keeps sending f something. Returns the round trips. */
+static int ping_pong(tnode *leader, tnode *f, int max_rounds) {
+    int rounds = 0;
+    raft_msg m;
+    while (rounds < max_rounds && msg_to(&leader->out, f->n.id, &m)) {
+        tn_step(f, m); /* m's entries live in leader->out, untouched by this step */
+        raft_msg r = only_msg(&f->out);
+        rounds++;
+        tn_step(leader, r); /* r carries no entries */
+    }
+    return rounds;
+}
+
+/* ---- a tiny lossless FIFO network, for the multi-node checks --------------------------- */
+
+typedef struct {
+    raft_msg m;
+    raft_entry e[MAX_ENTS];
+} qmsg;
+
+typedef struct {
+    tnode nodes[MAX_NODES + 1];
+    uint8_t n;
+    qmsg *q;
+    size_t head, tail, cap;
+    uint64_t now;
+} net;
+
+static void net_init(net *w, uint8_t n, uint32_t bugs) {
+    memset(w, 0, sizeof *w);
+    w->n = n;
+    w->cap = 4096;
+    w->q = calloc(w->cap, sizeof *w->q);
+    assert_non_null(w->q);
+    w->now = T0;
+    for (uint8_t i = 1; i <= n; i++) {
+        tn_init(&w->nodes[i], i, n, bugs);
+        tn_start(&w->nodes[i]);
+    }
+}
+
+static void net_free(net *w) {
+    for (uint8_t i = 1; i <= w->n; i++) tn_free(&w->nodes[i]);
+    free(w->q);
+}
+
+static void net_collect(net *w, const tnode *t) {
+    for (size_t i = 0; i < t->out.n_msgs; i++) {
+        assert_true(w->tail < w->cap);
+        qmsg *qm = &w->q[w->tail++];
+        qm->m = raft_out_msg(&t->out, i);
+        if (qm->m.n_entries > 0) memcpy(qm->e, qm->m.entries, qm->m.n_entries * sizeof *qm->e);
+        qm->m.entries = qm->e;
+    }
+}
+
+static void net_run(net *w) {
+    while (w->head < w->tail) {
+        raft_msg m = w->q[w->head].m;
+        w->head++;
+        tnode *d = &w->nodes[m.to];
+        d->now = w->now;
+        tn_step(d, m);
+        net_collect(w, d);
+    }
+}
+
+static void net_tick(net *w, uint8_t id) {
+    tnode *t = &w->nodes[id];
+    if (w->now < raft_deadline(&t->n)) w->now = raft_deadline(&t->n);
+    t->now = w->now;
+    tn_tick(t);
+    net_collect(w, t);
+    net_run(w);
+}
+
+static void net_propose(net *w, uint8_t id, uint32_t cmd) {
+    tnode *t = &w->nodes[id];
+    t->now = w->now;
+    assert_int_equal(tn_propose(t, cmd), 1);
+    net_collect(w, t);
+}
+
+/* Two leaders in turn over a lossless network: node 1 wins term 1 and commits three commands,
+ * then node 2 times out, wins term 2 and commits one more. Nothing in it depends on any of
+ * the injected bugs. Returns a hash of every effect and message of every node. */
+static uint64_t run_two_leaders(uint32_t bugs) {
+    net w;
+    net_init(&w, 3, bugs);
+    net_tick(&w, 1);
+    for (uint32_t c = 1; c <= 3; c++) net_propose(&w, 1, 100 + c);
+    net_run(&w);
+    net_tick(&w, 1); /* heartbeat: carries the commit index */
+    for (uint8_t i = 1; i <= 3; i++) {
+        assert_int_equal(w.nodes[i].n.term, 1);
+        assert_int_equal(w.nodes[i].n.commit, 3);
+        assert_int_equal(w.nodes[i].applied, 3);
+        assert_int_equal(w.nodes[i].n.leader_hint, 1);
+        assert_int_equal(w.nodes[i].n.role, i == 1 ? RAFT_LEADER : RAFT_FOLLOWER);
+    }
+    net_tick(&w, 2);
+    net_propose(&w, 2, 200);
+    net_run(&w);
+    net_tick(&w, 2);
+    uint64_t h = 0;
+    for (uint8_t i = 1; i <= 3; i++) {
+        const tnode *t = &w.nodes[i];
+        assert_int_equal(t->n.term, 2);
+        assert_int_equal(t->n.role, i == 2 ? RAFT_LEADER : RAFT_FOLLOWER);
+        assert_int_equal(t->n.log_len, 4);
+        assert_int_equal(t->n.commit, 4);
+        assert_int_equal(t->n.log[4].cmd, 200);
+        assert_int_equal(t->n.log[4].term, 2);
+        assert_int_equal(t->n.log[1].cmd, 101);
+        assert_int_equal(t->n.voted_for, 2);
+        hash_u64(&h, t->hash);
+    }
+    net_free(&w);
+    return h;
+}
+
+/* ===== the harness itself ================================================================ */
+
+TEST(test_harness_persist_before_send_checker) {
+    raft_fx fx[4];
+    raft_out o;
+    memset(&o, 0, sizeof o);
+    o.fx = fx;
+#define LIST(...)                                                                              \
+    do {                                                                                       \
+        raft_fx tmp_[] = {__VA_ARGS__};                                                        \
+        memcpy(fx, tmp_, sizeof tmp_);                                                         \
+        o.n_fx = sizeof tmp_ / sizeof tmp_[0];                                                 \
+    } while (0)
+#define FX(k, x, y) {.kind = (k), .a = (x), .b = (y)}
+    LIST(FX(RAFT_FX_ROLE, 3, RAFT_CANDIDATE), FX(RAFT_FX_VOTE, 3, 1), FX(RAFT_FX_SEND, 0, 0));
+    assert_true(persist_before_send_ok(&o, 2));
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_VOTE, 3, 1));
+    assert_false(persist_before_send_ok(&o, 3));
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_APPEND, 1, 1));
+    assert_false(persist_before_send_ok(&o, 3));
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_TRUNCATE, 1, 0));
+    assert_false(persist_before_send_ok(&o, 3));
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_ROLE, 4, RAFT_FOLLOWER));
+    assert_false(persist_before_send_ok(&o, 3));
+    /* A role change within the term, and commit/apply, may follow a send. */
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_ROLE, 3, RAFT_LEADER), FX(RAFT_FX_COMMIT, 2, 0),
+         FX(RAFT_FX_APPLY, 1, 2));
+    assert_true(persist_before_send_ok(&o, 3));
+#undef FX
+#undef LIST
+}
+
+/* ===== 5.1 Raft basics: terms ============================================================ */
+
+/* "If a server's current term is smaller than the other's, it updates its current term to the
+ * larger value. If a candidate or leader discovers that its term is out of date, it
+ * immediately reverts to follower state." - for each of the four message types. */
+TEST(test_5_1_higher_term_in_any_message_makes_leader_follower) {
+    for (int type = 0; type < RAFT_MSG_TYPE_COUNT; type++) {
+        tnode t;
+        tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+        tn_elect(&t);
+        assert_int_equal(t.n.term, 2);
+        raft_msg m;
+        switch (type) {
+        case RAFT_MSG_REQUEST_VOTE: m = rv(2, 1, 3, 0, 0); break; /* log too old: refused */
+        case RAFT_MSG_REQUEST_VOTE_REPLY: m = rv_reply(2, 1, 3, 0); break;
+        case RAFT_MSG_APPEND_ENTRIES: m = ae(2, 1, 3, 1, 1, 0, NULL, 0); break;
+        default: m = ae_reply(2, 1, 3, 0, 0, 0); break;
+        }
+        tn_step(&t, m);
+        assert_int_equal(t.n.role, RAFT_FOLLOWER);
+        assert_int_equal(t.n.term, 3);
+        assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+        assert_int_equal(fx_pos(&t.out, RAFT_FX_ROLE, 0), 0);
+        assert_fx(&t.out, RAFT_FX_ROLE, 3, RAFT_FOLLOWER);
+        tn_free(&t);
+    }
+}
+
+TEST(test_5_1_higher_term_clears_vote_of_follower) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, 3, TERMS(1, 1));
+    /* A RequestVote of term 3 from a candidate with a shorter log: the term is adopted (and the
+     * old vote, for term 2, dropped) even though this vote is refused. */
+    tn_step(&t, rv(2, 1, 3, 1, 1));
+    assert_int_equal(t.n.term, 3);
+    assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_fx(&t.out, RAFT_FX_ROLE, 3, RAFT_FOLLOWER);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE), 0);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.type, RAFT_MSG_REQUEST_VOTE_REPLY);
+    assert_int_equal(r.term, 3);
+    assert_int_equal(r.ok, 0);
+    /* With the vote free again, another candidate of term 3 with a good log gets it. */
+    tn_step(&t, rv(3, 1, 3, 2, 1));
+    assert_int_equal(only_msg(&t.out).ok, 1);
+    assert_int_equal(t.n.voted_for, 3);
+    tn_free(&t);
+}
+
+/* "If a server receives a request with a stale term number, it rejects the request." */
+TEST(test_5_1_stale_request_vote_rejected_with_current_term) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 5, RAFT_NODE_NONE, TERMS(1));
+    uint64_t deadline = raft_deadline(&t.n);
+    t.now += 10;
+    tn_step(&t, rv(2, 1, 4, 10, 4)); /* a better log, but an old term */
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.type, RAFT_MSG_REQUEST_VOTE_REPLY);
+    assert_int_equal(r.to, 2);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 5);
+    assert_int_equal(t.n.term, 5);
+    assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+    assert_int_equal(t.out.n_fx, 1);
+    assert_int_equal(raft_deadline(&t.n), deadline);
+    tn_free(&t);
+}
+
+TEST(test_5_1_stale_append_entries_rejected_with_current_term) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 5, RAFT_NODE_NONE, TERMS(1, 2));
+    uint64_t deadline = raft_deadline(&t.n);
+    t.now += 10;
+    ebuf e = mk_entries(3, TERMS(3));
+    tn_step(&t, ae(2, 1, 3, 2, 2, 3, e.e, e.n));
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.type, RAFT_MSG_APPEND_ENTRIES_REPLY);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 5);
+    assert_int_equal(r.index, 0); /* refused for its term: both hints 0 */
+    assert_int_equal(r.log_term, 0);
+    assert_int_equal(t.out.n_fx, 1);
+    assert_log(&t, TERMS(1, 2));
+    assert_int_equal(t.n.commit, 0);
+    assert_int_equal(t.n.leader_hint, RAFT_NODE_NONE);
+    assert_int_equal(raft_deadline(&t.n), deadline); /* not a valid leader: no timer reset */
+    tn_free(&t);
+}
+
+TEST(test_5_1_stale_append_does_not_depose_candidate) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&t);
+    assert_int_equal(t.n.term, 2);
+    tn_step(&t, ae(2, 1, 1, 0, 0, 0, NULL, 0));
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.term, 2);
+    assert_int_equal(t.n.voted_for, 1);
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    tn_free(&t);
+}
+
+/* Replies of an earlier term answer requests of a past role and are ignored. */
+TEST(test_5_1_stale_replies_ignored) {
+    tnode l;
+    tn_boot(&l, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 2));
+    tn_elect(&l);
+    assert_int_equal(l.n.term, 3);
+    assert_int_equal(tn_propose(&l, 7), 1);
+    tn_step(&l, ae_reply(2, 1, 2, 1, 3, 0)); /* success, but of term 2 */
+    assert_int_equal(l.n.match_index[2], 0);
+    assert_int_equal(l.n.commit, 0);
+    assert_int_equal(l.out.n_fx, 0);
+    tn_free(&l);
+
+    tnode c;
+    tn_boot(&c, 1, 5, 0, 2, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&c);
+    assert_int_equal(c.n.term, 3);
+    tn_step(&c, rv_reply(2, 1, 2, 1));
+    tn_step(&c, rv_reply(3, 1, 2, 1)); /* with self, 3 of 5 - but of an old election */
+    assert_int_equal(c.n.role, RAFT_CANDIDATE);
+    assert_int_equal(c.n.votes, 1);
+    tn_free(&c);
+}
+
+/* ===== 5.2 Leader election =============================================================== */
+
+/* "To begin an election, a follower increments its current term and transitions to candidate
+ * state. It then votes for itself and issues RequestVote RPCs in parallel to each of the other
+ * servers." */
+TEST(test_5_2_timeout_starts_election) {
+    tnode t;
+    tn_boot(&t, 1, 5, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 2));
+    tn_tick(&t);
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.term, 3);
+    assert_int_equal(t.n.voted_for, 1);
+    assert_int_equal(t.out.n_fx, 2 + 4);
+    assert_int_equal(t.out.fx[0].kind, RAFT_FX_ROLE);
+    assert_int_equal(t.out.fx[0].a, 3);
+    assert_int_equal(t.out.fx[0].b, RAFT_CANDIDATE);
+    assert_int_equal(t.out.fx[1].kind, RAFT_FX_VOTE);
+    assert_int_equal(t.out.fx[1].a, 3);
+    assert_int_equal(t.out.fx[1].b, 1);
+    assert_int_equal(t.out.n_msgs, 4);
+    for (uint8_t p = 2; p <= 5; p++) {
+        raft_msg m;
+        assert_int_equal(msgs_to(&t.out, p), 1);
+        assert_true(msg_to(&t.out, p, &m));
+        assert_int_equal(m.type, RAFT_MSG_REQUEST_VOTE);
+        assert_int_equal(m.term, 3);
+        assert_int_equal(m.index, 3);    /* lastLogIndex */
+        assert_int_equal(m.log_term, 2); /* lastLogTerm */
+    }
+    assert_int_equal(msgs_to(&t.out, 1), 0);
+    assert_in_range(raft_deadline(&t.n), t.now + MIN_US, t.now + MAX_US);
+    tn_free(&t);
+}
+
+/* A candidate that neither wins nor loses times out and starts a new election (split vote). */
+TEST(test_5_2_candidate_timeout_starts_new_election) {
+    tnode t;
+    tn_boot(&t, 1, 5, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&t);
+    tn_step(&t, rv_reply(2, 1, 1, 1));
+    assert_int_equal(t.n.votes, 2);
+    tn_tick(&t);
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.term, 2);
+    assert_int_equal(t.n.voted_for, 1);
+    assert_fx(&t.out, RAFT_FX_ROLE, 2, RAFT_CANDIDATE);
+    assert_fx(&t.out, RAFT_FX_VOTE, 2, 1);
+    assert_int_equal(t.out.n_msgs, 4);
+    assert_int_equal(raft_out_msg(&t.out, 0).term, 2);
+    /* Votes of the previous election do not carry over: one new grant is not a majority. */
+    tn_step(&t, rv_reply(3, 1, 2, 1));
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    tn_step(&t, rv_reply(2, 1, 2, 1));
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    tn_free(&t);
+}
+
+/* "A candidate wins an election if it receives votes from a majority of the servers in the
+ * full cluster for the same term." It then sends heartbeats to establish its authority. */
+TEST(test_5_2_candidate_wins_with_majority) {
+    tnode t;
+    tn_boot(&t, 1, 5, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_tick(&t);
+    tn_step(&t, rv_reply(2, 1, 2, 1));
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.out.n_fx, 0);
+    tn_step(&t, rv_reply(3, 1, 2, 1));
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.term, 2);
+    assert_int_equal(t.n.leader_hint, 1);
+    assert_int_equal(t.out.fx[0].kind, RAFT_FX_ROLE);
+    assert_int_equal(t.out.fx[0].a, 2);
+    assert_int_equal(t.out.fx[0].b, RAFT_LEADER);
+    assert_int_equal(t.out.n_msgs, 4);
+    for (uint8_t p = 2; p <= 5; p++) {
+        raft_msg m;
+        assert_true(msg_to(&t.out, p, &m));
+        assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
+        assert_int_equal(m.index, 1); /* prevLogIndex: nextIndex starts after the last entry */
+        assert_int_equal(m.log_term, 1);
+        assert_int_equal(m.n_entries, 0);
+        assert_int_equal(m.commit, 0);
+        assert_int_equal(t.n.next_index[p], 2);
+        assert_int_equal(t.n.match_index[p], 0);
+    }
+    /* Later votes change nothing. */
+    tn_step(&t, rv_reply(4, 1, 2, 1));
+    assert_int_equal(t.out.n_fx, 0);
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    tn_free(&t);
+}
+
+TEST(test_5_2_duplicate_and_refused_votes_do_not_count) {
+    tnode t;
+    tn_boot(&t, 1, 5, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&t);
+    tn_step(&t, rv_reply(2, 1, 1, 1));
+    tn_step(&t, rv_reply(2, 1, 1, 1));
+    tn_step(&t, rv_reply(2, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    for (uint8_t p = 3; p <= 5; p++) tn_step(&t, rv_reply(p, 1, 1, 0));
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.votes, 2);
+    assert_int_equal(t.n.term, 1);
+    tn_free(&t);
+}
+
+/* "If the leader's term is at least as large as the candidate's current term, then the
+ * candidate recognizes the leader as legitimate and returns to follower state." */
+TEST(test_5_2_candidate_steps_down_on_append_of_its_term) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&t);
+    assert_int_equal(t.n.term, 1);
+    ebuf e = mk_entries(1, TERMS(1));
+    tn_step(&t, ae(2, 1, 1, 0, 0, 0, e.e, e.n));
+    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_int_equal(t.n.term, 1);
+    assert_int_equal(t.n.voted_for, 1); /* the vote of term 1 stays */
+    assert_int_equal(t.n.leader_hint, 2);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_FOLLOWER);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 1);
+    assert_log(&t, TERMS(1));
+    /* A vote reply arriving afterwards does not make it leader. */
+    tn_step(&t, rv_reply(3, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    tn_free(&t);
+}
+
+/* "Election timeouts are chosen randomly from a fixed interval (e.g., 150-300ms)." */
+TEST(test_5_2_election_timeout_randomized_within_bounds) {
+    raft_config cfg = cfg_make(0);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        tnode t;
+        tn_init_cfg(&t, 1, 3, &cfg, seed * 0x9E3779B97F4A7C15ull);
+        tn_start(&t);
+        uint64_t d = raft_deadline(&t.n) - t.now;
+        assert_in_range(d, MIN_US, MAX_US);
+        if (d < lo) lo = d;
+        if (d > hi) hi = d;
+        for (int k = 0; k < 3; k++) { /* and every new election picks a new one */
+            tn_tick(&t);
+            assert_in_range(raft_deadline(&t.n) - t.now, MIN_US, MAX_US);
+        }
+        tn_free(&t);
+    }
+    assert_true(hi - lo > (MAX_US - MIN_US) / 2); /* spread over the interval */
+    cfg.election_timeout_min_us = cfg.election_timeout_max_us = 200000;
+    tnode t;
+    tn_init_cfg(&t, 1, 3, &cfg, 42);
+    tn_start(&t);
+    assert_int_equal(raft_deadline(&t.n), t.now + 200000);
+    tn_free(&t);
+}
+
+/* "A server remains in follower state as long as it receives valid RPCs from a leader or
+ * candidate"; the timer restarts on a valid AppendEntries or a granted vote only. */
+TEST(test_5_2_election_timer_reset_by_valid_rpcs_only) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    uint64_t d0 = raft_deadline(&t.n);
+    t.now = d0 - 1;
+    tn_step(&t, ae(2, 1, 1, 1, 1, 0, NULL, 0));
+    uint64_t d1 = raft_deadline(&t.n);
+    assert_in_range(d1, t.now + MIN_US, t.now + MAX_US);
+    /* A rejected AppendEntries of the current term (log mismatch) still comes from the
+     * legitimate leader, so it also resets the timer. */
+    t.now = d1 - 1;
+    tn_step(&t, ae(2, 1, 1, 5, 1, 0, NULL, 0));
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    uint64_t d2 = raft_deadline(&t.n);
+    assert_in_range(d2, t.now + MIN_US, t.now + MAX_US);
+    /* A stale AppendEntries does not. */
+    t.now = d2 - 1;
+    tn_step(&t, ae(3, 1, 0, 0, 0, 0, NULL, 0));
+    assert_int_equal(raft_deadline(&t.n), d2);
+    /* A refused vote does not. */
+    tn_step(&t, rv(3, 1, 1, 0, 0));
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    assert_int_equal(raft_deadline(&t.n), d2);
+    /* A granted vote does. */
+    tn_step(&t, rv(3, 1, 2, 1, 1));
+    assert_int_equal(only_msg(&t.out).ok, 1);
+    assert_in_range(raft_deadline(&t.n), t.now + MIN_US, t.now + MAX_US);
+    tn_free(&t);
+}
+
+TEST(test_5_2_single_node_cluster_elects_itself_and_commits_at_once) {
+    tnode t;
+    tn_boot(&t, 1, 1, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&t);
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.term, 1);
+    assert_int_equal(t.out.n_msgs, 0);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_CANDIDATE);
+    assert_fx(&t.out, RAFT_FX_VOTE, 1, 1);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_LEADER);
+    for (uint32_t c = 1; c <= 3; c++) {
+        assert_int_equal(tn_propose(&t, 50 + c), 1);
+        assert_int_equal(t.n.commit, c);
+        assert_int_equal(t.out.n_fx, 3);
+        assert_fx(&t.out, RAFT_FX_APPEND, c, c);
+        assert_int_equal(t.out.fx[1].kind, RAFT_FX_COMMIT);
+        assert_int_equal(t.out.fx[1].a, c);
+        assert_int_equal(t.out.fx[2].kind, RAFT_FX_APPLY);
+        assert_int_equal(t.out.fx[2].a, c);
+        assert_int_equal(t.out.fx[2].b, c);
+        assert_int_equal(t.n.log[c].cmd, 50 + c);
+    }
+    /* Its heartbeat timer fires with nobody to send to. */
+    tn_tick(&t);
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.out.n_fx, 0);
+    tn_free(&t);
+}
+
+/* A leader sends heartbeats every heartbeat interval, and does not time out itself. */
+TEST(test_5_2_leader_heartbeats_at_interval) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1, 1));
+    tn_elect(&t);
+    uint64_t elected = t.now;
+    assert_int_equal(raft_deadline(&t.n), elected + HB_US);
+    for (int k = 1; k <= 5; k++) {
+        tn_tick(&t);
+        assert_int_equal(t.now, elected + (uint64_t)k * HB_US);
+        assert_int_equal(t.n.role, RAFT_LEADER);
+        assert_int_equal(t.n.term, 2);
+        assert_int_equal(t.out.n_msgs, 2);
+        assert_int_equal(t.out.n_fx, 2); /* nothing but the two sends */
+        for (uint8_t p = 2; p <= 3; p++) {
+            raft_msg m;
+            assert_true(msg_to(&t.out, p, &m));
+            assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
+            assert_int_equal(m.n_entries, 0);
+            assert_int_equal(m.index, 2);
+            assert_int_equal(m.log_term, 1);
+        }
+        assert_int_equal(raft_deadline(&t.n), t.now + HB_US);
+    }
+    tn_free(&t);
+}
+
+/* A leader that learns of a higher term becomes a follower; as a follower it has heard from no
+ * leader yet, so it must wait out a whole election timeout before it stands again (LogCabin
+ * and etcd both restart the timer on stepping down). Otherwise it disrupts the new leader at
+ * once with an election for a yet higher term. */
+TEST(test_5_2_deposed_leader_waits_an_election_timeout) {
+    int bad = 0;
+    char why[256] = "";
+    for (int how = 0; how < 3; how++) {
+        tnode t;
+        tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+        tn_elect(&t);
+        /* Lead for a while (longer than any election timeout). */
+        for (int k = 0; k < 20; k++) tn_tick(&t);
+        assert_true(t.now > T0 + 2 * MAX_US);
+        static const char *const via[] = {"AppendEntries reply", "RequestVote reply",
+                                          "refused RequestVote"};
+        if (how == 0) tn_step(&t, ae_reply(2, 1, 3, 0, 0, 0)); /* replies of a higher term */
+        else if (how == 1) tn_step(&t, rv_reply(2, 1, 3, 0));
+        else tn_step(&t, rv(2, 1, 3, 0, 0)); /* a RequestVote of a higher term, refused */
+        assert_int_equal(t.n.role, RAFT_FOLLOWER);
+        assert_int_equal(t.n.term, 3);
+        uint64_t d = raft_deadline(&t.n);
+        if (d < t.now + MIN_US || d > t.now + MAX_US) {
+            size_t used = strlen(why);
+            snprintf(why + used, sizeof why - used, " [via %s: deadline now%+lld us]", via[how],
+                     (long long)(d - t.now));
+            bad++;
+        }
+        tn_free(&t);
+    }
+    if (bad) fail_msg("deposed leader times out at once:%s", why);
+}
+
+/* A lossless three-node cluster elects one leader, which all others recognise. */
+TEST(test_5_2_cluster_elects_one_leader_then_another) {
+    (void)run_two_leaders(0); /* asserts on every node after each phase */
+}
+
+/* ===== 5.3 Log replication =============================================================== */
+
+TEST(test_5_3_propose_only_on_leader) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    assert_int_equal(tn_propose(&t, 9), 0);
+    assert_int_equal(t.out.n_fx, 0);
+    assert_int_equal(t.n.log_len, 1);
+    tn_tick(&t);
+    assert_int_equal(tn_propose(&t, 9), 0); /* a candidate neither */
+    assert_int_equal(t.out.n_fx, 0);
+    assert_int_equal(t.n.log_len, 1);
+    tn_free(&t);
+}
+
+/* "The leader appends the command to its log as a new entry, then issues AppendEntries RPCs in
+ * parallel to each of the other servers to replicate the entry." */
+TEST(test_5_3_leader_appends_and_replicates_proposal) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_elect(&t);
+    assert_int_equal(tn_propose(&t, 77), 1);
+    assert_int_equal(t.n.log_len, 1);
+    assert_int_equal(t.n.log[1].term, 1);
+    assert_int_equal(t.n.log[1].cmd, 77);
+    assert_int_equal(t.n.match_index[1], 1);
+    assert_int_equal(t.out.fx[0].kind, RAFT_FX_APPEND);
+    assert_int_equal(t.out.fx[0].a, 1);
+    assert_int_equal(t.out.fx[0].b, 1);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_COMMIT), 0); /* not on a majority yet */
+    assert_int_equal(t.out.n_msgs, 2);
+    for (uint8_t p = 2; p <= 3; p++) {
+        raft_msg m;
+        assert_true(msg_to(&t.out, p, &m));
+        assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
+        assert_int_equal(m.index, 0);
+        assert_int_equal(m.log_term, 0);
+        assert_int_equal(m.n_entries, 1);
+        assert_int_equal(m.entries[0].term, 1);
+        assert_int_equal(m.entries[0].cmd, 77);
+    }
+    /* A second proposal goes out after the first (nextIndex advanced past it). */
+    assert_int_equal(tn_propose(&t, 78), 1);
+    raft_msg m;
+    assert_true(msg_to(&t.out, 2, &m));
+    assert_int_equal(m.index, 1);
+    assert_int_equal(m.log_term, 1);
+    assert_int_equal(m.n_entries, 1);
+    assert_int_equal(m.entries[0].cmd, 78);
+    tn_free(&t);
+}
+
+/* Consistency check: "If the follower does not find an entry in its log with the same index
+ * and term, then it refuses the new entries." Log too short: hint = (len + 1, 0). */
+TEST(test_5_3_reject_missing_prev_index) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1, 1));
+    ebuf e = mk_entries(6, TERMS(1));
+    tn_step(&t, ae(2, 1, 1, 5, 1, 0, e.e, e.n));
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.type, RAFT_MSG_APPEND_ENTRIES_REPLY);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 1);
+    assert_int_equal(r.index, 3);
+    assert_int_equal(r.log_term, 0);
+    assert_int_equal(t.out.n_fx, 1);
+    assert_log(&t, TERMS(1, 1));
+    assert_int_equal(t.n.leader_hint, 2); /* it still is the leader of the term */
+    tn_free(&t);
+}
+
+/* Term mismatch at prevLogIndex: the hint is the first index of the conflicting term. */
+TEST(test_5_3_reject_prev_term_mismatch_with_conflict_hint) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 2, 2, 2));
+    ebuf e = mk_entries(5, TERMS(3));
+    tn_step(&t, ae(2, 1, 3, 4, 3, 4, e.e, e.n));
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 3);
+    assert_int_equal(r.index, 2);
+    assert_int_equal(r.log_term, 2);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPEND), 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_COMMIT), 0);
+    assert_log(&t, TERMS(1, 2, 2, 2));
+    assert_int_equal(t.n.commit, 0);
+    tn_free(&t);
+}
+
+TEST(test_5_3_conflict_hints_table) {
+    static const struct {
+        uint64_t log[8];
+        size_t len;
+        uint64_t prev, prev_term;
+        uint64_t hint_index, hint_term;
+    } cases[] = {
+        {{0}, 0, 1, 1, 1, 0},                /* empty log */
+        {{1, 1}, 2, 3, 1, 3, 0},             /* one short */
+        {{1, 1}, 2, 7, 2, 3, 0},             /* far short */
+        {{1, 1, 1}, 3, 2, 2, 1, 1},          /* term 1 from index 1 */
+        {{1, 2, 3, 3, 3}, 5, 5, 4, 3, 3},    /* at the end of a run */
+        {{1, 2, 3, 3, 3}, 5, 4, 2, 3, 3},    /* inside a run */
+        {{1, 2, 3, 3, 3}, 5, 2, 1, 2, 2},    /* a run of one */
+        {{1, 1, 2, 2, 4, 4}, 6, 6, 5, 5, 4}, /* leader has term 5 there */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tnode t;
+        tn_boot(&t, 1, 3, 0, 5, RAFT_NODE_NONE, cases[c].log, cases[c].len);
+        tn_step(&t, ae(2, 1, 6, cases[c].prev, cases[c].prev_term, 0, NULL, 0));
+        raft_msg r = only_msg(&t.out);
+        if (r.ok != 0 || r.index != cases[c].hint_index || r.log_term != cases[c].hint_term)
+            fail_msg("case %zu: reply ok=%u hint (%llu, %llu), want (%llu, %llu)", c, r.ok,
+                     (unsigned long long)r.index, (unsigned long long)r.log_term,
+                     (unsigned long long)cases[c].hint_index,
+                     (unsigned long long)cases[c].hint_term);
+        assert_int_equal(t.n.log_len, cases[c].len);
+        tn_free(&t);
+    }
+}
+
+/* "If the follower's log matches the leader's at prevLogIndex, the new entries are appended."*/
+TEST(test_5_3_append_new_entries) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    ebuf e = mk_entries(2, TERMS(1, 2));
+    tn_step(&t, ae(2, 1, 2, 1, 1, 0, e.e, e.n));
+    assert_log(&t, TERMS(1, 1, 2));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPEND), 1);
+    assert_fx(&t.out, RAFT_FX_APPEND, 2, 3);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 3); /* the last index it now matches */
+    assert_int_equal(r.term, 2);
+    assert_int_equal(t.n.commit, 0);
+    tn_free(&t);
+}
+
+/* "If an existing entry conflicts with a new one (same index but different terms), delete the
+ * existing entry and all that follow it." Then append the new ones. */
+TEST(test_5_3_conflicting_entries_deleted_and_replaced) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 2, 2));
+    ebuf e = mk_entries(3, TERMS(3, 3, 3));
+    tn_step(&t, ae(2, 1, 3, 2, 1, 0, e.e, e.n));
+    assert_log(&t, TERMS(1, 1, 3, 3, 3));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 1);
+    assert_fx(&t.out, RAFT_FX_TRUNCATE, 3, 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPEND), 1);
+    assert_fx(&t.out, RAFT_FX_APPEND, 3, 5);
+    assert_true(fx_pos(&t.out, RAFT_FX_TRUNCATE, 0) < fx_pos(&t.out, RAFT_FX_APPEND, 0));
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 5);
+    tn_free(&t);
+}
+
+/* A conflict at index 1 replaces the whole log. */
+TEST(test_5_3_conflict_at_first_entry_replaces_whole_log) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(2, 2, 2));
+    ebuf e = mk_entries(1, TERMS(3));
+    tn_step(&t, ae(2, 1, 3, 0, 0, 0, e.e, e.n));
+    assert_log(&t, TERMS(3));
+    assert_int_equal(t.out.fx[0].kind, RAFT_FX_ROLE); /* term 3 adopted first */
+    assert_fx(&t.out, RAFT_FX_TRUNCATE, 1, 0);
+    assert_fx(&t.out, RAFT_FX_APPEND, 1, 1);
+    assert_int_equal(only_msg(&t.out).index, 1);
+    assert_int_equal(raft_last_term(&t.n), 3);
+    tn_free(&t);
+}
+
+/* A conflict in the middle of the batch: the matching prefix is neither deleted nor rewritten. */
+TEST(test_5_3_conflict_inside_batch_keeps_matching_prefix) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 1, 2, 2));
+    ebuf e = mk_entries(2, TERMS(1, 1, 3));
+    tn_step(&t, ae(2, 1, 3, 1, 1, 0, e.e, e.n));
+    assert_log(&t, TERMS(1, 1, 1, 3));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 1);
+    assert_fx(&t.out, RAFT_FX_TRUNCATE, 4, 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPEND), 1);
+    assert_fx(&t.out, RAFT_FX_APPEND, 4, 4);
+    assert_int_equal(only_msg(&t.out).index, 4);
+    tn_free(&t);
+}
+
+/* Delivering the same AppendEntries twice changes nothing the second time. */
+TEST(test_5_3_duplicate_append_is_idempotent) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    ebuf e = mk_entries(1, TERMS(1, 1, 1));
+    raft_msg m = ae(2, 1, 1, 0, 0, 0, e.e, e.n);
+    tn_step(&t, m);
+    assert_fx(&t.out, RAFT_FX_APPEND, 1, 3);
+    for (int k = 0; k < 2; k++) {
+        tn_step(&t, m);
+        assert_int_equal(fx_count(&t.out, RAFT_FX_APPEND), 0);
+        assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+        assert_int_equal(t.out.n_fx, 1);
+        raft_msg r = only_msg(&t.out);
+        assert_int_equal(r.ok, 1);
+        assert_int_equal(r.index, 3);
+        assert_log(&t, TERMS(1, 1, 1));
+    }
+    tn_free(&t);
+}
+
+/* A delayed, shorter AppendEntries of the same leader (a prefix of what the follower has) must
+ * not delete the entries after it: they match, and only a conflict deletes. */
+TEST(test_5_3_stale_shorter_append_does_not_truncate) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    ebuf all = mk_entries(1, TERMS(1, 1, 1, 1));
+    tn_step(&t, ae(2, 1, 1, 0, 0, 0, all.e, all.n));
+    assert_int_equal(t.n.log_len, 4);
+    /* The first entry only. */
+    tn_step(&t, ae(2, 1, 1, 0, 0, 0, all.e, 1));
+    assert_log(&t, TERMS(1, 1, 1, 1));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 1); /* only what this message proved to match */
+    /* A stale heartbeat. */
+    tn_step(&t, ae(2, 1, 1, 2, 1, 0, NULL, 0));
+    assert_log(&t, TERMS(1, 1, 1, 1));
+    assert_int_equal(t.out.n_fx, 1);
+    assert_int_equal(only_msg(&t.out).index, 2);
+    /* Entries 2..3 again. */
+    tn_step(&t, ae(2, 1, 1, 1, 1, 0, all.e + 1, 2));
+    assert_log(&t, TERMS(1, 1, 1, 1));
+    assert_int_equal(t.out.n_fx, 1);
+    assert_int_equal(only_msg(&t.out).index, 3);
+    tn_free(&t);
+}
+
+/* "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new
+ * entry)". The commit index never goes back. */
+TEST(test_5_3_follower_commit_is_min_of_leader_commit_and_last_new) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    ebuf e = mk_entries(1, TERMS(1, 1));
+    tn_step(&t, ae(2, 1, 1, 0, 0, 5, e.e, e.n));
+    assert_int_equal(t.n.commit, 2);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 2, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 2);
+    assert_true(fx_pos(&t.out, RAFT_FX_COMMIT, 0) < fx_pos(&t.out, RAFT_FX_APPLY, 0));
+    ebuf e3 = mk_entries(3, TERMS(1));
+    tn_step(&t, ae(2, 1, 1, 2, 1, 1, e3.e, e3.n)); /* leaderCommit 1 < commitIndex */
+    assert_int_equal(t.n.commit, 2);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_COMMIT), 0);
+    assert_int_equal(t.n.log_len, 3);
+    tn_step(&t, ae(2, 1, 1, 3, 1, 3, NULL, 0));
+    assert_int_equal(t.n.commit, 3);
+    assert_fx(&t.out, RAFT_FX_APPLY, 3, 3);
+    tn_free(&t);
+}
+
+/* The entries after the last one the message proved to match may differ from the leader's, so
+ * a follower must not commit them even if leaderCommit covers them. */
+TEST(test_5_3_follower_commit_not_beyond_verified_prefix) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 2, 2));
+    tn_step(&t, ae(2, 1, 3, 1, 1, 4, NULL, 0)); /* leader log might be [1,1,3,3] */
+    assert_int_equal(only_msg(&t.out).ok, 1);
+    assert_int_equal(t.n.commit, 1);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 1, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 1);
+    assert_int_equal(t.n.log_len, 4);
+    tn_free(&t);
+}
+
+/* "A log entry is committed once the leader that created the entry has replicated it on a
+ * majority of the servers." */
+TEST(test_5_3_leader_commits_when_majority_matched) {
+    tnode t;
+    tn_boot(&t, 1, 5, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_elect(&t);
+    assert_int_equal(tn_propose(&t, 5), 1);
+    tn_step(&t, ae_reply(2, 1, 1, 1, 1, 0));
+    assert_int_equal(t.n.match_index[2], 1);
+    assert_int_equal(t.n.commit, 0);
+    tn_step(&t, ae_reply(2, 1, 1, 1, 1, 0)); /* the same follower twice is not a majority */
+    assert_int_equal(t.n.commit, 0);
+    assert_int_equal(t.out.n_fx, 0);
+    tn_step(&t, ae_reply(3, 1, 1, 1, 1, 0));
+    assert_int_equal(t.n.commit, 1);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 1, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 1);
+    /* Followers learn it from the next AppendEntries. */
+    tn_tick(&t);
+    for (uint8_t p = 2; p <= 5; p++) {
+        raft_msg m;
+        assert_true(msg_to(&t.out, p, &m));
+        assert_int_equal(m.commit, 1);
+    }
+    tn_free(&t);
+}
+
+/* matchIndex only grows; nextIndex stays past it; an outdated failure cannot move nextIndex
+ * back to or below what the follower is known to match. */
+TEST(test_5_3_leader_match_and_next_index_tracking) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1, 1, 1, 1, 1));
+    tn_elect(&t);
+    assert_int_equal(t.n.next_index[2], 6);
+    assert_int_equal(tn_propose(&t, 1), 1);
+    assert_int_equal(t.n.next_index[2], 7);
+    tn_step(&t, ae_reply(2, 1, 2, 1, 6, 0));
+    assert_int_equal(t.n.match_index[2], 6);
+    assert_int_equal(t.n.next_index[2], 7);
+    assert_int_equal(t.n.commit, 6);
+    tn_step(&t, ae_reply(2, 1, 2, 1, 5, 0)); /* older success */
+    assert_int_equal(t.n.match_index[2], 6);
+    tn_step(&t, ae_reply(2, 1, 2, 0, 2, 0)); /* older failure */
+    assert_int_equal(t.n.next_index[2], 7);
+    assert_int_equal(t.out.n_msgs, 0);
+    tn_free(&t);
+}
+
+/* Majorities for every cluster size from 1 to 7: an election needs floor(n/2) grants besides
+ * the candidate's own, and an entry floor(n/2) acknowledgements besides the leader's. */
+TEST(test_5_3_majority_for_cluster_sizes) {
+    for (uint8_t n = 1; n <= MAX_NODES; n++) {
+        tnode t;
+        tn_boot(&t, 1, n, 0, 0, RAFT_NODE_NONE, NULL, 0);
+        tn_tick(&t);
+        uint8_t need = n / 2;
+        for (uint8_t p = 2; p <= need; p++) tn_step(&t, rv_reply(p, 1, 1, 1));
+        if (need > 0) {
+            assert_int_equal(t.n.role, RAFT_CANDIDATE);
+            tn_step(&t, rv_reply((uint8_t)(need + 1), 1, 1, 1));
+        }
+        assert_int_equal(t.n.role, RAFT_LEADER);
+        assert_int_equal(tn_propose(&t, 1), 1);
+        for (uint8_t p = 2; p <= need; p++) tn_step(&t, ae_reply(p, 1, 1, 1, 1, 0));
+        if (need > 0) {
+            assert_int_equal(t.n.commit, 0);
+            tn_step(&t, ae_reply((uint8_t)(need + 1), 1, 1, 1, 1, 0));
+        }
+        if (t.n.commit != 1) fail_msg("cluster of %u: not committed after %u acks", n, need);
+        tn_free(&t);
+    }
+}
+
+/* A lost AppendEntries is recovered: the next heartbeat fails the consistency check and the
+ * failure makes the leader send the missing entries again. */
+TEST(test_5_3_lost_append_recovered_after_heartbeat) {
+    tnode l, f;
+    tn_boot(&l, 1, 3, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_elect(&l);
+    tn_boot(&f, 2, 3, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    assert_int_equal(ping_pong(&l, &f, 5), 1); /* the initial heartbeat */
+    assert_int_equal(tn_propose(&l, 31), 1);
+    assert_int_equal(tn_propose(&l, 32), 1); /* both AppendEntries are lost */
+    tn_tick(&l);
+    raft_msg hb;
+    assert_true(msg_to(&l.out, 2, &hb));
+    assert_int_equal(hb.index, 2);
+    assert_int_equal(hb.n_entries, 0);
+    assert_int_equal(ping_pong(&l, &f, 5), 2);
+    assert_int_equal(f.n.log_len, 2);
+    assert_int_equal(f.n.log[1].cmd, 31);
+    assert_int_equal(f.n.log[2].cmd, 32);
+    assert_int_equal(l.n.commit, 2);
+    tn_free(&l);
+    tn_free(&f);
+}
+
+/* Figure 7: a leader of term 8 and followers (a)-(f). With the conflict hints the leader finds
+ * the point of agreement in at most three round trips (one entry at a time it would take up
+ * to eight), and the follower ends with the leader's log (an extra matching tail is kept). */
+TEST(test_5_3_next_index_backup_figure7) {
+    static const uint64_t leader_log[] = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
+    static const struct {
+        uint64_t log[12];
+        size_t len;
+        uint64_t term;
+        int rounds;
+        uint64_t final_len;
+    } f[] = {
+        {{1, 1, 1, 4, 4, 5, 5, 6, 6}, 9, 6, 2, 10},           /* (a) */
+        {{1, 1, 1, 4}, 4, 4, 2, 10},                          /* (b) */
+        {{1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6}, 11, 6, 1, 11},    /* (c) keeps its extra entry */
+        {{1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7}, 12, 7, 1, 12}, /* (d) keeps its extra entries */
+        {{1, 1, 1, 4, 4, 4, 4}, 7, 4, 3, 10},                 /* (e) */
+        {{1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3}, 11, 3, 3, 10},    /* (f) */
+    };
+    for (size_t c = 0; c < sizeof f / sizeof f[0]; c++) {
+        tnode l, fo;
+        tn_boot(&l, 1, 3, 0, 7, RAFT_NODE_NONE, leader_log, 10);
+        tn_elect(&l);
+        assert_int_equal(l.n.term, 8);
+        tn_boot(&fo, 2, 3, 0, f[c].term, RAFT_NODE_NONE, f[c].log, f[c].len);
+        int rounds = ping_pong(&l, &fo, 20);
+        if (rounds != f[c].rounds)
+            fail_msg("follower (%c): %d round trips, want %d", (char)('a' + c), rounds,
+                     f[c].rounds);
+        assert_same_prefix(&l, &fo, 10);
+        assert_int_equal(l.n.match_index[2], 10);
+        assert_int_equal(l.n.next_index[2], 11);
+        assert_int_equal(fo.n.term, 8);
+        assert_int_equal(fo.n.log_len, f[c].final_len);
+        tn_free(&l);
+        tn_free(&fo);
+    }
+}
+
+/* A follower whose log is too short: one failed round tells the leader where its log ends. */
+TEST(test_5_3_too_short_hint_jumps_to_follower_end) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+    tn_elect(&t);
+    tn_step(&t, ae_reply(2, 1, 2, 0, 3, 0)); /* follower 2 has 2 entries */
+    assert_int_equal(t.n.next_index[2], 11); /* advanced past what was sent */
+    raft_msg m = only_msg(&t.out);
+    assert_int_equal(m.to, 2);
+    assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
+    assert_int_equal(m.index, 2);
+    assert_int_equal(m.log_term, 1);
+    assert_int_equal(m.n_entries, 8);
+    assert_int_equal(m.entries[0].cmd, cmd_of(3, 1));
+    assert_int_equal(m.entries[7].cmd, cmd_of(10, 1));
+    tn_free(&t);
+}
+
+/* An empty follower catches up in batches of max_entries_per_msg, each success triggering the
+ * next batch without waiting for a heartbeat. */
+TEST(test_5_3_far_behind_follower_catches_up_in_batches) {
+    raft_config cfg = cfg_make(0);
+    cfg.max_entries_per_msg = 3;
+    tnode l, f;
+    tn_init_cfg(&l, 1, 3, &cfg, 11);
+    tn_load(&l, 1, RAFT_NODE_NONE, TERMS(1, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+    tn_start(&l);
+    tn_elect(&l);
+    assert_int_equal(tn_propose(&l, 999), 1); /* index 11, term 2 */
+    tn_init_cfg(&f, 2, 3, &cfg, 12);
+    tn_start(&f);
+    /* Hint round, then batches 1-3, 4-6, 7-9, 10-11. */
+    int rounds = ping_pong(&l, &f, 50);
+    assert_int_equal(rounds, 5);
+    assert_same_prefix(&l, &f, 11);
+    assert_int_equal(f.n.log_len, 11);
+    assert_int_equal(l.n.match_index[2], 11);
+    assert_int_equal(l.n.commit, 11); /* with its own term's entry on a majority */
+    tn_free(&l);
+    tn_free(&f);
+}
+
+/* "Once a follower learns that a log entry is committed, it applies the entry to its local
+ * state machine (in log order)." */
+TEST(test_5_3_apply_effects_in_order) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    ebuf e = mk_entries(1, TERMS(1, 1, 1, 1, 1));
+    tn_step(&t, ae(2, 1, 1, 0, 0, 2, e.e, e.n));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPLY), 1);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 2);
+    tn_step(&t, ae(2, 1, 1, 5, 1, 5, NULL, 0));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPLY), 1);
+    assert_fx(&t.out, RAFT_FX_APPLY, 3, 5);
+    tn_step(&t, ae(2, 1, 1, 5, 1, 4, NULL, 0));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPLY), 0);
+    assert_int_equal(t.n.applied, 5);
+    assert_int_equal(t.applied, 5);
+    tn_free(&t);
+}
+
+/* The outbox copies the entries of the messages it holds: they stay intact while the log
+ * grows (and is reallocated) within the same, uncleared outbox. */
+TEST(test_outbox_messages_own_their_entries) {
+    tnode t;
+    tn_boot(&t, 1, 2, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_elect(&t);
+    raft_out_clear(&t.out);
+    for (uint32_t c = 1; c <= 100; c++) assert_int_equal(raft_propose(&t.n, t.now, c, &t.out), 1);
+    assert_int_equal(t.n.log_len, 100);
+    assert_int_equal(t.out.n_msgs, 100);
+    for (size_t i = 0; i < t.out.n_msgs; i++) {
+        raft_msg m = raft_out_msg(&t.out, i);
+        assert_int_equal(m.index, i);
+        assert_int_equal(m.n_entries, 1);
+        assert_int_equal(m.entries[0].cmd, i + 1);
+        assert_int_equal(m.entries[0].term, 1);
+    }
+    raft_out_clear(&t.out);
+    assert_int_equal(t.out.n_fx, 0);
+    assert_int_equal(t.out.n_msgs, 0);
+    tn_free(&t);
+}
+
+/* ===== 5.4.1 Election restriction ======================================================== */
+
+/* "If the logs have last entries with different terms, then the log with the later term is
+ * more up-to-date. If the logs end with the same term, then whichever log is longer is more
+ * up-to-date." The voter refuses a candidate whose log is less up-to-date than its own. */
+TEST(test_5_4_1_vote_refused_for_lower_last_term) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 3, RAFT_NODE_NONE, TERMS(1, 1, 3));
+    tn_step(&t, rv(2, 1, 4, 10, 2)); /* longer, but ends with term 2 */
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 4);
+    assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE), 0);
+    tn_free(&t);
+}
+
+TEST(test_5_4_1_vote_refused_for_same_last_term_shorter_log) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 2, 2));
+    tn_step(&t, rv(2, 1, 3, 3, 2));
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE), 0);
+    tn_free(&t);
+}
+
+TEST(test_5_4_1_vote_granted_when_at_least_as_up_to_date) {
+    static const struct {
+        uint64_t last_index, last_term;
+        int granted;
+    } cases[] = {
+        {4, 2, 1}, /* identical */
+        {9, 2, 1}, /* longer, same last term */
+        {1, 3, 1}, /* shorter, later last term */
+        {3, 2, 0}, /* shorter, same last term */
+        {9, 1, 0}, /* longer, earlier last term */
+        {0, 0, 0}, /* empty */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tnode t;
+        tn_boot(&t, 1, 3, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 2, 2));
+        tn_step(&t, rv(3, 1, 3, cases[c].last_index, cases[c].last_term));
+        raft_msg r = only_msg(&t.out);
+        if (r.ok != cases[c].granted) fail_msg("case %zu: ok=%u", c, r.ok);
+        assert_int_equal(r.term, 3);
+        if (cases[c].granted) {
+            assert_int_equal(t.n.voted_for, 3);
+            assert_fx(&t.out, RAFT_FX_VOTE, 3, 3);
+        } else {
+            assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+        }
+        tn_free(&t);
+    }
+}
+
+/* "Each server will vote for at most one candidate in a given term, on a first-come-first-
+ * served basis." */
+TEST(test_5_4_1_at_most_one_vote_per_term) {
+    tnode t;
+    tn_boot(&t, 1, 5, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    tn_step(&t, rv(2, 1, 2, 0, 0));
+    assert_int_equal(only_msg(&t.out).ok, 1);
+    for (uint8_t c = 3; c <= 5; c++) {
+        tn_step(&t, rv(c, 1, 2, 5, 2)); /* even with a better log */
+        raft_msg r = only_msg(&t.out);
+        assert_int_equal(r.ok, 0);
+        assert_int_equal(r.term, 2);
+        assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE), 0);
+        assert_int_equal(t.n.voted_for, 2);
+    }
+    tn_free(&t);
+}
+
+/* A repeated RequestVote (the reply was lost) from the candidate voted for is granted again,
+ * without a new VOTE effect. */
+TEST(test_5_4_1_vote_regranted_to_same_candidate) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_step(&t, rv(2, 1, 2, 1, 1));
+    assert_fx(&t.out, RAFT_FX_VOTE, 2, 2);
+    tn_step(&t, rv(2, 1, 2, 1, 1));
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE), 0);
+    assert_int_equal(t.n.voted_for, 2);
+    tn_free(&t);
+}
+
+/* A vote binds one term only. */
+TEST(test_5_4_1_new_term_allows_new_vote) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    tn_step(&t, rv(2, 1, 2, 0, 0));
+    assert_int_equal(t.n.voted_for, 2);
+    tn_step(&t, rv(3, 1, 3, 0, 0));
+    assert_int_equal(only_msg(&t.out).ok, 1);
+    assert_int_equal(t.n.voted_for, 3);
+    assert_int_equal(t.n.term, 3);
+    assert_int_equal(fx_pos(&t.out, RAFT_FX_ROLE, 0), 0);
+    assert_int_equal(fx_pos(&t.out, RAFT_FX_VOTE, 0), 1);
+    assert_fx(&t.out, RAFT_FX_VOTE, 3, 3);
+    tn_free(&t);
+}
+
+/* A candidate has voted for itself, and so has a leader, in their term. */
+TEST(test_5_4_1_candidate_and_leader_refuse_votes_in_their_term) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 0, RAFT_NODE_NONE, NULL, 0);
+    tn_tick(&t);
+    tn_step(&t, rv(2, 1, 1, 0, 0));
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.voted_for, 1);
+    tn_step(&t, rv_reply(3, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    tn_step(&t, rv(2, 1, 1, 5, 1));
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    assert_int_equal(t.n.role, RAFT_LEADER);
+    tn_free(&t);
+}
+
+/* ===== 5.4.2 Committing entries from previous terms ====================================== */
+
+/* Figure 8: S1 leads term 4 with [1, 2] (index 2 from its own term-2 leadership). Index 2 on a
+ * majority must not be committed by counting replicas. */
+static void figure8_leader(tnode *t, uint32_t bugs) {
+    tn_boot(t, 1, 5, bugs, 3, RAFT_NODE_NONE, TERMS(1, 2));
+    tn_elect(t);
+    assert_int_equal(t->n.term, 4);
+}
+
+TEST(test_5_4_2_old_term_entry_not_committed_by_counting) {
+    tnode t;
+    figure8_leader(&t, 0);
+    for (uint8_t p = 2; p <= 5; p++) {
+        tn_step(&t, ae_reply(p, 1, 4, 1, 2, 0));
+        assert_int_equal(t.n.match_index[p], 2);
+        assert_int_equal(t.n.commit, 0);
+        assert_int_equal(fx_count(&t.out, RAFT_FX_COMMIT), 0);
+    }
+    tn_free(&t);
+}
+
+TEST(test_5_4_2_old_term_entry_committed_with_current_term_entry) {
+    tnode t;
+    figure8_leader(&t, 0);
+    tn_step(&t, ae_reply(2, 1, 4, 1, 2, 0));
+    tn_step(&t, ae_reply(3, 1, 4, 1, 2, 0));
+    assert_int_equal(tn_propose(&t, 4), 1);
+    tn_step(&t, ae_reply(2, 1, 4, 1, 3, 0));
+    assert_int_equal(t.n.commit, 0);
+    tn_step(&t, ae_reply(3, 1, 4, 1, 3, 0));
+    assert_int_equal(t.n.commit, 3);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 3, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 3);
+    tn_free(&t);
+}
+
+/* ===== Persistence (Figure 2: currentTerm, votedFor, log[] on stable storage) =============== */
+
+TEST(test_persist_restart_keeps_term_vote_log) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_elect(&t);
+    assert_int_equal(tn_propose(&t, cmd_of(2, 2)), 1);
+    tn_step(&t, ae_reply(2, 1, 2, 1, 2, 0));
+    assert_int_equal(t.n.commit, 2);
+    t.now += 12345;
+    tn_start(&t); /* crash and reboot */
+    assert_int_equal(t.out.n_fx, 1);
+    assert_fx(&t.out, RAFT_FX_ROLE, 2, RAFT_FOLLOWER);
+    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_int_equal(t.n.term, 2);
+    assert_int_equal(t.n.voted_for, 1);
+    assert_log(&t, TERMS(1, 2));
+    assert_int_equal(t.n.commit, 0);
+    assert_int_equal(t.n.applied, 0);
+    assert_int_equal(t.n.leader_hint, RAFT_NODE_NONE);
+    assert_in_range(raft_deadline(&t.n), t.now + MIN_US, t.now + MAX_US);
+    /* It does not lead any more: no proposals. */
+    assert_int_equal(tn_propose(&t, 1), 0);
+    tn_free(&t);
+}
+
+/* After a reboot the state machine starts empty: committed entries are applied again from 1. */
+TEST(test_persist_restart_reapplies_from_first_entry) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 1, RAFT_NODE_NONE, NULL, 0);
+    ebuf e = mk_entries(1, TERMS(1, 1, 1));
+    tn_step(&t, ae(2, 1, 1, 0, 0, 3, e.e, e.n));
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 3);
+    tn_start(&t);
+    assert_int_equal(t.out.n_fx, 0); /* a follower reboots silently */
+    assert_int_equal(t.n.commit, 0);
+    tn_step(&t, ae(2, 1, 1, 3, 1, 3, NULL, 0));
+    assert_int_equal(t.n.commit, 3);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 3);
+    tn_free(&t);
+}
+
+/* The vote survives the crash, so a second candidate of the same term is refused. */
+TEST(test_persist_restart_keeps_vote_of_term) {
+    tnode t;
+    tn_boot(&t, 1, 3, 0, 4, RAFT_NODE_NONE, NULL, 0);
+    tn_step(&t, rv(2, 1, 5, 0, 0));
+    assert_int_equal(t.n.voted_for, 2);
+    tn_start(&t);
+    assert_int_equal(t.n.voted_for, 2);
+    tn_step(&t, rv(3, 1, 5, 0, 0));
+    assert_int_equal(only_msg(&t.out).ok, 0);
+    assert_int_equal(t.n.voted_for, 2);
+    tn_free(&t);
+}
+
+/* raft_load sets the persisted state; raft_start of a follower emits nothing. */
+TEST(test_persist_load_then_start) {
+    tnode t;
+    tn_init(&t, 2, 3, 0);
+    tn_load(&t, 7, 3, TERMS(1, 4, 7));
+    tn_start(&t);
+    assert_int_equal(t.out.n_fx, 0);
+    assert_int_equal(t.n.term, 7);
+    assert_int_equal(t.n.voted_for, 3);
+    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_int_equal(t.n.commit, 0);
+    assert_log(&t, TERMS(1, 4, 7));
+    assert_int_equal(raft_last_term(&t.n), 7);
+    tn_tick(&t);
+    raft_msg m;
+    assert_true(msg_to(&t.out, 1, &m));
+    assert_int_equal(m.term, 8);
+    assert_int_equal(m.index, 3);
+    assert_int_equal(m.log_term, 7);
+    tn_free(&t);
+}
+
+/* ===== Injected bugs: each bit changes exactly its own behaviour ========================== */
+
+TEST(test_bug_vote_ignores_log) {
+    for (int bug = 0; bug <= 1; bug++) {
+        tnode t;
+        tn_boot(&t, 1, 3, bug ? RAFT_BUG_VOTE_IGNORES_LOG : 0, 3, RAFT_NODE_NONE,
+                TERMS(1, 1, 3));
+        tn_step(&t, rv(2, 1, 4, 10, 2)); /* less up-to-date candidate */
+        assert_int_equal(only_msg(&t.out).ok, bug);
+        assert_int_equal(t.n.voted_for, bug ? 2 : RAFT_NODE_NONE);
+        /* Still one vote per term, and no vote for stale terms. */
+        tn_step(&t, rv(3, 1, 4, 3, 3)); /* an up-to-date candidate, second in the term */
+        assert_int_equal(only_msg(&t.out).ok, !bug);
+        tn_step(&t, rv(3, 1, 3, 10, 3));
+        assert_int_equal(only_msg(&t.out).ok, 0);
+        tn_free(&t);
+    }
+}
+
+TEST(test_bug_commit_old_term) {
+    tnode t;
+    figure8_leader(&t, RAFT_BUG_COMMIT_OLD_TERM);
+    tn_step(&t, ae_reply(2, 1, 4, 1, 2, 0));
+    assert_int_equal(t.n.commit, 0); /* still needs a majority */
+    tn_step(&t, ae_reply(3, 1, 4, 1, 2, 0));
+    assert_int_equal(t.n.commit, 2); /* the term-2 entry commits by counting */
+    assert_fx(&t.out, RAFT_FX_COMMIT, 2, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 2);
+    tn_free(&t);
+}
+
+TEST(test_bug_forget_vote) {
+    for (int bug = 0; bug <= 1; bug++) {
+        tnode t;
+        tn_boot(&t, 1, 3, bug ? RAFT_BUG_FORGET_VOTE : 0, 4, RAFT_NODE_NONE, TERMS(1, 4));
+        tn_step(&t, rv(2, 1, 5, 2, 4));
+        assert_int_equal(t.n.voted_for, 2);
+        tn_start(&t);
+        assert_int_equal(t.n.voted_for, bug ? RAFT_NODE_NONE : 2);
+        assert_int_equal(t.n.term, 5); /* the term and log are kept either way */
+        assert_log(&t, TERMS(1, 4));
+        tn_step(&t, rv(3, 1, 5, 2, 4));
+        assert_int_equal(only_msg(&t.out).ok, bug); /* with the bug: two votes in term 5 */
+        tn_free(&t);
+    }
+}
+
+TEST(test_bug_truncate_on_match) {
+    for (int bug = 0; bug <= 1; bug++) {
+        tnode t;
+        tn_boot(&t, 1, 3, bug ? RAFT_BUG_TRUNCATE_ON_MATCH : 0, 1, RAFT_NODE_NONE,
+                TERMS(1, 1, 1, 1));
+        tn_step(&t, ae(2, 1, 1, 4, 1, 0, NULL, 0)); /* up to date: nothing to drop */
+        assert_int_equal(t.n.log_len, 4);
+        assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+        tn_step(&t, ae(2, 1, 1, 2, 1, 0, NULL, 0)); /* stale heartbeat */
+        assert_int_equal(only_msg(&t.out).ok, 1);
+        if (bug) {
+            assert_fx(&t.out, RAFT_FX_TRUNCATE, 3, 0);
+            assert_log(&t, TERMS(1, 1));
+        } else {
+            assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+            assert_log(&t, TERMS(1, 1, 1, 1));
+        }
+        tn_free(&t);
+    }
+}
+
+TEST(test_bug_no_stepdown) {
+    for (int bug = 0; bug <= 1; bug++) {
+        uint32_t bits = bug ? RAFT_BUG_NO_STEPDOWN : 0;
+        tnode l;
+        tn_boot(&l, 1, 3, bits, 1, RAFT_NODE_NONE, TERMS(1));
+        tn_elect(&l);
+        tn_step(&l, ae_reply(2, 1, 5, 0, 0, 0));
+        assert_int_equal(l.n.term, bug ? 2 : 5);
+        assert_int_equal(l.n.role, bug ? RAFT_LEADER : RAFT_FOLLOWER);
+        /* Requests of a higher term still depose it. */
+        tn_step(&l, rv(3, 1, 6, 0, 0));
+        assert_int_equal(l.n.term, 6);
+        assert_int_equal(l.n.role, RAFT_FOLLOWER);
+        tn_free(&l);
+
+        tnode c;
+        tn_boot(&c, 1, 3, bits, 1, RAFT_NODE_NONE, TERMS(1));
+        tn_tick(&c);
+        tn_step(&c, rv_reply(2, 1, 5, 0));
+        assert_int_equal(c.n.term, bug ? 2 : 5);
+        assert_int_equal(c.n.role, bug ? RAFT_CANDIDATE : RAFT_FOLLOWER);
+        tn_free(&c);
+    }
+}
+
+/* With no trigger present, every bug bit (alone or all together) produces exactly the same
+ * effects and messages as correct Raft. */
+TEST(test_bugs_change_nothing_else) {
+    uint64_t want = run_two_leaders(0);
+    static const uint32_t bits[] = {RAFT_BUG_VOTE_IGNORES_LOG, RAFT_BUG_COMMIT_OLD_TERM,
+                                    RAFT_BUG_FORGET_VOTE, RAFT_BUG_TRUNCATE_ON_MATCH,
+                                    RAFT_BUG_NO_STEPDOWN, 0x1f};
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+        if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_harness_persist_before_send_checker),
+        cmocka_unit_test(test_5_1_higher_term_in_any_message_makes_leader_follower),
+        cmocka_unit_test(test_5_1_higher_term_clears_vote_of_follower),
+        cmocka_unit_test(test_5_1_stale_request_vote_rejected_with_current_term),
+        cmocka_unit_test(test_5_1_stale_append_entries_rejected_with_current_term),
+        cmocka_unit_test(test_5_1_stale_append_does_not_depose_candidate),
+        cmocka_unit_test(test_5_1_stale_replies_ignored),
+        cmocka_unit_test(test_5_2_timeout_starts_election),
+        cmocka_unit_test(test_5_2_candidate_timeout_starts_new_election),
+        cmocka_unit_test(test_5_2_candidate_wins_with_majority),
+        cmocka_unit_test(test_5_2_duplicate_and_refused_votes_do_not_count),
+        cmocka_unit_test(test_5_2_candidate_steps_down_on_append_of_its_term),
+        cmocka_unit_test(test_5_2_election_timeout_randomized_within_bounds),
+        cmocka_unit_test(test_5_2_election_timer_reset_by_valid_rpcs_only),
+        cmocka_unit_test(test_5_2_single_node_cluster_elects_itself_and_commits_at_once),
+        cmocka_unit_test(test_5_2_leader_heartbeats_at_interval),
+        cmocka_unit_test(test_5_2_deposed_leader_waits_an_election_timeout),
+        cmocka_unit_test(test_5_2_cluster_elects_one_leader_then_another),
+        cmocka_unit_test(test_5_3_propose_only_on_leader),
+        cmocka_unit_test(test_5_3_leader_appends_and_replicates_proposal),
+        cmocka_unit_test(test_5_3_reject_missing_prev_index),
+        cmocka_unit_test(test_5_3_reject_prev_term_mismatch_with_conflict_hint),
+        cmocka_unit_test(test_5_3_conflict_hints_table),
+        cmocka_unit_test(test_5_3_append_new_entries),
+        cmocka_unit_test(test_5_3_conflicting_entries_deleted_and_replaced),
+        cmocka_unit_test(test_5_3_conflict_at_first_entry_replaces_whole_log),
+        cmocka_unit_test(test_5_3_conflict_inside_batch_keeps_matching_prefix),
+        cmocka_unit_test(test_5_3_duplicate_append_is_idempotent),
+        cmocka_unit_test(test_5_3_stale_shorter_append_does_not_truncate),
+        cmocka_unit_test(test_5_3_follower_commit_is_min_of_leader_commit_and_last_new),
+        cmocka_unit_test(test_5_3_follower_commit_not_beyond_verified_prefix),
+        cmocka_unit_test(test_5_3_leader_commits_when_majority_matched),
+        cmocka_unit_test(test_5_3_leader_match_and_next_index_tracking),
+        cmocka_unit_test(test_5_3_majority_for_cluster_sizes),
+        cmocka_unit_test(test_5_3_lost_append_recovered_after_heartbeat),
+        cmocka_unit_test(test_5_3_next_index_backup_figure7),
+        cmocka_unit_test(test_5_3_too_short_hint_jumps_to_follower_end),
+        cmocka_unit_test(test_5_3_far_behind_follower_catches_up_in_batches),
+        cmocka_unit_test(test_5_3_apply_effects_in_order),
+        cmocka_unit_test(test_outbox_messages_own_their_entries),
+        cmocka_unit_test(test_5_4_1_vote_refused_for_lower_last_term),
+        cmocka_unit_test(test_5_4_1_vote_refused_for_same_last_term_shorter_log),
+        cmocka_unit_test(test_5_4_1_vote_granted_when_at_least_as_up_to_date),
+        cmocka_unit_test(test_5_4_1_at_most_one_vote_per_term),
+        cmocka_unit_test(test_5_4_1_vote_regranted_to_same_candidate),
+        cmocka_unit_test(test_5_4_1_new_term_allows_new_vote),
+        cmocka_unit_test(test_5_4_1_candidate_and_leader_refuse_votes_in_their_term),
+        cmocka_unit_test(test_5_4_2_old_term_entry_not_committed_by_counting),
+        cmocka_unit_test(test_5_4_2_old_term_entry_committed_with_current_term_entry),
+        cmocka_unit_test(test_persist_restart_keeps_term_vote_log),
+        cmocka_unit_test(test_persist_restart_reapplies_from_first_entry),
+        cmocka_unit_test(test_persist_restart_keeps_vote_of_term),
+        cmocka_unit_test(test_persist_load_then_start),
+        cmocka_unit_test(test_bug_vote_ignores_log),
+        cmocka_unit_test(test_bug_commit_old_term),
+        cmocka_unit_test(test_bug_forget_vote),
+        cmocka_unit_test(test_bug_truncate_on_match),
+        cmocka_unit_test(test_bug_no_stepdown),
+        cmocka_unit_test(test_bugs_change_nothing_else),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
