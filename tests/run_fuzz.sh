@@ -52,6 +52,17 @@ for bug in vote_ignores_log commit_old_term forget_vote truncate_on_match no_ste
     expect_rc "$bug: shrink output fails with the bug" 1 "$BIN" run "again-$bug.json" --bug "$bug"
 done
 
+# Replay finds the first divergence: edit event seq 9 of a trace and replay it.
+"$BIN" run "$ROOT/scenarios/leader-crash-reelection.json" --trace good.jsonl > /dev/null 2>&1
+awk 'NR == 11 { sub(/"t_us":[0-9]*/, "\"t_us\":1") } { print }' good.jsonl > edited.jsonl
+expect_rc "replay of an edited trace diverges" 1 "$BIN" replay edited.jsonl
+grep -q "^DIVERGED at seq 9" out.txt && grep -q "expected: .*\"seq\":9,\"t_us\":1," out.txt \
+    && ok "replay names seq 9 and shows both events" || bad "replay names the divergence"
+expect_rc "replay of the untouched trace is identical" 0 "$BIN" replay good.jsonl
+grep -q "^IDENTICAL" out.txt && ok "replay says IDENTICAL" || bad "replay says IDENTICAL"
+expect_rc "replay --trace writes the new run" 0 "$BIN" replay good.jsonl --trace again.jsonl
+cmp -s good.jsonl again.jsonl && ok "the re-run trace is byte-identical" || bad "re-run trace identical"
+
 # Regression scenarios kept in tests/regress: fail with their bug, pass without.
 while IFS='	' read -r file bug inv; do
     expect_rc "regress $file fails with --bug $bug" 1 "$BIN" run "$ROOT/tests/regress/$file" --bug "$bug"
