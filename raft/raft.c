@@ -16,8 +16,7 @@
         }                                                                                    \
     } while (0)
 
-static void *raft_grow(void *ptr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return ptr;
+static void *raft_grow_slow(void *ptr, size_t *cap, size_t need, size_t elem) {
     size_t new_cap = *cap ? *cap : 16;
     while (new_cap < need) new_cap *= 2;
     void *p = realloc(ptr, new_cap * elem);
@@ -27,6 +26,11 @@ static void *raft_grow(void *ptr, size_t *cap, size_t need, size_t elem) {
     }
     *cap = new_cap;
     return p;
+}
+
+/* The common case (room left) inline; growth out of line. */
+static inline void *raft_grow(void *ptr, size_t *cap, size_t need, size_t elem) {
+    return need <= *cap ? ptr : raft_grow_slow(ptr, cap, need, elem);
 }
 
 /* ---- outbox ---------------------------------------------------------------------------- */
@@ -171,6 +175,10 @@ static void broadcast_append(raft_node *n, raft_out *out) {
 /* Leaders: the largest N replicated on a majority, if log[N] is of the current term (5.4.2:
  * entries of earlier terms are committed only indirectly). */
 static void leader_update_commit(raft_node *n, raft_out *out) {
+    /* Cheap test first: fewer than a majority past the commit index means nothing to do. */
+    uint32_t ahead = 0;
+    for (uint8_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
+    if (ahead < majority(n)) return;
     uint64_t *m = n->scratch;
     uint32_t k = 0;
     for (uint8_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];

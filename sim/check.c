@@ -132,6 +132,19 @@ static void map_put(pair_map *m, uint64_t k1, uint64_t k2, uint64_t val) {
     m->val[i] = val;
 }
 
+/* One probe: inserts (k1, k2) -> val if absent; returns the value now stored. */
+static uint64_t map_put_new(pair_map *m, uint64_t k1, uint64_t k2, uint64_t val) {
+    if ((m->n + 1) * 2 > m->cap) map_grow(m);
+    size_t i = map_find(m, k1, k2);
+    if (m->used[i]) return m->val[i];
+    m->used[i] = 1;
+    m->k1[i] = k1;
+    m->k2[i] = k2;
+    m->val[i] = val;
+    m->n++;
+    return val;
+}
+
 /* 1 and *val set if present. */
 static int map_get(const pair_map *m, uint64_t k1, uint64_t k2, uint64_t *val) {
     if (m->cap == 0) return 0;
@@ -297,13 +310,12 @@ chk_result chk_append(chk *c, uint8_t node, uint64_t index, uint64_t term, uint6
     s->log.chain[index] = chain;
     s->log.term[index] = term;
     s->log.len = index;
-    uint64_t seen;
-    if (map_get(&c->entries, index, term, &seen) && seen != chain)
+    uint64_t seen = map_put_new(&c->entries, index, term, chain);
+    if (seen != chain)
         return fail(c, CHK_VIOLATION, CHK_LOG_MATCHING, node, 0, term, index,
                     "node %u has an entry at index %llu, term %llu, whose log (or command) "
                     "differs from another log's entry with the same index and term",
                     node, (unsigned long long)index, (unsigned long long)term);
-    map_put(&c->entries, index, term, chain);
     if (index == c->committed.len) set_holding(c, s, node_holds_committed(c, s));
     return CHK_OK;
 }

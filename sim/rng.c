@@ -32,15 +32,31 @@ uint64_t rs_rng_range(rs_rng *rng, uint64_t lo, uint64_t hi) {
     if (lo >= hi) return lo;
     uint64_t span = hi - lo + 1;
     if (span == 0) return rs_rng_next(rng); /* full 64-bit range */
-    /* Rejection sampling: no modulo bias, and the same draws on every platform. */
-    uint64_t limit = UINT64_MAX - (UINT64_MAX % span);
-    uint64_t x;
-    do x = rs_rng_next(rng);
-    while (x >= limit);
-    return lo + x % span;
+    /* Lemire's multiply-shift with rejection: unbiased, no division on the common path, and
+     * the same draws on every platform (exact 128-bit integer arithmetic). */
+    unsigned __int128 m = (unsigned __int128)rs_rng_next(rng) * span;
+    uint64_t low = (uint64_t)m;
+    if (low < span) {
+        uint64_t threshold = (0 - span) % span;
+        while (low < threshold) {
+            m = (unsigned __int128)rs_rng_next(rng) * span;
+            low = (uint64_t)m;
+        }
+    }
+    return lo + (uint64_t)(m >> 64);
 }
 
 double rs_rng_unit(rs_rng *rng) { return (double)(rs_rng_next(rng) >> 11) * 0x1.0p-53; }
+
+/* u = k * 2^-53 < p  <=>  k < p * 2^-(-53)  <=>  k < ceil(p * 2^53), k an integer; the
+ * product is exact (a power of two), so the threshold is exact too. */
+uint64_t rs_rng_threshold(double p) {
+    if (!(p > 0.0)) return 0;
+    if (p >= 1.0) return 1ull << 53;
+    double t = p * 9007199254740992.0;
+    uint64_t k = (uint64_t)t;
+    return (double)k < t ? k + 1 : k;
+}
 
 int rs_rng_chance(rs_rng *rng, double p) {
     /* Always draw, whatever p is: lowering a rate (as shrink does) keeps later draws aligned. */

@@ -16,6 +16,7 @@
 
 enum { EV_TIMER, EV_DELIVER, EV_SCENARIO, EV_EXPECT_DEADLINE };
 
+
 typedef struct {
     uint64_t t_us;
     uint64_t seq;
@@ -88,7 +89,7 @@ typedef struct {
 
 typedef struct {
     uint8_t has_drop, has_delay, down;
-    double drop_rate;
+    uint64_t drop_threshold; /* rs_rng_threshold of the link's drop rate */
     scn_range delay;
 } link_cfg;
 
@@ -105,6 +106,7 @@ typedef struct {
     rs_rng net_rng;
     scn_range delay;
     double drop_rate, duplicate_rate;
+    uint64_t drop_threshold, duplicate_threshold; /* the rates, as rs_rng_below thresholds */
     uint8_t group[RS_NODES_MAX + 1]; /* partition group per node; 0 = not listed */
     link_cfg *links;                 /* [(n+1) * (n+1)], NULL until a link event */
     net_slot *slots;
@@ -122,6 +124,10 @@ typedef struct {
     /* scenario bookkeeping */
     uint8_t *crashed; /* crash order of nodes still down, for the "crashed" reference */
     uint32_t n_crashed;
+    /* Scenario events stay out of the heap (which then holds only what is in flight): they
+     * are taken in time order from this list, and before queued events of the same time. */
+    uint32_t *order; /* event indices, stably sorted by at_us: file order breaks ties */
+    uint32_t next_event;
     uint32_t *pending; /* expectations with within_ms not yet met */
     uint32_t n_pending;
     /* commands named by applied_cmd expectations, and which nodes' state machines hold them */
@@ -200,6 +206,7 @@ static int checked(sim *s, chk_result r) {
 static void trace_entry(sim *s, const char *ev, uint8_t node, uint64_t index,
                         const raft_entry *e) {
     trace_writer *t = s->tr;
+    if (!t->on) return;
     trace_begin_event(t, s->now, ev);
     trace_u64(t, "node", node);
     trace_u64(t, "index", index);
@@ -410,10 +417,10 @@ static void net_send(sim *s, const raft_msg *m) {
      * rest of the run's random choices aligned (shrinking relies on it). */
     const link_cfg *l = link_of(s, m->from, m->to);
     scn_range d = (l && l->has_delay) ? l->delay : s->delay;
-    double drop = (l && l->has_drop) ? l->drop_rate : s->drop_rate;
-    int lost = rs_rng_chance(&s->net_rng, drop);
+    uint64_t drop = (l && l->has_drop) ? l->drop_threshold : s->drop_threshold;
+    int lost = rs_rng_below(&s->net_rng, drop);
     uint64_t d1 = rs_rng_range(&s->net_rng, d.min_us, d.max_us);
-    int dup = rs_rng_chance(&s->net_rng, s->duplicate_rate);
+    int dup = rs_rng_below(&s->net_rng, s->duplicate_threshold);
     uint64_t d2 = rs_rng_range(&s->net_rng, d.min_us, d.max_us);
     const char *why = blocked(s, m->from, m->to);
     if (!why && lost) why = "loss";
@@ -671,7 +678,7 @@ static void do_link(sim *s, uint32_t idx, const scn_event *e) {
     }
     if (e->has_drop_rate) {
         l->has_drop = 1;
-        l->drop_rate = e->drop_rate;
+        l->drop_threshold = rs_rng_threshold(e->drop_rate);
         trace_f64(s->tr, "drop_rate", e->drop_rate);
     }
     if (e->has_delay) {
@@ -687,6 +694,8 @@ static void do_network(sim *s, const scn_event *e) {
     if (e->has_delay) s->delay = e->delay;
     if (e->has_drop_rate) s->drop_rate = e->drop_rate;
     if (e->has_duplicate_rate) s->duplicate_rate = e->duplicate_rate;
+    s->drop_threshold = rs_rng_threshold(s->drop_rate);
+    s->duplicate_threshold = rs_rng_threshold(s->duplicate_rate);
     trace_begin_event(s->tr, s->now, "network");
     trace_u64(s->tr, "delay_min_us", s->delay.min_us);
     trace_u64(s->tr, "delay_max_us", s->delay.max_us);
@@ -718,9 +727,14 @@ static void do_submit(sim *s, uint8_t node, const scn_event *e) {
         return;
     }
     for (uint32_t i = 0; i < e->count && !s->done; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "cmd%" PRIu64, ++s->generated);
-        submit_one(s, node, cmd_add(s, buf, (size_t)len));
+        char buf[32]; /* "cmd<n>", formatted by hand: snprintf costs more than the step */
+        size_t len = sizeof buf;
+        uint64_t v = ++s->generated;
+        do buf[--len] = (char)('0' + v % 10);
+        while ((v /= 10) > 0);
+        memcpy(buf + len - 3, "cmd", 3);
+        len -= 3;
+        submit_one(s, node, cmd_add(s, buf + len, sizeof buf - len));
     }
 }
 
@@ -992,6 +1006,8 @@ static void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->delay = scn->delay;
     s->drop_rate = scn->drop_rate;
     s->duplicate_rate = scn->duplicate_rate;
+    s->drop_threshold = rs_rng_threshold(s->drop_rate);
+    s->duplicate_threshold = rs_rng_threshold(s->duplicate_rate);
     s->crashed = rs_xcalloc(s->n + 1, 1);
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
     s->nodes = rs_xcalloc(s->n + 1, sizeof *s->nodes);
@@ -1027,6 +1043,7 @@ static void sim_destroy(sim *s) {
     free(s->cmd_len);
     free(s->crashed);
     free(s->pending);
+    free(s->order);
     free(s->watch);
     free(s->watch_hash);
     free(s->watch_applied);
@@ -1080,10 +1097,43 @@ static int handle(sim *s, const sim_ev *ev) {
     }
 }
 
+/* Stable merge sort of the scenario's event indices by time. */
+static void sort_events(sim *s) {
+    uint32_t n = s->scn->n_events;
+    const scn_event *ev = s->scn->events;
+    uint32_t *a = rs_xmalloc(((size_t)n + 1) * sizeof *a), *tmp = rs_xmalloc(((size_t)n + 1) * sizeof *tmp);
+    for (uint32_t i = 0; i < n; i++) a[i] = i;
+    for (uint32_t width = 1; width < n; width *= 2) {
+        for (uint32_t lo = 0; lo < n; lo += 2 * width) {
+            uint32_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = ev[a[j]].at_us < ev[a[i]].at_us ? a[j++] : a[i++];
+            while (i < mid) tmp[k++] = a[i++];
+            while (j < hi) tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, (size_t)n * sizeof *a);
+    }
+    free(tmp);
+    s->order = a;
+}
+
+/* The next event: the next scenario event if it is due no later than the queue's first. */
+static int next_event(sim *s, sim_ev *ev) {
+    const scn_event *se = s->next_event < s->scn->n_events
+                              ? &s->scn->events[s->order[s->next_event]] : NULL;
+    if (se && (s->heap.n == 0 || se->at_us <= s->heap.v[0].t_us)) {
+        *ev = (sim_ev){.t_us = se->at_us, .kind = EV_SCENARIO, .arg = s->order[s->next_event++]};
+        return ev->t_us <= s->scn->run_us;
+    }
+    if (s->heap.n == 0 || s->heap.v[0].t_us > s->scn->run_us) return 0;
+    *ev = heap_pop(&s->heap);
+    return 1;
+}
+
 static void main_loop(sim *s) {
     uint64_t max_steps = s->cfg->max_steps ? s->cfg->max_steps : RS_RUN_EVENTS_MAX;
-    while (!s->done && s->heap.n > 0 && s->heap.v[0].t_us <= s->scn->run_us) {
-        sim_ev ev = heap_pop(&s->heap);
+    sim_ev ev;
+    while (!s->done && next_event(s, &ev)) {
         ASSERT(ev.t_us >= s->now); /* virtual time never runs backwards */
         s->now = ev.t_us;
         if (!handle(s, &ev)) continue;
@@ -1105,8 +1155,7 @@ void sim_run(const sim_config *cfg, sim_result *res) {
         apply_out(&s, (uint8_t)i);
         arm_timer(&s, (uint8_t)i);
     }
-    for (uint32_t i = 0; i < s.scn->n_events; i++)
-        heap_push(&s.heap, s.scn->events[i].at_us, EV_SCENARIO, i);
+    sort_events(&s);
     main_loop(&s);
     res->end_us = s.done ? s.now : s.scn->run_us;
     res->committed = chk_committed_max(s.chk);

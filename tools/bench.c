@@ -90,7 +90,20 @@ static void report(const char *label, const scenario *s) {
            label, f.events_per_s / 1e6, f.sim_s_per_s, f.events, f.committed, f.wall_s, RUNS);
 }
 
-int main(void) {
+/* `bench profile`: one run of the loaded case, for perf or callgrind. */
+static int profile_once(void) {
+    scenario s;
+    make_load(&s, 5, 20, 1, 1);
+    sim_config cfg = {.scn = &s, .seed = s.seed, .build = "bench"};
+    sim_result res;
+    sim_run(&cfg, &res);
+    printf("%" PRIu64 " events\n", res.steps);
+    scn_free(&s);
+    return res.status == SIM_PASS ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "profile")) return profile_once();
     printf("raftsim bench: invariants on, trace off, one core, median of %d runs\n", RUNS);
     scenario s;
     make_load(&s, 5, 60, 10, 1);
