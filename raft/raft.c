@@ -51,7 +51,7 @@ void raft_out_free(raft_out *out) {
     memset(out, 0, sizeof *out);
 }
 
-static void fx_push(raft_out *out, raft_fx_kind kind, uint64_t a, uint64_t b) {
+static inline void fx_push(raft_out *out, raft_fx_kind kind, uint64_t a, uint64_t b) {
     out->fx = raft_grow(out->fx, &out->cap_fx, out->n_fx + 1, sizeof *out->fx);
     out->fx[out->n_fx++] = (raft_fx){.kind = (uint8_t)kind, .a = a, .b = b};
 }

@@ -70,13 +70,16 @@ static uint64_t chain_next(uint64_t prev, uint64_t term, uint64_t cmd_hash) {
     return mix64(prev ^ mix64(term + 0x9E3779B97F4A7C15ull) ^ (cmd_hash * 0xD6E8FEB86659FD93ull));
 }
 
-static void log_reserve(shadow_log *l, uint64_t need) {
-    if (need < l->cap) return;
+static void log_reserve_slow(shadow_log *l, uint64_t need) {
     uint64_t cap = l->cap ? l->cap : 64;
     while (cap <= need) cap *= 2;
     l->chain = rs_xrealloc(l->chain, cap * sizeof *l->chain);
     l->term = rs_xrealloc(l->term, cap * sizeof *l->term);
     l->cap = cap;
+}
+
+static inline void log_reserve(shadow_log *l, uint64_t need) {
+    if (need >= l->cap) log_reserve_slow(l, need);
 }
 
 static void log_init(shadow_log *l) {

@@ -13,37 +13,11 @@ void rs_rng_seed(rs_rng *rng, uint64_t seed, uint64_t stream) {
     for (int i = 0; i < 4; i++) rng->s[i] = rs_splitmix64(&st);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t rs_rng_next(rs_rng *rng) {
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-uint64_t rs_rng_range(rs_rng *rng, uint64_t lo, uint64_t hi) {
-    if (lo >= hi) return lo;
-    uint64_t span = hi - lo + 1;
-    if (span == 0) return rs_rng_next(rng); /* full 64-bit range */
-    /* Lemire's multiply-shift with rejection: unbiased, no division on the common path, and
-     * the same draws on every platform (exact 128-bit integer arithmetic). */
-    unsigned __int128 m = (unsigned __int128)rs_rng_next(rng) * span;
-    uint64_t low = (uint64_t)m;
-    if (low < span) {
-        uint64_t threshold = (0 - span) % span;
-        while (low < threshold) {
-            m = (unsigned __int128)rs_rng_next(rng) * span;
-            low = (uint64_t)m;
-        }
-    }
-    return lo + (uint64_t)(m >> 64);
+/* The rare rejection path of rs_rng_range: returns the final high word. */
+uint64_t rs_rng_range_slow(rs_rng *rng, uint64_t span, unsigned __int128 m) {
+    uint64_t threshold = (0 - span) % span;
+    while ((uint64_t)m < threshold) m = (unsigned __int128)rs_rng_next(rng) * span;
+    return (uint64_t)(m >> 64);
 }
 
 double rs_rng_unit(rs_rng *rng) { return (double)(rs_rng_next(rng) >> 11) * 0x1.0p-53; }

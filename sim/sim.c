@@ -412,7 +412,7 @@ static void slot_release(sim *s, uint32_t i) {
 static void net_send(sim *s, const raft_msg *m) {
     uint64_t id = ++s->msg_id;
     s->res->msgs_sent++;
-    trace_send(s, m, id);
+    if (s->tr->on) trace_send(s, m, id);
     /* Four draws per message whatever happens to it, so that removing one fault keeps the
      * rest of the run's random choices aligned (shrinking relies on it). */
     const link_cfg *l = link_of(s, m->from, m->to);
@@ -459,7 +459,7 @@ static void on_deliver(sim *s, uint32_t slot) {
     }
     uint8_t dst = m->to;
     s->res->msgs_delivered++;
-    trace_msg(s, "deliver", m, sl->id, NULL);
+    if (s->tr->on) trace_msg(s, "deliver", m, sl->id, NULL);
     raft_out_clear(&s->out);
     raft_step(&to->raft, s->now, m, &s->out);
     slot_release(s, slot); /* the node copied what it kept: m must not be used from here */
