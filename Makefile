@@ -14,7 +14,7 @@ LIBS := $(CJSON_LIBS) -lm
 
 BUILD ?= build
 CORE_SRC := raft/raft.c sim/util.c sim/rng.c sim/scenario.c sim/check.c sim/trace.c \
-            sim/sim.c sim/tracefile.c sim/bugs.c sim/fuzz_gen.c sim/shrink.c
+            sim/sim.c sim/tracefile.c sim/bugs.c sim/fuzz_gen.c sim/shrink.c sim/linz.c
 CLI_SRC  := sim/cmd_run.c sim/fuzz_cmd.c sim/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -56,6 +56,7 @@ unit: $(TEST_BIN)
 
 scenarios: raftsim
 	sh tests/run_scenarios.sh ./raftsim
+	sh tests/run_hostile.sh ./raftsim
 
 fuzz-smoke: raftsim
 	sh tests/run_fuzz.sh ./raftsim
@@ -73,12 +74,38 @@ asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/raftsim
 	sh tests/run_scenarios.sh ./build-asan/raftsim
+	sh tests/run_hostile.sh ./build-asan/raftsim
 	sh tests/run_fuzz.sh ./build-asan/raftsim
 
-bench: raftsim $(BUILD)/tools/bench
-	$(BUILD)/tools/bench
+# Coverage-guided fuzzing of the input parsers (scenario loader, trace reader) with libFuzzer
+# under ASan and UBSan, in its own tree; needs clang with libFuzzer (Debian: clang,
+# libclang-rt-14-dev). FUZZ_SECONDS per harness; findings land in tests/fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+.PHONY: fuzz-parsers fuzz-harnesses
+fuzz-parsers:
+	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	    CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" fuzz-harnesses
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-harnesses: $(BUILD)/fuzz/fuzz_scenario $(BUILD)/fuzz/fuzz_trace
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/parsers_oneshot.h $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isim -fsanitize=fuzzer -o $@ $< $(CORE_OBJ) $(LIBS)
+
+bench: raftsim $(BUILD)/tools/bench $(BUILD)/tools/bench_linz
+	$(BUILD)/tools/bench ./raftsim
+	$(BUILD)/tools/bench_linz
 
 $(BUILD)/tools/bench: tools/bench.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
+
+$(BUILD)/tools/bench_linz: tools/bench_linz.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)

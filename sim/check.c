@@ -36,6 +36,13 @@ typedef struct {
     size_t cap, n;
 } pair_map;
 
+typedef struct {
+    uint64_t term;
+    uint64_t first; /* index of chain[0] */
+    uint64_t n, cap;
+    uint64_t *chain;
+} term_run;
+
 struct chk {
     uint32_t n_nodes;
     shadow_node *nodes; /* [n_nodes + 1] */
@@ -44,7 +51,15 @@ struct chk {
     uint64_t commit_term_cap;
     uint64_t commit_term_max;
     uint32_t holding; /* nodes whose log holds the whole committed prefix */
-    pair_map entries;  /* (index, term) -> chain hash: Log Matching across all time */
+    /* Log Matching across all time: the chain hash every (index, term) pair has ever named.
+     * A term's entries are created by its one leader at consecutive indices, so they are kept
+     * as one contiguous run per term, appended in order (sequential memory, no hashing per
+     * entry); the rare entries outside their term's run go to a map. */
+    term_run *runs;
+    uint32_t n_runs, cap_runs;
+    uint32_t last_run; /* the run used last: consecutive appends share a term */
+    pair_map run_of_term; /* (term, 0) -> index in runs */
+    pair_map entries;     /* (index, term) -> chain hash, outside the runs */
     pair_map leaders;  /* (term, 0) -> leader id: Election Safety */
     chk_violation violation;
 };
@@ -257,6 +272,37 @@ static chk_result extend_committed(chk *c, uint8_t node, uint64_t index) {
     return check_holding(c, node);
 }
 
+static term_run *run_for_term(chk *c, uint64_t term) {
+    if (c->n_runs && c->runs[c->last_run].term == term) return &c->runs[c->last_run];
+    uint64_t k = map_put_new(&c->run_of_term, term, 0, c->n_runs);
+    if (k == c->n_runs) { /* a term not seen before */
+        if (c->n_runs == c->cap_runs) {
+            c->cap_runs = c->cap_runs ? c->cap_runs * 2 : 16;
+            c->runs = rs_xrealloc(c->runs, c->cap_runs * sizeof *c->runs);
+        }
+        c->runs[c->n_runs++] = (term_run){.term = term};
+    }
+    c->last_run = (uint32_t)k;
+    return &c->runs[k];
+}
+
+/* Records that (index, term) names the prefix with this chain hash, unless it was named
+ * before; returns the chain hash it names (the first one recorded). */
+static uint64_t record_entry(chk *c, uint64_t index, uint64_t term, uint64_t chain) {
+    term_run *r = run_for_term(c, term);
+    if (r->n == 0) r->first = index;
+    if (index >= r->first && index - r->first < r->n) return r->chain[index - r->first];
+    if (index != r->first + r->n) return map_put_new(&c->entries, index, term, chain);
+    uint64_t seen;
+    if (c->entries.n && map_get(&c->entries, index, term, &seen)) return seen;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->chain = rs_xrealloc(r->chain, r->cap * sizeof *r->chain);
+    }
+    r->chain[r->n++] = chain;
+    return chain;
+}
+
 /* ---- events ---------------------------------------------------------------------------- */
 
 chk_result chk_role(chk *c, uint8_t node, uint64_t term, int role) {
@@ -313,8 +359,7 @@ chk_result chk_append(chk *c, uint8_t node, uint64_t index, uint64_t term, uint6
     s->log.chain[index] = chain;
     s->log.term[index] = term;
     s->log.len = index;
-    uint64_t seen = map_put_new(&c->entries, index, term, chain);
-    if (seen != chain)
+    if (record_entry(c, index, term, chain) != chain)
         return fail(c, CHK_VIOLATION, CHK_LOG_MATCHING, node, 0, term, index,
                     "node %u has an entry at index %llu, term %llu, whose log (or command) "
                     "differs from another log's entry with the same index and term",
@@ -432,6 +477,9 @@ void chk_free(chk *c) {
     log_free(&c->committed);
     free(c->commit_term);
     map_free(&c->entries);
+    map_free(&c->run_of_term);
+    for (uint32_t i = 0; i < c->n_runs; i++) free(c->runs[i].chain);
+    free(c->runs);
     map_free(&c->leaders);
     free(c);
 }

@@ -140,6 +140,18 @@ static void save_failure(const scenario *s, const run_opts *o, const char *given
     printf("  trace:  %s\n  replay: raftsim replay %s\n", given, given);
 }
 
+/* Peak resident memory of this process image (VmHWM), in MiB; -1 if unknown. Read after the
+ * runs, never inside one. */
+static double peak_rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kib = strtod(line + 6, NULL);
+    if (f) fclose(f);
+    return kib < 0 ? -1 : kib / 1024.0;
+}
+
 static int run_all(scenario *scns, const run_opts *o) {
     int failed = 0, passed = 0, io_error = 0;
     if (o->trace && o->n_files > 1) mkdir(o->trace, 0777);
@@ -160,6 +172,7 @@ static int run_all(scenario *scns, const run_opts *o) {
         if (o->verbose) print_figures(s, &r, o->trace ? &tw : NULL);
         if (r.status != SIM_PASS) save_failure(s, o, o->trace ? path : NULL);
     }
+    if (o->verbose) printf("peak memory: %.1f MiB\n", peak_rss_mib());
     printf("%d passed, %d failed\n", passed, failed);
     if (io_error) return 2;
     return failed ? 1 : 0;

@@ -1139,6 +1139,8 @@ static void main_loop(sim *s) {
         if (!handle(s, &ev)) continue;
         if (++s->res->steps >= max_steps)
             stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
+        if (s->cfg->observe && (s->res->steps & 4095) == 0)
+            s->cfg->observe(s->cfg->observe_ctx, s->now, s->res->steps);
         if (s->n_pending && !s->done) check_pending(s);
         if (s->tr->stopped) stop(s, SIM_STOPPED, "trace output stopped the run");
     }

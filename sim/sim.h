@@ -26,6 +26,10 @@ typedef struct {
     const char *build;    /* recorded in the trace header */
     trace_writer *trace;  /* NULL: no trace */
     uint64_t max_steps;   /* 0: RS_RUN_EVENTS_MAX */
+    /* Optional observer, called every 4096 steps with the virtual time and the step count;
+     * it must not touch the run (benchmarks read the wall clock here, outside the run). */
+    void (*observe)(void *ctx, uint64_t now_us, uint64_t steps);
+    void *observe_ctx;
 } sim_config;
 
 typedef struct {

@@ -1,17 +1,23 @@
-/* bench.c - `make bench`: simulated events per second with every invariant checked and the
- * trace off, for a 5-node cluster under steady client load; each figure is the median of
- * several runs, measured in this one process. */
+/* bench.c - `make bench`: the speed figures of the README. Every figure is a median of several
+ * runs measured in this one process (or, for peak memory and the fuzz rate, in child
+ * processes), with every invariant checked and the trace off:
+ *   - events/s and simulated seconds per wall second, 5 nodes under client load;
+ *   - per-event cost as the log grows from 10^3 to 10^6 entries;
+ *   - events/s for clusters of 51 and 101 nodes;
+ *   - peak memory of each case;
+ *   - fuzz seeds/s of the default profile with 2 jobs (the raftsim binary, if given). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scenario.h"
 #include "sim.h"
 #include "util.h"
 
-#define RUNS 7
+#define RUNS 5
 
 static double now_s(void) {
     struct timespec ts;
@@ -24,12 +30,19 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* A cluster of `nodes` under a client load of `per_tick` commands to the leader every
- * `every_ms`, for run_s simulated seconds. */
-static void make_load(scenario *s, uint32_t nodes, uint64_t run_s, uint64_t every_ms,
-                      uint32_t per_tick) {
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+/* A cluster of `nodes` for run_s simulated seconds, a command to the leader every every_ms
+ * from 1 s on (after the first election: a submit to "leader" when there is none fails), and
+ * optionally every node starting with the same log of log_len entries. every_ms 0: one
+ * command only, at 1 s (it commits the initial log, since it is of the leader's term). */
+static void make_case(scenario *s, uint32_t nodes, uint64_t run_s, uint64_t every_ms,
+                      uint32_t log_len) {
     memset(s, 0, sizeof *s);
-    s->name = rs_xstrdup("bench-load");
+    s->name = rs_xstrdup("bench");
     s->description = rs_xstrdup("");
     s->seed = 1;
     s->nodes = nodes;
@@ -37,63 +50,174 @@ static void make_load(scenario *s, uint32_t nodes, uint64_t run_s, uint64_t ever
     s->heartbeat_us = 50000;
     s->delay = (scn_range){1000, 10000};
     s->run_us = run_s * 1000000;
-    /* Load starts after the first election (about 0.3 s in): a submit to "leader" when there
-     * is none fails the scenario. */
-    s->n_events = (uint32_t)((run_s - 1) * 1000 / every_ms);
+    s->n_events = every_ms ? (uint32_t)((run_s - 1) * 1000 / every_ms) : 1;
     s->events = rs_xcalloc(s->n_events, sizeof *s->events);
     for (uint32_t i = 0; i < s->n_events; i++) {
         scn_event *e = &s->events[i];
         e->at_us = 1000000 + (uint64_t)i * every_ms * 1000;
         e->kind = SCN_DO_SUBMIT;
         e->node = SCN_REF_LEADER;
-        e->count = per_tick;
+        e->count = 1;
+    }
+    if (!log_len) return;
+    s->n_initial = nodes;
+    s->initial = rs_xcalloc(nodes, sizeof *s->initial);
+    for (uint32_t n = 0; n < nodes; n++) {
+        scn_initial *in = &s->initial[n];
+        in->node = (uint8_t)(n + 1);
+        in->term = 1;
+        in->n_log = log_len;
+        in->log = rs_xcalloc(log_len, sizeof *in->log);
+        for (uint32_t i = 0; i < log_len; i++) in->log[i] = (scn_entry){1, rs_xstrdup("x")};
     }
 }
 
 typedef struct {
-    double events_per_s, sim_s_per_s, wall_s;
-    uint64_t events, committed;
-} figures;
+    double wall_s;  /* median */
+    uint64_t steps; /* the same in every run: runs are deterministic */
+    uint64_t committed;
+} timing;
 
-static figures measure(const scenario *s) {
-    double eps[RUNS], sps[RUNS], wall[RUNS];
-    figures f = {0};
-    for (int r = 0; r < RUNS; r++) {
+static timing time_runs(const scenario *s, int runs) {
+    double wall[RUNS];
+    timing t = {0};
+    for (int r = 0; r < runs; r++) {
         sim_config cfg = {.scn = s, .seed = s->seed, .build = "bench"};
         sim_result res;
         double t0 = now_s();
         sim_run(&cfg, &res);
-        double dt = now_s() - t0;
+        wall[r] = now_s() - t0;
         if (res.status != SIM_PASS) {
             fprintf(stderr, "bench: run failed: %s\n", res.reason);
             exit(1);
         }
-        eps[r] = (double)res.steps / dt;
-        sps[r] = (double)s->run_us / 1e6 / dt;
-        wall[r] = dt;
-        f.events = res.steps;
-        f.committed = res.committed;
+        t.steps = res.steps;
+        t.committed = res.committed;
     }
-    qsort(eps, RUNS, sizeof *eps, cmp_double);
-    qsort(sps, RUNS, sizeof *sps, cmp_double);
-    qsort(wall, RUNS, sizeof *wall, cmp_double);
-    f.events_per_s = eps[RUNS / 2];
-    f.sim_s_per_s = sps[RUNS / 2];
-    f.wall_s = wall[RUNS / 2];
-    return f;
+    t.wall_s = median(wall, runs);
+    return t;
 }
 
-static void report(const char *label, const scenario *s) {
-    figures f = measure(s);
-    printf("%-34s %10.2f M events/s  %9.1f sim s/wall s  (%" PRIu64 " events, committed %" PRIu64
-           ", median wall %.3f s of %d runs)\n",
-           label, f.events_per_s / 1e6, f.sim_s_per_s, f.events, f.committed, f.wall_s, RUNS);
+/* Peak resident memory of `raftsim run` on the scenario, in MiB, as it reports it (VmHWM of
+ * its own image: loading the scenario file included); -1 without a raftsim binary. */
+static const char *raftsim_bin;
+
+static double peak_mib(const scenario *s) {
+    if (!raftsim_bin) return -1;
+    char path[] = "/tmp/raftsim-bench-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return -1;
+    char *json = scn_to_json(s);
+    FILE *f = fdopen(fd, "w");
+    fputs(json, f);
+    fclose(f);
+    free(json);
+    char cmd[1200], line[256];
+    snprintf(cmd, sizeof cmd, "%s run %s --quiet --verbose", raftsim_bin, path);
+    double mib = -1;
+    FILE *p = popen(cmd, "r");
+    while (p && fgets(line, sizeof line, p))
+        if (!strncmp(line, "peak memory: ", 13)) mib = strtod(line + 13, NULL);
+    if (p) pclose(p);
+    unlink(path);
+    return mib;
+}
+
+static void load_figures(void) {
+    static const struct {
+        const char *label;
+        uint32_t nodes;
+        uint64_t run_s, every_ms;
+    } cases[] = {
+        {"5 nodes, 1000 cmds/s", 5, 60, 1},
+        {"5 nodes, 100 cmds/s", 5, 300, 10},
+        {"5 nodes, idle (heartbeats only)", 5, 600, 0},
+        {"51 nodes, 100 cmds/s", 51, 30, 10},
+        {"101 nodes, 100 cmds/s", 101, 20, 10},
+    };
+    printf("\n%-32s %14s %16s %10s %10s\n", "load (invariants on, trace off)", "M events/s",
+           "sim s / wall s", "events", "peak MiB");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        scenario s;
+        make_case(&s, cases[i].nodes, cases[i].run_s, cases[i].every_ms, 0);
+        timing t = time_runs(&s, RUNS);
+        printf("%-32s %14.2f %16.0f %10" PRIu64 " %10.1f\n", cases[i].label,
+               (double)t.steps / t.wall_s / 1e6, (double)s.run_us / 1e6 / t.wall_s, t.steps,
+               peak_mib(&s));
+        scn_free(&s);
+    }
+}
+
+/* Wall time and steps seen by the observer from virtual time `from_us` on. */
+typedef struct {
+    uint64_t from_us;
+    int started;
+    double t0, t1;
+    uint64_t steps0, steps1;
+} window;
+
+static void observe(void *ctx, uint64_t now_us, uint64_t steps) {
+    window *w = ctx;
+    if (now_us < w->from_us) return;
+    if (!w->started) {
+        w->started = 1;
+        w->t0 = now_s();
+        w->steps0 = steps;
+    }
+    w->t1 = now_s();
+    w->steps1 = steps;
+}
+
+/* Per-event cost with a log of log_len entries on every node, measured from 3 s of virtual
+ * time on (after loading the log, the election, and the first commit, which applies the whole
+ * initial log), so that only steady-state steps count. */
+static void log_growth_figures(void) {
+    static const uint32_t lens[] = {1000, 10000, 100000, 1000000};
+    double base_ns = 0;
+    printf("\n%-32s %14s %14s %10s\n", "log length (5 nodes, 1000 cmds/s)", "ns / event",
+           "vs 10^3", "peak MiB");
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        scenario s;
+        make_case(&s, 5, 40, 1, lens[i]);
+        int runs = lens[i] >= 1000000 ? 3 : RUNS;
+        double ns[RUNS];
+        for (int r = 0; r < runs; r++) {
+            window w = {.from_us = 3000000};
+            sim_config cfg = {.scn = &s, .seed = s.seed, .build = "bench", .observe = observe,
+                              .observe_ctx = &w};
+            sim_result res;
+            sim_run(&cfg, &res);
+            ns[r] = (w.t1 - w.t0) * 1e9 / (double)(w.steps1 - w.steps0);
+        }
+        double m = median(ns, runs);
+        if (i == 0) base_ns = m;
+        printf("%-32" PRIu32 " %14.1f %13.2fx %10.1f\n", lens[i], m, m / base_ns, peak_mib(&s));
+        scn_free(&s);
+    }
+}
+
+/* Seeds per second of `raftsim fuzz` with 2 jobs, default profile: median of 3 campaigns. */
+static void fuzz_figures(const char *raftsim) {
+    double rate[3];
+    const uint64_t count = 20000;
+    for (int r = 0; r < 3; r++) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd,
+                 "%s fuzz --count %" PRIu64 " --jobs 2 --quiet --out /tmp/raftsim-bench-fuzz "
+                 ">/dev/null 2>&1", raftsim, count);
+        double t0 = now_s();
+        int rc = system(cmd);
+        rate[r] = (double)count / (now_s() - t0);
+        if (rc != 0) fprintf(stderr, "bench: the fuzz campaign did not pass (status %d)\n", rc);
+    }
+    printf("\nfuzz, default profile, 2 jobs: %.0f seeds/s (median of 3 campaigns of %" PRIu64
+           " seeds)\n", median(rate, 3), count);
 }
 
 /* `bench profile`: one run of the loaded case, for perf or callgrind. */
 static int profile_once(void) {
     scenario s;
-    make_load(&s, 5, 20, 1, 1);
+    make_case(&s, 5, 20, 1, 0);
     sim_config cfg = {.scn = &s, .seed = s.seed, .build = "bench"};
     sim_result res;
     sim_run(&cfg, &res);
@@ -104,16 +228,10 @@ static int profile_once(void) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "profile")) return profile_once();
-    printf("raftsim bench: invariants on, trace off, one core, median of %d runs\n", RUNS);
-    scenario s;
-    make_load(&s, 5, 60, 10, 1);
-    report("5 nodes, 100 cmds/s, 60 sim s", &s);
-    scn_free(&s);
-    make_load(&s, 5, 60, 1, 1);
-    report("5 nodes, 1000 cmds/s, 60 sim s", &s);
-    scn_free(&s);
-    make_load(&s, 5, 600, 1000, 0 + 1);
-    report("5 nodes, idle (1 cmd/s), 600 sim s", &s);
-    scn_free(&s);
+    printf("raftsim bench: invariants on, trace off, one core per run, median of %d runs\n", RUNS);
+    raftsim_bin = argc > 1 ? argv[1] : NULL;
+    load_figures();
+    log_growth_figures();
+    if (raftsim_bin) fuzz_figures(raftsim_bin);
     return 0;
 }
