@@ -14,7 +14,7 @@ LIBS := $(CJSON_LIBS) -lm
 
 BUILD ?= build
 CORE_SRC := raft/raft.c sim/util.c sim/rng.c sim/scenario.c sim/check.c sim/trace.c \
-            sim/sim.c sim/tracefile.c sim/bugs.c sim/fuzz_gen.c sim/shrink.c sim/linz.c
+            sim/sim.c sim/tracefile.c sim/bugs.c sim/fuzz_gen.c sim/shrink.c sim/kvstore.c sim/clients.c sim/histcheck.c sim/linz.c
 CLI_SRC  := sim/cmd_run.c sim/fuzz_cmd.c sim/main.c
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -15,6 +15,10 @@ const bug_info bug_catalogue[] = {
      "followers delete every entry after prevLogIndex, even matching ones"},
     {"no_stepdown", RAFT_BUG_NO_STEPDOWN,
      "reply handlers ignore the reply's term: no step-down on a higher one, stale replies counted"},
+    {"stale_read", BUG_STALE_READ,
+     "a leader answers reads from its own state without confirming it is still leader"},
+    {"dup_apply", BUG_DUP_APPLY,
+     "no client sessions: a retried write committed twice is applied twice"},
 };
 const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
 

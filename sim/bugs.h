@@ -4,6 +4,10 @@
 
 #include <stdint.h>
 
+/* Bugs of the key-value layer (sim/clients.c); bits above those of raft_bug. */
+#define BUG_STALE_READ (1u << 16)
+#define BUG_DUP_APPLY (1u << 17)
+
 typedef struct {
     const char *name;
     uint32_t bit; /* raft_bug */

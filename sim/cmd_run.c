@@ -81,19 +81,6 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
     return 0;
 }
 
-/* kv operations need the key-value store, which this build does not have yet. */
-static int refuse_kv(const char *file, const scenario *s) {
-    for (uint32_t i = 0; i < s->n_events; i++) {
-        const scn_event *e = &s->events[i];
-        if (e->kind == SCN_DO_KV || e->expect.has_kv) {
-            fprintf(stderr, "%s: events[%u]: kv operations need the key-value store, which "
-                    "this build of raftsim does not have yet\n", file, i);
-            return 2;
-        }
-    }
-    return 0;
-}
-
 static void print_figures(const scenario *s, const sim_result *r, const trace_writer *t) {
     printf("  seed %" PRIu64 ": %" PRIu64 " events, %" PRIu64 " ms simulated, %" PRIu64
            " messages sent (%" PRIu64 " dropped), %" PRIu64 " leaders elected, committed "
@@ -194,7 +181,6 @@ int cmd_run(int argc, char **argv) {
             bad = 1;
             continue;
         }
-        if (refuse_kv(o.files[i], &scns[i])) bad = 1;
         if (o.has_seed) scns[i].seed = o.seed;
     }
     rc = bad ? 2 : run_all(scns, &o);

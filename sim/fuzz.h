@@ -22,6 +22,7 @@ enum {
     FZ_LOAD = 1u << 8,
     FZ_NETCHANGE = 1u << 9,
     FZ_TIGHT_TIMEOUTS = 1u << 10, /* narrow election timeout range: more split votes */
+    FZ_KV = 1u << 11,             /* key-value clients, checked for linearizability */
 };
 
 typedef struct {

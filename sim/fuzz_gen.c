@@ -28,17 +28,20 @@ int fuzz_profile_valid(const char *name) {
 }
 
 static uint32_t profile_features(const char *profile, rs_rng *r) {
-    if (!strcmp(profile, "calm")) return FZ_LOAD;
-    if (!strcmp(profile, "crashes")) return FZ_CRASH | FZ_RESTART | FZ_PAUSE | FZ_LOAD;
-    if (!strcmp(profile, "partitions")) return FZ_PARTITION | FZ_LINK | FZ_LOAD;
-    if (!strcmp(profile, "lossy")) return FZ_DROP | FZ_DUP | FZ_DELAY | FZ_LOAD | FZ_NETCHANGE;
-    if (!strcmp(profile, "chaos")) return 0x7ff;
+    if (!strcmp(profile, "calm")) return FZ_LOAD | FZ_KV;
+    if (!strcmp(profile, "crashes")) return FZ_CRASH | FZ_RESTART | FZ_PAUSE | FZ_LOAD | FZ_KV;
+    if (!strcmp(profile, "partitions")) return FZ_PARTITION | FZ_LINK | FZ_LOAD | FZ_KV;
+    if (!strcmp(profile, "lossy"))
+        return FZ_DROP | FZ_DUP | FZ_DELAY | FZ_LOAD | FZ_NETCHANGE | FZ_KV;
+    if (!strcmp(profile, "chaos")) return 0xfff;
     /* default: swarm. Each kind on with probability 1/2; load nearly always, since most
      * safety bugs need entries to disagree about. */
     uint32_t f = 0;
-    for (uint32_t bit = 0; bit < 11; bit++)
+    for (uint32_t bit = 0; bit < 12; bit++)
         if (rs_rng_chance(r, 0.5)) f |= 1u << bit;
     if (rs_rng_chance(r, 0.9)) f |= FZ_LOAD;
+    if (rs_rng_chance(r, 0.7)) f |= FZ_KV;
+    else f &= ~(uint32_t)FZ_KV;
     return f;
 }
 
@@ -151,6 +154,34 @@ static void gen_load(rs_rng *r, uint32_t nodes, uint64_t from, uint64_t to, ev_l
     }
 }
 
+static char *fmt_value(uint32_t client, uint32_t n) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%u.%u;", client, n); /* unique, and readable once appended */
+    return rs_xstrdup(buf);
+}
+
+/* Key-value clients: each issues operations at random moments of the window on a few keys,
+ * with values unique per operation so that a lost or doubled write shows in what is read. */
+static void gen_kv(rs_rng *r, uint64_t h, ev_list *l) {
+    static const char *const keys[] = {"k1", "k2", "k3"};
+    uint32_t clients = (uint32_t)rs_rng_range(r, 1, 4), n_keys = (uint32_t)rs_rng_range(r, 1, 3);
+    uint64_t period = rs_rng_range(r, 20, 200);
+    for (uint32_t c = 1; c <= clients; c++) {
+        uint32_t n = 0;
+        for (uint64_t t = rs_rng_range(r, 0, period); t < h; t += rs_rng_range(r, 1, 2 * period)) {
+            scn_event *e = ev_add(l, t, SCN_DO_KV);
+            e->client = c;
+            e->key = rs_xstrdup(keys[rs_rng_range(r, 0, n_keys - 1)]);
+            uint64_t dice = rs_rng_range(r, 0, 9);
+            e->kv_op = dice < 3 ? SCN_KV_PUT : dice < 6 ? SCN_KV_APPEND : dice < 9 ? SCN_KV_GET
+                                                                                : SCN_KV_CAS;
+            if (e->kv_op != SCN_KV_GET) e->value = fmt_value(c, ++n);
+            if (e->kv_op == SCN_KV_CAS) /* expect a value this client may have written */
+                e->from_value = fmt_value(c, (uint32_t)rs_rng_range(r, 1, n));
+        }
+    }
+}
+
 /* After the window: everything healed and back up; a leader within 2 s, and a new command,
  * offered to every node a few times, applied everywhere within the run. */
 static void gen_settle(uint32_t nodes, uint64_t h, const scenario *s, ev_list *l) {
@@ -172,6 +203,18 @@ static void gen_settle(uint32_t nodes, uint64_t h, const scenario *s, ev_list *l
     e = ev_add(l, h + 1000, SCN_EXPECT);
     e->has_within = 1, e->within_us = s->run_us - (h + 1000) * 1000;
     e->expect.applied_cmd = rs_xstrdup(FUZZ_LIVENESS_CMD);
+}
+
+/* A final read of every key by a fresh client once settled: an acknowledged write that was
+ * lost then shows in the history. */
+static void gen_final_reads(uint64_t h, ev_list *l) {
+    static const char *const keys[] = {"k1", "k2", "k3"};
+    for (uint32_t i = 0; i < 3; i++) {
+        scn_event *e = ev_add(l, h + 2000, SCN_DO_KV);
+        e->client = 100;
+        e->kv_op = SCN_KV_GET;
+        e->key = rs_xstrdup(keys[i]);
+    }
 }
 
 /* Stable merge sort by time: equal times keep generation order (an episode's own order). */
@@ -217,7 +260,9 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
         gen_episode(&r, f, s->nodes, t, end < h ? end : h - 1, s, &l);
     }
     if (f & FZ_LOAD) gen_load(&r, s->nodes, 50, h, &l);
+    if (f & FZ_KV) gen_kv(&r, h, &l);
     gen_settle(s->nodes, h, s, &l);
+    if (f & FZ_KV) gen_final_reads(h, &l);
     sort_by_time(l.v, l.n);
     s->events = l.v;
     s->n_events = l.n;

@@ -103,19 +103,62 @@ _Static_assert(COUNT_OF(EXPECT_FIELDS) <= 32, "expect fields must fit a uint32_t
 
 /* ---- Paths and messages ------------------------------------------------------------------ */
 
-/* Copies a user's string for a message: cut to SCN_SHOW_CAP bytes (at a UTF-8 boundary) and
- * with control bytes replaced, so a hostile key cannot garble the terminal. */
+/* The length (1..4) of the well-formed UTF-8 character at p, or 0 if the bytes there are not
+ * one (stray continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short). p is
+ * NUL-terminated, and NUL is never a continuation byte, so this never reads past the end. */
+static size_t utf8_char_len(const char *p) {
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (u[0] < 0x80) return 1;
+    if (u[0] >= 0xC2 && u[0] <= 0xDF) {
+        n = 2;
+    } else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+        n = 3;
+        if (u[0] == 0xE0) lo = 0xA0; /* overlong */
+        if (u[0] == 0xED) hi = 0x9F; /* UTF-16 surrogates */
+    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+        n = 4;
+        if (u[0] == 0xF0) lo = 0x90; /* overlong */
+        if (u[0] == 0xF4) hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (u[1] < lo || u[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++) {
+        if ((u[i] & 0xC0) != 0x80) return 0;
+    }
+    return n;
+}
+
+/* The offset of the first byte of s that is not well-formed UTF-8, or strlen(s). */
+static size_t utf8_bad_at(const char *s) {
+    size_t i = 0, k;
+    while (s[i] != '\0' && (k = utf8_char_len(s + i)) > 0) i += k;
+    return i;
+}
+
+/* Copies a user's string for a message: cut to SCN_SHOW_CAP bytes (never inside a character),
+ * with control bytes and malformed UTF-8 replaced by '?', so a hostile key cannot garble the
+ * terminal. */
 static void show_user(char *dst, size_t cap, const char *s) {
     ASSERT(cap >= 8);
     size_t limit = cap - 4 < SCN_SHOW_CAP ? cap - 4 : SCN_SHOW_CAP;
-    size_t n = 0;
-    while (s[n] != '\0' && n < limit) {
-        unsigned char ch = (unsigned char)s[n];
-        dst[n] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-        n++;
+    size_t n = 0, i = 0;
+    while (s[i] != '\0') {
+        size_t k = utf8_char_len(s + i);
+        size_t w = k > 0 ? k : 1; /* source bytes taken; a malformed byte becomes one '?' */
+        if (n + w > limit) break;
+        unsigned char ch = (unsigned char)s[i];
+        if (k == 0 || (k == 1 && (ch < 0x20 || ch == 0x7f))) {
+            dst[n++] = '?';
+        } else {
+            memcpy(dst + n, s + i, k);
+            n += k;
+        }
+        i += w;
     }
-    if (s[n] != '\0') {
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* no half characters */
+    if (s[i] != '\0') {
         memcpy(dst + n, "...", 3);
         n += 3;
     }
@@ -297,7 +340,7 @@ static int val_uint(scn_ctx *c, const cJSON *it, uint64_t lo, uint64_t hi, uint6
     if (hi != SCN_INT_MAX) {
         return fail(c, "expected an integer in %" PRIu64 "..%" PRIu64, lo, hi);
     }
-    if (is_whole(it) && it->valuedouble > (double)hi) {
+    if (cJSON_IsNumber(it) && it->valuedouble > (double)hi) { /* 1e400 reads as infinity */
         return fail(c, "expected an integer below 2^53 (larger ones do not survive JSON)");
     }
     if (lo == 0) return fail(c, "expected a non-negative integer");
@@ -355,6 +398,8 @@ static int val_string(scn_ctx *c, const cJSON *it, size_t min_len, size_t max_le
     if (n < min_len || n > max_len) {
         return fail(c, "expected a string of %zu..%zu bytes, got %zu", min_len, max_len, n);
     }
+    size_t bad = utf8_bad_at(it->valuestring);
+    if (bad < n) return fail(c, "not valid UTF-8 (byte %zu of the string)", bad + 1);
     *out = rs_xstrdup(it->valuestring);
     return 0;
 }
@@ -1201,7 +1246,7 @@ static int read_whole_file(const char *path, char **buf, size_t *len, char *err,
 
 /* Says where the parser gave up, as a byte, line and column counted from 1. */
 static void report_bad_json(const char *path, const char *buf, size_t len, size_t offset,
-                            const char *why, char *err, size_t err_len) {
+                            const char *what, const char *why, char *err, size_t err_len) {
     if (offset >= len) offset = len > 0 ? len - 1 : 0;
     size_t line = 1, col = 1;
     for (size_t i = 0; i < offset; i++) {
@@ -1212,8 +1257,49 @@ static void report_bad_json(const char *path, const char *buf, size_t len, size_
             col++;
         }
     }
-    snprintf(err, err_len, "%s: not valid JSON near byte %zu (line %zu, column %zu)%s", path,
+    snprintf(err, err_len, "%s: %s near byte %zu (line %zu, column %zu)%s", path, what,
              offset + 1, line, col, why);
+}
+
+/* Brackets open at offset, outside strings: past CJSON_NESTING_LIMIT cJSON gives up, and
+ * saying so beats a bare "not valid JSON". */
+static size_t depth_at(const char *buf, size_t offset) {
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < offset; i++) {
+        char ch = buf[i];
+        if (in_string) {
+            if (ch == '\\') {
+                i++;
+            } else if (ch == '"') {
+                in_string = false;
+            }
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            depth++;
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return depth;
+}
+
+/* The offset of the first "\u0000" escape inside a string, or len. cJSON would turn it into a
+ * NUL that silently cuts the string short. buf is NUL-terminated and holds no other NUL. */
+static size_t escaped_nul_at(const char *buf, size_t len) {
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = buf[i] == '"';
+        } else if (buf[i] == '"') {
+            in_string = false;
+        } else if (buf[i] == '\\') {
+            if (strncmp(buf + i + 1, "u0000", 5) == 0) return i;
+            i++;
+        }
+    }
+    return len;
 }
 
 /* The default name: the file's basename without a trailing ".json". */
@@ -1242,7 +1328,15 @@ int scn_load_file(const char *path, scenario *out, char *err, size_t err_len) {
     }
     const char *nul = memchr(buf, '\0', len);
     if (nul != NULL) { /* cJSON would stop there and ignore the rest */
-        report_bad_json(path, buf, len, (size_t)(nul - buf), ": a NUL byte", err, err_len);
+        report_bad_json(path, buf, len, (size_t)(nul - buf), "not valid JSON", ": a NUL byte", err,
+                        err_len);
+        free(buf);
+        return -1;
+    }
+    size_t esc = escaped_nul_at(buf, len);
+    if (esc < len) {
+        report_bad_json(path, buf, len, esc, "\\u0000 in a string",
+                        ": raftsim strings cannot hold a NUL character", err, err_len);
         free(buf);
         return -1;
     }
@@ -1251,7 +1345,12 @@ int scn_load_file(const char *path, scenario *out, char *err, size_t err_len) {
     cJSON *root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
     if (root == NULL) {
         size_t at = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
-        report_bad_json(path, buf, len, at, "", err, err_len);
+        if (at > len) at = len;
+        char why[64] = "";
+        if (depth_at(buf, at) >= CJSON_NESTING_LIMIT) {
+            snprintf(why, sizeof why, ": nested deeper than %d levels", CJSON_NESTING_LIMIT);
+        }
+        report_bad_json(path, buf, len, at, "not valid JSON", why, err, err_len);
         free(buf);
         return -1;
     }

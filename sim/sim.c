@@ -7,28 +7,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "../raft/raft.h"
-#include "limits.h"
-#include "rng.h"
+#include "sim_impl.h"
 #include "util.h"
-
-/* ---- the event queue: a binary heap ordered by (t_us, seq) ------------------------------ */
-
-enum { EV_TIMER, EV_DELIVER, EV_SCENARIO, EV_EXPECT_DEADLINE };
-
-
-typedef struct {
-    uint64_t t_us;
-    uint64_t seq;
-    uint32_t kind;
-    uint32_t arg; /* node id, message slot, or scenario event index */
-} sim_ev;
-
-typedef struct {
-    sim_ev *v;
-    size_t n, cap;
-    uint64_t next_seq;
-} ev_heap;
 
 static int ev_before(const sim_ev *a, const sim_ev *b) {
     return a->t_us < b->t_us || (a->t_us == b->t_us && a->seq < b->seq);
@@ -67,84 +47,12 @@ static sim_ev heap_pop(ev_heap *h) {
     return top;
 }
 
-/* ---- state ----------------------------------------------------------------------------- */
 
-#define TIME_NEVER UINT64_MAX
+void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
+    heap_push(&s->heap, t_us, kind, arg);
+}
 
-typedef struct {
-    raft_msg m;
-    uint64_t id;
-    raft_entry *ebuf; /* RS_AE_ENTRIES_MAX entries, allocated once per slot, then reused */
-    uint32_t refs;    /* pending deliveries (2 when duplicated) */
-} net_slot;
-
-typedef struct {
-    raft_node raft;
-    uint8_t up;
-    uint8_t paused;
-    uint64_t timer_at; /* time of this node's pending timer event, TIME_NEVER if none */
-    uint32_t *held;    /* message slots that arrived while paused, in arrival order */
-    size_t n_held, cap_held;
-} sim_node;
-
-typedef struct {
-    uint8_t has_drop, has_delay, down;
-    uint64_t drop_threshold; /* rs_rng_threshold of the link's drop rate */
-    scn_range delay;
-} link_cfg;
-
-typedef struct {
-    const scenario *scn;
-    const sim_config *cfg;
-    sim_result *res;
-    uint32_t n;
-    sim_node *nodes; /* [n + 1] */
-    ev_heap heap;
-    uint64_t now;
-    int done;
-    /* network */
-    rs_rng net_rng;
-    scn_range delay;
-    double drop_rate, duplicate_rate;
-    uint64_t drop_threshold, duplicate_threshold; /* the rates, as rs_rng_below thresholds */
-    uint8_t group[RS_NODES_MAX + 1]; /* partition group per node; 0 = not listed */
-    link_cfg *links;                 /* [(n+1) * (n+1)], NULL until a link event */
-    net_slot *slots;
-    uint32_t n_slots, cap_slots;
-    uint32_t *free_slots;
-    uint32_t n_free;
-    uint64_t msg_id;
-    /* commands: strings in one arena, referenced by raft entries through their index */
-    char *cmd_arena;
-    size_t arena_len, arena_cap;
-    uint64_t *cmd_off, *cmd_hash;
-    uint32_t *cmd_len;
-    uint32_t n_cmds, cap_cmds;
-    uint64_t generated; /* commands made by submit.count so far */
-    /* scenario bookkeeping */
-    uint8_t *crashed; /* crash order of nodes still down, for the "crashed" reference */
-    uint32_t n_crashed;
-    /* Scenario events stay out of the heap (which then holds only what is in flight): they
-     * are taken in time order from this list, and before queued events of the same time. */
-    uint32_t *order; /* event indices, stably sorted by at_us: file order breaks ties */
-    uint32_t next_event;
-    uint32_t *pending; /* expectations with within_ms not yet met */
-    uint32_t n_pending;
-    /* commands named by applied_cmd expectations, and which nodes' state machines hold them */
-    const char **watch;
-    uint64_t *watch_hash;
-    uint8_t *watch_applied; /* [w * (n + 1) + node] */
-    uint32_t n_watch;
-    chk *chk;
-    trace_writer *tr;
-    trace_writer off;
-    raft_out out;
-} sim;
-
-static void stop(sim *s, sim_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void stop(sim *s, sim_status status, const char *fmt, ...) {
+void sim_stop(sim *s, sim_status status, const char *fmt, ...) {
     if (s->done) return;
     s->done = 1;
     s->res->status = status;
@@ -156,12 +64,13 @@ static void stop(sim *s, sim_status status, const char *fmt, ...) {
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
-static uint32_t cmd_add(sim *s, const char *str, size_t len) {
+uint32_t sim_cmd_add(sim *s, const char *str, size_t len) {
     if (s->n_cmds == s->cap_cmds) {
         s->cap_cmds = s->cap_cmds ? s->cap_cmds * 2 : 256;
         s->cmd_off = rs_xrealloc(s->cmd_off, s->cap_cmds * sizeof *s->cmd_off);
         s->cmd_hash = rs_xrealloc(s->cmd_hash, s->cap_cmds * sizeof *s->cmd_hash);
         s->cmd_len = rs_xrealloc(s->cmd_len, s->cap_cmds * sizeof *s->cmd_len);
+        s->cmd_kv = rs_xrealloc(s->cmd_kv, s->cap_cmds * sizeof *s->cmd_kv);
     }
     if (s->arena_len + len > s->arena_cap) {
         while (s->arena_len + len > s->arena_cap) s->arena_cap = s->arena_cap ? s->arena_cap * 2 : 4096;
@@ -169,6 +78,7 @@ static uint32_t cmd_add(sim *s, const char *str, size_t len) {
     }
     memcpy(s->cmd_arena + s->arena_len, str, len);
     uint32_t id = s->n_cmds++;
+    s->cmd_kv[id] = 0;
     s->cmd_off[id] = s->arena_len;
     s->cmd_len[id] = (uint32_t)len;
     s->cmd_hash[id] = chk_cmd_hash(str, len);
@@ -191,7 +101,7 @@ static void report_violation(sim *s, const chk_violation *v) {
     trace_u64(t, "index", v->index);
     trace_end(t);
     s->res->violation = *v;
-    stop(s, SIM_VIOLATION, "invariant %s violated at %" PRIu64 " us: %s", v->invariant, s->now,
+    sim_stop(s, SIM_VIOLATION, "invariant %s violated at %" PRIu64 " us: %s", v->invariant, s->now,
          v->detail);
 }
 
@@ -242,7 +152,7 @@ static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
         checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
     }
     if (r->log_len > RS_LOG_ENTRIES_MAX)
-        stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
+        sim_stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
              RS_LOG_ENTRIES_MAX);
 }
 
@@ -276,6 +186,7 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
         trace_entry(s, "apply", node, i, e);
         checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
         if (s->n_watch) watch_applied(s, node, e->cmd);
+        if (s->cmd_kv[e->cmd] && !s->done) kv_on_apply(s, node, e->cmd);
     }
 }
 
@@ -283,7 +194,7 @@ static void net_send(sim *s, const raft_msg *m);
 
 /* Hands one node's effects, in order, to the trace, the checker and the network. Persist
  * before send: once a message of the step has left, no persistent state may change. */
-static void apply_out(sim *s, uint8_t node) {
+void sim_apply_out(sim *s, uint8_t node) {
     const raft_out *o = &s->out;
     int sent = 0;
     uint64_t term = s->nodes[node].raft.term;
@@ -311,7 +222,7 @@ static void apply_out(sim *s, uint8_t node) {
 
 /* After a node's step its deadline may have moved earlier: schedule a timer event then. A
  * later deadline needs nothing: the pending event fires early, sees it, and re-arms. */
-static void arm_timer(sim *s, uint8_t node) {
+void sim_arm_timer(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
     uint64_t d = raft_deadline(&n->raft);
     if (d < s->now) d = s->now;
@@ -450,11 +361,7 @@ static void on_deliver(sim *s, uint32_t slot) {
         return;
     }
     if (to->paused) { /* held until resume, still counted in refs */
-        if (to->n_held == to->cap_held) {
-            to->cap_held = to->cap_held ? to->cap_held * 2 : 16;
-            to->held = rs_xrealloc(to->held, to->cap_held * sizeof *to->held);
-        }
-        to->held[to->n_held++] = slot;
+        sim_hold(s, m->to, EV_DELIVER, slot);
         return;
     }
     uint8_t dst = m->to;
@@ -463,8 +370,8 @@ static void on_deliver(sim *s, uint32_t slot) {
     raft_out_clear(&s->out);
     raft_step(&to->raft, s->now, m, &s->out);
     slot_release(s, slot); /* the node copied what it kept: m must not be used from here */
-    apply_out(s, dst);
-    arm_timer(s, dst);
+    sim_apply_out(s, dst);
+    sim_arm_timer(s, dst);
 }
 
 static void trace_node_event(sim *s, const char *ev, uint8_t node) {
@@ -480,22 +387,22 @@ static int on_timer(sim *s, uint8_t node, uint64_t t_us) {
     n->timer_at = TIME_NEVER;
     if (!n->up || n->paused) return 0; /* restart and resume re-arm */
     if (raft_deadline(&n->raft) > s->now) {
-        arm_timer(s, node);
+        sim_arm_timer(s, node);
         return 0;
     }
     /* A leader's timer is its heartbeat; anyone else's is an election timeout. */
     trace_node_event(s, n->raft.role == RAFT_LEADER ? "heartbeat" : "timeout", node);
     raft_out_clear(&s->out);
     raft_tick(&n->raft, s->now, &s->out);
-    apply_out(s, node);
-    arm_timer(s, node);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
     return 1;
 }
 
 /* ---- node references and cluster queries --------------------------------------------------- */
 
 /* The leader in the highest term among live nodes, 0 if none. Paused nodes are live. */
-static uint8_t leader_now(const sim *s) {
+uint8_t sim_leader_now(const sim *s) {
     uint8_t best = 0;
     for (uint8_t i = 1; i <= s->n; i++) {
         const sim_node *n = &s->nodes[i];
@@ -524,7 +431,7 @@ static const char *ref_name(scn_ref r) {
 /* Resolves a reference when its event runs; 0 if it names no node now. */
 static uint8_t resolve(const sim *s, scn_ref r) {
     if (r > 0) return (uint8_t)r;
-    uint8_t leader = leader_now(s);
+    uint8_t leader = sim_leader_now(s);
     switch (r) {
     case SCN_REF_LEADER: return leader;
     case SCN_REF_FOLLOWER:
@@ -541,13 +448,22 @@ static uint8_t resolve_or_fail(sim *s, uint32_t idx, scn_ref r) {
     uint8_t id = resolve(s, r);
     if (!id) s->res->fail_event = idx;
     if (!id)
-        stop(s, SIM_EXPECT_FAILED, "events[%u] at %" PRIu64 " us: no %s node to act on", idx,
+        sim_stop(s, SIM_EXPECT_FAILED, "events[%u] at %" PRIu64 " us: no %s node to act on", idx,
              s->now, ref_name(r));
     return id;
 }
 
 /* ---- scenario actions ------------------------------------------------------------------------ */
 
+
+void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg) {
+    sim_node *n = &s->nodes[node];
+    if (n->n_held == n->cap_held) {
+        n->cap_held = n->cap_held ? n->cap_held * 2 : 16;
+        n->held = rs_xrealloc(n->held, n->cap_held * sizeof *n->held);
+    }
+    n->held[n->n_held++] = (held_msg){.kind = kind, .arg = arg};
+}
 
 static void crashed_remove(sim *s, uint8_t node) {
     uint32_t k = 0;
@@ -563,12 +479,18 @@ static void do_crash(sim *s, uint8_t node) {
     n->up = 0;
     n->paused = 0;
     for (size_t i = 0; i < n->n_held; i++) {
-        net_slot *sl = &s->slots[n->held[i]];
+        const held_msg *h = &n->held[i];
+        if (h->kind == EV_CLIENT_MSG) {
+            kv_drop_held(s, h->arg);
+            continue;
+        }
+        net_slot *sl = &s->slots[h->arg];
         s->res->msgs_dropped++;
         trace_msg(s, "drop", &sl->m, sl->id, "down");
-        slot_release(s, n->held[i]);
+        slot_release(s, h->arg);
     }
     n->n_held = 0;
+    kv_on_crash(s, node);
     s->crashed[s->n_crashed++] = node;
     checked(s, chk_crash(s->chk, node));
 }
@@ -581,11 +503,12 @@ static void do_restart(sim *s, uint8_t node) {
     crashed_remove(s, node);
     for (uint32_t w = 0; w < s->n_watch; w++) /* the state machine is rebuilt from index 1 */
         s->watch_applied[w * (s->n + 1) + node] = 0;
+    kv_on_restart(s, node);
     if (!checked(s, chk_restart(s->chk, node))) return;
     raft_out_clear(&s->out);
     raft_start(&n->raft, s->now, &s->out);
-    apply_out(s, node);
-    arm_timer(s, node);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
 }
 
 static void do_pause(sim *s, uint8_t node) {
@@ -603,8 +526,8 @@ static void do_resume(sim *s, uint8_t node) {
     trace_node_event(s, "resume", node);
     n->paused = 0;
     n->timer_at = TIME_NEVER;
-    arm_timer(s, node);
-    for (size_t i = 0; i < n->n_held; i++) heap_push(&s->heap, s->now, EV_DELIVER, n->held[i]);
+    sim_arm_timer(s, node);
+    for (size_t i = 0; i < n->n_held; i++) heap_push(&s->heap, s->now, n->held[i].kind, n->held[i].arg);
     n->n_held = 0;
 }
 
@@ -646,7 +569,7 @@ static void do_partition(sim *s, uint32_t idx, const scn_event *e) {
             uint8_t id = resolve_or_fail(s, idx, e->groups[g][k]);
             if (!id) return;
             if (group[id]) {
-                stop(s, SIM_EXPECT_FAILED,
+                sim_stop(s, SIM_EXPECT_FAILED,
                      "events[%u] at %" PRIu64 " us: node %u is in two groups once references "
                      "are resolved", idx, s->now, id);
                 return;
@@ -717,13 +640,13 @@ static void submit_one(sim *s, uint8_t node, uint32_t cmd) {
     trace_bool(s->tr, "accepted", ok);
     trace_end(s->tr);
     if (!ok) return;
-    apply_out(s, node);
-    arm_timer(s, node);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
 }
 
 static void do_submit(sim *s, uint8_t node, const scn_event *e) {
     if (e->command) {
-        submit_one(s, node, cmd_add(s, e->command, strlen(e->command)));
+        submit_one(s, node, sim_cmd_add(s, e->command, strlen(e->command)));
         return;
     }
     for (uint32_t i = 0; i < e->count && !s->done; i++) {
@@ -734,7 +657,7 @@ static void do_submit(sim *s, uint8_t node, const scn_event *e) {
         while ((v /= 10) > 0);
         memcpy(buf + len - 3, "cmd", 3);
         len -= 3;
-        submit_one(s, node, cmd_add(s, buf + len, sizeof buf - len));
+        submit_one(s, node, sim_cmd_add(s, buf + len, sizeof buf - len));
     }
 }
 
@@ -805,7 +728,7 @@ static int logs_match_holds(const sim *s, char *why, size_t cap) {
 }
 
 static int leader_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
-    uint8_t l = leader_now(s);
+    uint8_t l = sim_leader_now(s);
     if (e->has_leader) {
         int ok = e->leader == SCN_LEADER_ANY    ? l != 0
                  : e->leader == SCN_LEADER_NONE ? l == 0
@@ -860,6 +783,7 @@ static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap
     if (e->has_logs_match && !logs_match_holds(s, why, cap)) return 0;
     if (e->has_role && !role_holds(s, e, why, cap)) return 0;
     if (e->applied_cmd && !applied_holds(s, e, why, cap)) return 0;
+    if (e->has_kv && !kv_expect_holds(s, e, why, cap)) return 0;
     return 1;
 }
 
@@ -876,10 +800,10 @@ static void expect_failed(sim *s, uint32_t idx, const char *why) {
     s->res->fail_event = idx;
     trace_expect(s, idx, 0, why);
     if (e->has_within)
-        stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms within %g ms): %s", idx,
+        sim_stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms within %g ms): %s", idx,
              (double)e->at_us / 1000.0, (double)e->within_us / 1000.0, why);
     else
-        stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms): %s", idx,
+        sim_stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms): %s", idx,
              (double)e->at_us / 1000.0, why);
 }
 
@@ -950,7 +874,7 @@ static void on_scenario_event(sim *s, uint32_t idx) {
     case SCN_DO_NETWORK: do_network(s, e); break;
     case SCN_DO_SUBMIT: do_submit(s, node, e); break;
     case SCN_EXPECT: on_expect(s, idx); break;
-    case SCN_DO_KV: ASSERT(!"kv events are refused before the run"); break;
+    case SCN_DO_KV: kv_start_op(s, idx); break;
     case SCN_KIND_COUNT: ASSERT(!"bad event kind"); break;
     }
 }
@@ -962,7 +886,7 @@ static void load_initial(sim *s) {
         raft_entry *es = rs_xcalloc(in->n_log ? in->n_log : 1, sizeof *es);
         for (uint32_t i = 0; i < in->n_log; i++)
             es[i] = (raft_entry){.term = in->log[i].term,
-                                 .cmd = cmd_add(s, in->log[i].cmd, strlen(in->log[i].cmd))};
+                                 .cmd = sim_cmd_add(s, in->log[i].cmd, strlen(in->log[i].cmd))};
         raft_load(&s->nodes[in->node].raft, in->term, in->voted_for, es, in->n_log);
         free(es);
         fx_role(s, in->node, in->term, RAFT_FOLLOWER);
@@ -1012,6 +936,7 @@ static void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
     s->nodes = rs_xcalloc(s->n + 1, sizeof *s->nodes);
     init_watch(s);
+    kv_init(s);
     raft_config rc = {.election_timeout_min_us = scn->election_timeout.min_us,
                       .election_timeout_max_us = scn->election_timeout.max_us,
                       .heartbeat_us = scn->heartbeat_us,
@@ -1047,6 +972,8 @@ static void sim_destroy(sim *s) {
     free(s->watch);
     free(s->watch_hash);
     free(s->watch_applied);
+    kv_free(s);
+    free(s->cmd_kv);
     chk_free(s->chk);
     raft_out_free(&s->out);
 }
@@ -1093,6 +1020,8 @@ static int handle(sim *s, const sim_ev *ev) {
     case EV_DELIVER: on_deliver(s, ev->arg); return 1;
     case EV_SCENARIO: on_scenario_event(s, ev->arg); return 1;
     case EV_EXPECT_DEADLINE: on_expect_deadline(s, ev->arg); return 1;
+    case EV_CLIENT_MSG: return kv_on_msg(s, ev->arg);
+    case EV_CLIENT_TIMER: return kv_on_timer(s, ev->arg, ev->t_us);
     default: ASSERT(!"unknown event kind"); return 0;
     }
 }
@@ -1138,11 +1067,11 @@ static void main_loop(sim *s) {
         s->now = ev.t_us;
         if (!handle(s, &ev)) continue;
         if (++s->res->steps >= max_steps)
-            stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
+            sim_stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
         if (s->cfg->observe && (s->res->steps & 4095) == 0)
             s->cfg->observe(s->cfg->observe_ctx, s->now, s->res->steps);
         if (s->n_pending && !s->done) check_pending(s);
-        if (s->tr->stopped) stop(s, SIM_STOPPED, "trace output stopped the run");
+        if (s->tr->stopped) sim_stop(s, SIM_STOPPED, "trace output stopped the run");
     }
 }
 
@@ -1154,12 +1083,14 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     for (uint32_t i = 1; i <= s.n && !s.done; i++) {
         raft_out_clear(&s.out);
         raft_start(&s.nodes[i].raft, 0, &s.out);
-        apply_out(&s, (uint8_t)i);
-        arm_timer(&s, (uint8_t)i);
+        sim_apply_out(&s, (uint8_t)i);
+        sim_arm_timer(&s, (uint8_t)i);
     }
     sort_events(&s);
     main_loop(&s);
-    res->end_us = s.done ? s.now : s.scn->run_us;
+    if (!s.done) s.now = s.scn->run_us;
+    kv_finish(&s);
+    res->end_us = s.now;
     res->committed = chk_committed_max(s.chk);
     write_end(&s);
     sim_destroy(&s);

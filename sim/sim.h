@@ -34,7 +34,7 @@ typedef struct {
 
 typedef struct {
     sim_status status;
-    char reason[512]; /* why it did not pass, one line */
+    char reason[2560]; /* why it did not pass (a linearizability report may take lines) */
     int64_t fail_event; /* index of the scenario event that failed the run, -1 if none */
     chk_violation violation;
     uint64_t steps;  /* events handled */

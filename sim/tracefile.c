@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "histcheck.h"
 #include "limits.h"
 #include "trace.h"
 #include "util.h"
@@ -23,7 +24,8 @@ static int errf(char *err, size_t cap, const char *fmt, ...) {
     return -1;
 }
 
-static int read_all(const char *path, tracefile *tf, char *err, size_t cap) {
+/* The whole file into a malloc'd buffer, for tracefile_parse to take over. */
+static int read_all(const char *path, char **data, size_t *size, char *err, size_t cap) {
     FILE *f = fopen(path, "rb");
     if (!f) return errf(err, cap, "%s: cannot read: %s", path, strerror(errno));
     size_t n = 0, c = 1 << 16;
@@ -34,14 +36,14 @@ static int read_all(const char *path, tracefile *tf, char *err, size_t cap) {
         if (c - n - 1 == 0) buf = rs_xrealloc(buf, c *= 2);
     }
     int bad = ferror(f);
+    int saved = errno; /* fclose may overwrite it */
     fclose(f);
     if (bad) {
         free(buf);
-        return errf(err, cap, "%s: read error", path);
+        return errf(err, cap, "%s: cannot read: %s", path, strerror(saved));
     }
-    buf[n] = '\0';
-    tf->data = buf;
-    tf->size = n;
+    *data = buf;
+    *size = n;
     return 0;
 }
 
@@ -94,11 +96,18 @@ static int parse_header(tracefile *tf, const char *line, size_t len, char *err, 
     return rc;
 }
 
+/* The writer prints the hash as 16 hex digits; strtoull alone would read "zz" as 0. */
+static int is_hex64(const char *s) {
+    size_t n = strspn(s, "0123456789abcdefABCDEF");
+    return n >= 1 && n <= 16 && s[n] == '\0';
+}
+
 static int parse_end(tracefile *tf, const char *line, size_t len, uint64_t lineno, char *err,
                      size_t cap) {
     cJSON *e = cJSON_ParseWithLength(line, len);
     const cJSON *hash = cJSON_GetObjectItemCaseSensitive(e, "hash");
-    if (!e || !cJSON_IsString(hash) || get_u64(e, "events", &tf->end_events)) {
+    if (!e || !cJSON_IsString(hash) || !is_hex64(hash->valuestring) ||
+        get_u64(e, "events", &tf->end_events)) {
         cJSON_Delete(e);
         return errf(err, cap, "%s: line %" PRIu64 ": malformed end line", tf->path, lineno);
     }
@@ -116,11 +125,22 @@ static int is_end_line(const char *line, size_t len) {
     return len >= sizeof tag - 1 && memcmp(line, tag, sizeof tag - 1) == 0;
 }
 
-int tracefile_load(const char *path, tracefile *tf, char *err, size_t err_len) {
+int tracefile_parse(const char *origin, char *data, size_t size, tracefile *tf, char *err,
+                    size_t err_len) {
+    ASSERT(origin != NULL && tf != NULL && (data != NULL || size == 0));
     memset(tf, 0, sizeof *tf);
-    tf->path = path;
-    if (read_all(path, tf, err, err_len)) return -1;
-    if (tf->size == 0) return errf(err, err_len, "%s: empty file, not a trace", path);
+    tf->path = origin;
+    tf->data = rs_xrealloc(data, size + 1); /* room for the NUL that ends the last line */
+    tf->data[size] = '\0';
+    tf->size = size;
+    if (tf->size == 0) return errf(err, err_len, "%s: empty file, not a trace", origin);
+    const char *nul = memchr(tf->data, '\0', size);
+    if (nul != NULL) { /* cJSON would take it inside a string and cut the string there */
+        uint64_t at_line = 1;
+        for (const char *q = tf->data; q < nul; q++) at_line += *q == '\n';
+        return errf(err, err_len, "%s: line %" PRIu64 ": a NUL byte (a trace is text)", origin,
+                    at_line);
+    }
     size_t cap = 1024, pos = 0;
     uint64_t lineno = 0;
     tf->off = rs_xmalloc(cap * sizeof *tf->off);
@@ -131,14 +151,15 @@ int tracefile_load(const char *path, tracefile *tf, char *err, size_t err_len) {
         const char *line = tf->data + pos;
         lineno++;
         if (tf->has_end)
-            return errf(err, err_len, "%s: line %" PRIu64 ": text after the end line", path, lineno);
+            return errf(err, err_len, "%s: line %" PRIu64 ": text after the end line", origin,
+                        lineno);
         if (lineno == 1) {
             if (parse_header(tf, line, len, err, err_len)) return -1;
         } else if (is_end_line(line, len)) {
             if (parse_end(tf, line, len, lineno, err, err_len)) return -1;
         } else {
             if (!nl) return errf(err, err_len, "%s: line %" PRIu64 ": truncated (no newline): "
-                                 "the run that wrote it was cut off", path, lineno);
+                                 "the run that wrote it was cut off", origin, lineno);
             if (tf->n_events == cap) {
                 cap *= 2;
                 tf->off = rs_xrealloc(tf->off, cap * sizeof *tf->off);
@@ -150,6 +171,15 @@ int tracefile_load(const char *path, tracefile *tf, char *err, size_t err_len) {
         pos += len + (nl ? 1 : 0);
     }
     return 0;
+}
+
+int tracefile_load(const char *path, tracefile *tf, char *err, size_t err_len) {
+    memset(tf, 0, sizeof *tf);
+    tf->path = path;
+    char *data = NULL;
+    size_t size = 0;
+    if (read_all(path, &data, &size, err, err_len)) return -1;
+    return tracefile_parse(path, data, size, tf, err, err_len);
 }
 
 void tracefile_free(tracefile *tf) {
@@ -217,8 +247,22 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
 }
 
 /* Checks every event line; 0 clean, 1 violation, 2 malformed. */
+/* The key-value history's verdict, once every line is read. 0 linearizable, 1 not. */
+static int check_history(const tracefile *tf, hist_collector *h) {
+    char explain[2048];
+    int lin = hist_check(h, explain, sizeof explain);
+    if (lin == 1) return 0;
+    if (lin < 0) {
+        printf("note: %s: the linearizability check gave up: %s\n", tf->path, explain);
+        return 0;
+    }
+    printf("VIOLATION linearizability at the end of the trace: %s\n", explain);
+    return 1;
+}
+
 static int check_events(const tracefile *tf, int quiet) {
     chk *c = chk_new(tf->scn.nodes);
+    hist_collector *hist = hist_new();
     uint64_t hash = TRACE_FNV_BASIS;
     int rc = 0;
     for (uint64_t i = 0; i < tf->n_events && rc == 0; i++) {
@@ -227,6 +271,10 @@ static int check_events(const tracefile *tf, int quiet) {
         cJSON *ev = cJSON_ParseWithLength(line, tf->len[i]);
         const char *why = "not a JSON object";
         chk_result r = ev ? feed(c, ev, &why) : CHK_MALFORMED;
+        uint64_t t_us = 0;
+        const cJSON *t = ev ? cJSON_GetObjectItemCaseSensitive(ev, "t_us") : NULL;
+        if (cJSON_IsNumber(t) && t->valuedouble >= 0) t_us = (uint64_t)t->valuedouble;
+        if (r == CHK_OK && hist_feed(hist, ev, t_us, &why) != 0) r = CHK_MALFORMED;
         if (r == CHK_MALFORMED) {
             const chk_violation *v = chk_violation_get(c);
             fprintf(stderr, "%s: line %" PRIu64 ": %s\n", tf->path, i + 2, why ? why : v->detail);
@@ -239,15 +287,27 @@ static int check_events(const tracefile *tf, int quiet) {
         }
         cJSON_Delete(ev);
     }
+    if (rc == 0) rc = check_history(tf, hist);
     if (rc == 0 && tf->has_end && hash != tf->end_hash) {
         printf("HASH MISMATCH: the end line records %016" PRIx64 ", the event lines hash to "
                "%016" PRIx64 " (the trace was edited or corrupted)\n", tf->end_hash, hash);
         rc = 1;
     }
     if (rc == 0 && !quiet)
-        printf("OK %s: %" PRIu64 " events, every safety invariant holds%s\n", tf->path,
+        printf("OK %s: %" PRIu64 " events, every safety invariant holds, and the key-value "
+               "history (if any) is linearizable%s\n", tf->path,
                tf->n_events, tf->has_end ? "" : " (no end line: the run was cut off)");
     chk_free(c);
+    hist_free(hist);
+    return rc;
+}
+
+int tracefile_check_loaded(const tracefile *tf, int quiet) {
+    ASSERT(tf != NULL && tf->data != NULL && tf->scn.nodes >= 1);
+    int rc = check_events(tf, quiet);
+    if (rc != 2 && tf->end_invariant && rc == 0)
+        printf("note: the trace records a violation of %s that these events do not show\n",
+               tf->end_invariant);
     return rc;
 }
 
@@ -259,10 +319,7 @@ int tracefile_check(const char *path, int quiet) {
         tracefile_free(&tf);
         return 2;
     }
-    int rc = check_events(&tf, quiet);
-    if (rc != 2 && tf.end_invariant && rc == 0)
-        printf("note: the trace records a violation of %s that these events do not show\n",
-               tf.end_invariant);
+    int rc = tracefile_check_loaded(&tf, quiet);
     tracefile_free(&tf);
     return rc;
 }

@@ -33,7 +33,7 @@ a=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' s0.txt); b=$(sed -n 's/^\([0-9]*\) pass
 [ "$a" = 51 ] && [ "$b" = 50 ] && ok "shards 0/2 and 1/2 of 1..101 run 51 + 50 seeds" || bad "shards ($a + $b)"
 
 # Every injected bug is found, and its failure replays, re-checks and shrinks.
-for bug in vote_ignores_log commit_old_term forget_vote truncate_on_match no_stepdown; do
+for bug in $("$BIN" fuzz --bug list | awk '{print $1}'); do
     expect_rc "fuzz finds $bug" 1 "$BIN" fuzz --count 20000 --bug "$bug" --stop-after 1 --out "f-$bug"
     trace=$(ls "f-$bug"/seed-*.trace.jsonl 2>/dev/null | head -1)
     min=$(ls "f-$bug"/seed-*.min.json 2>/dev/null | head -1)
