@@ -21,7 +21,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit scenarios fuzz-smoke asan valgrind bench bug-table clean format
+.PHONY: all deps demo test unit scenarios fuzz-smoke asan valgrind bench bug-table determinism clean format
 all: raftsim
 
 deps:
@@ -110,17 +110,25 @@ $(BUILD)/tools/bench_linz: tools/bench_linz.c $(CORE_OBJ)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
 
+# gcc and clang, -O0 and -O2: byte-identical traces and fuzz results.
+determinism:
+	sh tests/run_determinism.sh
+
 bug-table: raftsim
 	sh tools/bug_table.sh ./raftsim
 
-# The unit tests under valgrind memcheck: any error or leak fails.
-valgrind: $(TEST_BIN)
-	@for t in $(TEST_BIN); do echo "== valgrind $$t"; \
-	    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all $$t >/dev/null || exit 1; done
+# The unit tests and the scenario suite under valgrind memcheck: any error or leak fails.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+valgrind: $(TEST_BIN) raftsim
+	@for t in $(TEST_BIN); do echo "== valgrind $$t"; $(VALGRIND) $$t >/dev/null || exit 1; done
+	@echo "== valgrind raftsim run scenarios/*.json"
+	@$(VALGRIND) ./raftsim run --quiet scenarios/*.json
+	@echo "== valgrind raftsim fuzz (in-process workers: --jobs 1)"
+	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --count 30 --jobs 1 --quiet --out build/valgrind-fuzz
 	@echo "valgrind: no errors, no leaks"
 
 format:
 	clang-format -i raft/*.[ch] sim/*.[ch] tests/*.c tools/*.c
 
 clean:
-	rm -rf build build-asan raftsim raftsim-traces
+	rm -rf build build-asan build-clang build-fuzz build-det raftsim raftsim-traces

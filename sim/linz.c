@@ -15,6 +15,8 @@
 #include "util.h"
 
 #define NONE UINT32_MAX
+/* The state id standing for any value no read can match (see ws_usefulness); never a string's. */
+#define GARBAGE (NONE - 1)
 /* Ops accepted in one call: op positions travel in uint32_t with room for the list sentinel. */
 #define LZ_OPS_MAX (1u << 28)
 /* Memo entries per search. Past this the search goes on without remembering new states: still
@@ -123,7 +125,7 @@ static uint32_t strtab_commit(lz_strtab *t, size_t len, uint64_t h) {
     size_t pos;
     uint32_t id = strtab_probe(t, t->bytes + t->nbytes, len, h, &pos);
     if (id) return id;
-    ASSERT(t->n < NONE - 1);
+    ASSERT(t->n < GARBAGE);
     GROW(t->v, t->v_cap, t->n + 1);
     id = (uint32_t)t->n++;
     t->v[id] = (lz_str){.off = t->nbytes, .len = len, .h = h};
@@ -282,8 +284,8 @@ typedef struct {
     uint64_t *etime;
     uint8_t *eret;
     size_t list_cap;
-    uint32_t usent;
-    int lazy; /* unknown-outcome calls in their own list (see ws_build_list) */
+    uint32_t usent, gsent;
+    int lazy; /* unknown-outcome calls in lists of their own (see ws_build_list) */
     uint32_t *call_e, *ret_e, *st_bit, *st_state, *st_memo;
     uint64_t *st_limit;
     size_t bit_cap;
@@ -293,6 +295,9 @@ typedef struct {
     uint64_t zob; /* Zobrist hash of the known-op bits, kept up to date on every set and clear */
     uint32_t mk, m;
     uint64_t frontier_us; /* the latest first-pending return time of any configuration */
+    uint64_t *useful_us;  /* lazy order, by unknown bit - mk: see ws_usefulness */
+    uint8_t *useless;     /* idem */
+    size_t useful_cap, useless_cap;
     lz_memo *memo;
     size_t nmemo, memo_cap;
     uint32_t *mslot; /* chain heads, + 1; 0 = empty */
@@ -321,6 +326,7 @@ typedef struct {
     const lz_op *ops;
     uint64_t budget, steps;
     uint64_t limit; /* the step count at which the current search stops */
+    lz_order order;
     lz_strtab tab;
     lz_kop *kop; /* the current key's ops, by (invoke time, input index); not owned */
     size_t nk;
@@ -440,13 +446,34 @@ static void list_chain(lz_ws *w, uint32_t sent, uint32_t first, uint32_t n) {
     w->eret[sent] = 0;
 }
 
+/* Links the calls of the unknown-outcome ops into the lists after sentinels usent (those that
+ * may matter) and gsent (those no read can see: see ws_usefulness), each in invoke order. */
+static void ws_build_unknown_lists(lz_ws *w, uint32_t first) {
+    uint32_t mu = w->m - w->mk, nu = 0, ng = 0;
+    for (uint32_t b = w->mk; b < w->m; b++) ng += w->useless[b - w->mk];
+    nu = mu - ng;
+    w->usent = first;
+    w->gsent = first + 1 + nu;
+    uint32_t ju = w->usent + 1, jg = w->gsent + 1;
+    for (uint32_t b = w->mk; b < w->m; b++) {
+        uint32_t j = w->useless[b - w->mk] ? jg++ : ju++;
+        ASSERT(b == w->mk || w->ord[b - 1].inv <= w->ord[b].inv);
+        w->ebit[j] = b;
+        w->etime[j] = w->ord[b].inv;
+        w->eret[j] = 0;
+        w->call_e[b] = j;
+    }
+    list_chain(w, w->usent, w->usent + 1, nu);
+    list_chain(w, w->gsent, w->gsent + 1, ng);
+}
+
 /* Builds the entry lists. Eager: unknown-outcome calls in the main list with the others, so
- * they are tried in invoke order like any op (as Porcupine does). Lazy: in a list of their
+ * they are tried in invoke order like any op (as Porcupine does). Lazy: in lists of their
  * own, tried only once the known calls before the first pending return have failed. */
 static void ws_build_list(lz_ws *w, int eager) {
     w->lazy = !eager;
     uint32_t ne = (uint32_t)ws_sort_entries(w, eager), mu = eager ? 0 : w->m - w->mk;
-    ws_alloc_list(w, (size_t)ne + mu + 2);
+    ws_alloc_list(w, (size_t)ne + mu + 3);
     for (uint32_t j = 1; j <= ne; j++) {
         const lz_ent *e = &w->ent2[j - 1];
         ASSERT(j == 1 || !ent_before(e, e - 1));
@@ -457,16 +484,14 @@ static void ws_build_list(lz_ws *w, int eager) {
         else w->call_e[e->bit] = j;
     }
     list_chain(w, 0, 1, ne);
-    w->usent = ne + 1;
-    for (uint32_t u = 0; u < mu; u++) {
-        uint32_t j = w->usent + 1 + u, b = w->mk + u;
-        ASSERT(u == 0 || w->ord[b - 1].inv <= w->ord[b].inv);
-        w->ebit[j] = b;
-        w->etime[j] = w->ord[b].inv;
-        w->eret[j] = 0;
-        w->call_e[b] = j;
+    if (eager) {
+        w->usent = ne + 1;
+        w->gsent = ne + 2;
+        list_chain(w, w->usent, w->usent + 1, 0);
+        list_chain(w, w->gsent, w->gsent + 1, 0);
+    } else {
+        ws_build_unknown_lists(w, ne + 1);
     }
-    list_chain(w, w->usent, w->usent + 1, mu);
 }
 
 /* Takes op b's call and return entries out of the list; they keep their own links, so
@@ -721,46 +746,81 @@ static uint32_t ws_pop(lz_ws *w, uint32_t *depth, uint32_t *state, uint64_t *lim
     return b;
 }
 
+/* The model step of op b in the search: as model_step, but in the lazy order an unknown op no
+ * read can see leads to GARBAGE, and appending to GARBAGE stays there. */
+static int ws_step(lz_ctx *c, uint32_t b, uint32_t s, uint32_t *ns) {
+    lz_ws *w = &c->ws;
+    if (w->lazy && b >= w->mk && w->useless[b - w->mk]) {
+        *ns = GARBAGE;
+        return 1;
+    }
+    if (s == GARBAGE && w->op[b].kind == LZ_APPEND) {
+        *ns = GARBAGE;
+        return 1;
+    }
+    return model_step(c, &w->op[b], s, ns);
+}
+
+/* Which list op b's call is in: 0 known, 1 unknown that may matter, 2 unknown unseen. */
+static int ws_list_of(const lz_ws *w, uint32_t b) {
+    uint32_t e = w->call_e[b];
+    return e < w->usent ? 0 : e < w->gsent ? 1 : 2;
+}
+
+/* Whether the candidate at e is to be passed over: see blind_after_unknown; in phase 1 an
+ * unknown op that can no longer matter; in phase 2 any but the first unseen unknown op (they
+ * all lead to GARBAGE, and the first is available whenever a later one is). */
+static int ws_skip(const lz_ws *w, int phase, uint32_t e, uint32_t depth, uint64_t limit) {
+    uint32_t b = w->ebit[e];
+    if (blind_after_unknown(w, depth, b)) return 1;
+    if (phase == 1) return w->useful_us[b - w->mk] < limit;
+    return phase == 2 && w->prv[e] != w->gsent;
+}
+
 /* Walks the known list from its head: at a call, tries to linearize that op now (model step
  * possible, configuration not pruned by the memo), then lifts it out and restarts from the
  * head. At the first return, whose op has not been linearized and cannot be any later, the
- * calls of the unknown-outcome ops invoked by then are tried too (phase 2), and after them it
- * backtracks. Trying unknown ops last means they are taken only when needed, and lets the
- * memo's dominance rule prune the detours through them. The explicit stack holds (op, state
- * and phase-2 time limit before it): depth is bounded by the op count, never by the C stack.
+ * calls of the unknown-outcome ops invoked by then are tried too (phases 1 and 2), and after
+ * them it backtracks. Trying unknown ops last means they are taken only when needed, and lets
+ * the memo's dominance rule prune the detours through them. The explicit stack holds (op,
+ * state and time limit before it): depth is bounded by the op count, never by the C stack.
  * Success as soon as every known-outcome op is placed: unknown ones then go at the end, where
  * nobody observes them, which is the same as never taking effect. */
 static int ws_search(lz_ctx *c) {
     lz_ws *w = &c->ws;
     uint32_t state = 0, depth = 0, left = w->mk, e = w->nxt[0];
-    uint64_t limit = 0; /* in phase 2: the time of the first pending return */
-    int phase2 = 0;
+    uint64_t limit = 0; /* in phases 1 and 2: the time of the first pending return */
+    int phase = 0;
     while (left > 0) {
-        if (!phase2 && w->eret[e]) {
+        if (phase == 0 && w->eret[e]) {
             limit = w->etime[e];
             if (limit > w->frontier_us) w->frontier_us = limit;
-            phase2 = 1;
+            phase = 1;
             e = w->nxt[w->usent];
             continue;
         }
-        ASSERT(phase2 || e != 0); /* a pending known op still has its return entry ahead */
-        if (phase2 && w->etime[e] > limit) { /* also the end: the sentinel's time is max */
+        ASSERT(phase || e != 0); /* a pending known op still has its return entry ahead */
+        if (phase && w->etime[e] > limit) { /* also the end: a sentinel's time is max */
+            if (phase == 1) {
+                phase = 2;
+                e = w->nxt[w->gsent];
+                continue;
+            }
             if (depth == 0) return S_NO;
             uint32_t b = ws_pop(w, &depth, &state, &limit);
             left += b < w->mk;
             e = w->nxt[w->call_e[b]];
-            phase2 = w->call_e[b] > w->usent; /* resume in the list b's call is in */
+            phase = ws_list_of(w, b); /* resume in the list b's call is in */
             continue;
         }
-        uint32_t b = w->ebit[e], ns;
-        if (blind_after_unknown(w, depth, b)) {
-            e = w->nxt[e];
+        if (ws_skip(w, phase, e, depth, limit)) {
+            e = phase == 2 ? w->gsent : w->nxt[e];
             continue;
         }
         if (c->steps >= c->limit) return S_GAVE_UP;
         c->steps++;
-        uint32_t entry;
-        if (model_step(c, &w->op[b], state, &ns) && memo_visit(w, b, ns, &entry)) {
+        uint32_t b = w->ebit[e], ns, entry;
+        if (ws_step(c, b, state, &ns) && memo_visit(w, b, ns, &entry)) {
             ASSERT(depth < w->m);
             w->st_memo[depth] = entry;
             w->st_bit[depth] = b;
@@ -770,7 +830,7 @@ static int ws_search(lz_ctx *c) {
             list_lift(w, b);
             left -= b < w->mk;
             e = w->nxt[0];
-            phase2 = 0;
+            phase = 0;
         } else {
             e = w->nxt[e];
         }
@@ -787,22 +847,28 @@ static int ws_run(lz_ctx *c, int eager, uint64_t limit) {
     return ws_search(c);
 }
 
+static void ws_usefulness(lz_ctx *c, const lz_sel *sel, size_t n);
+
 /* Searches the sub-history `sel` of the current key: S_YES, S_NO or S_GAVE_UP. With unknown
  * outcomes, the eager order finds a linearization fast when one exists (an op that did take
  * effect is placed near its invoke time, where it belongs) but may need exponential time to
  * refute one: every subset of pending unknown ops is a configuration of its own. The lazy
- * order refutes in about the time a history without them takes, thanks to the dominance rule,
- * but finds an op that took effect long before it was read only by backtracking to it. So
- * eager first, for a few steps per op, then lazy with the rest of the budget. */
+ * order refutes in about the time a history without them takes times the unknown ops pending
+ * (thanks to the dominance rule, and to skipping those that can no longer matter), but finds
+ * an op that took effect long before it was read only by backtracking to it. So eager first,
+ * for a few steps per op, then lazy with the rest of the budget. */
 static int search_sel(lz_ctx *c, const lz_sel *sel, size_t n) {
     lz_ws *w = &c->ws;
     ws_number_ops(c, sel, n);
     w->frontier_us = 0;
-    if (w->mk == w->m) return ws_run(c, 1, c->budget);
-    uint64_t allow = 100000 + 16 * (uint64_t)w->m;
-    uint64_t first = c->budget - c->steps < allow ? c->budget : c->steps + allow;
-    int r = ws_run(c, 1, first);
-    if (r != S_GAVE_UP || c->steps >= c->budget) return r;
+    if (w->mk == w->m || c->order == LZ_ORDER_EAGER) return ws_run(c, 1, c->budget);
+    if (c->order == LZ_ORDER_AUTO) {
+        uint64_t allow = 100000 + 16 * (uint64_t)w->m;
+        uint64_t first = c->budget - c->steps < allow ? c->budget : c->steps + allow;
+        int r = ws_run(c, 1, first);
+        if (r != S_GAVE_UP || c->steps >= c->budget) return r;
+    }
+    ws_usefulness(c, sel, n);
     return ws_run(c, 0, c->budget);
 }
 
@@ -947,6 +1013,117 @@ static size_t drop_unwritable(lz_ctx *c, lz_sel *sel, size_t n) {
         if (!lost_write) return m;
         n = m;
     }
+}
+
+/* ---- when an unknown-outcome op can still matter ----------------------------------------- */
+
+/* An unknown op u writing v (put, cas) or appending a can make a difference only to an op that
+ * observes it: a read (get, successful cas) of a value starting with v (containing a), an
+ * unknown cas expecting such a value (it may apply because of u, and what it writes may be
+ * read), or a failed cas whose expected value could be the state (u may be why it failed).
+ * Two uses in the lazy order:
+ *  - once every such op is linearized, placing u changes nothing anyone saw, so it is not
+ *    tried any more (useful_us: the latest return of one of them);
+ *  - an unknown put or append whose value no get result and no cas expected value contains
+ *    (as a prefix for a put) is "unseen": from then on the value holds it until the next put,
+ *    so no get or successful cas can follow and every failed cas can; all such states behave
+ *    alike, so they are one state, GARBAGE, and unseen ops are interchangeable. In a history
+ *    with many timed-out requests this removes most of the work of a refutation. */
+
+typedef struct {
+    uint64_t *pre_us, *sub_us; /* by value id: latest ok read with it as prefix / substring */
+    uint8_t *pre_any, *sub_any; /* by value id: some get or cas value has it so */
+    uint8_t *is_pre, *is_sub;  /* by value id: the value of an unknown put or cas / append */
+    size_t *plen, *alen, np, na, pcap, acap;
+} lz_useful;
+
+static void useful_lengths(lz_ctx *c, lz_useful *u) {
+    lz_ws *w = &c->ws;
+    for (uint32_t b = w->mk; b < w->m; b++) {
+        const lz_sop *o = &w->op[b];
+        size_t len = c->tab.v[o->val].len;
+        if (o->kind == LZ_APPEND) {
+            u->is_sub[o->val] = 1;
+            just_mark_len(&u->alen, &u->na, &u->acap, len);
+        } else {
+            u->is_pre[o->val] = 1;
+            just_mark_len(&u->plen, &u->np, &u->pcap, len);
+        }
+    }
+}
+
+static void useful_mark(uint64_t *t_us, uint8_t *any, uint32_t id, uint64_t ret_us, int timed) {
+    any[id] = 1;
+    if (timed && t_us[id] < ret_us) t_us[id] = ret_us;
+}
+
+/* Records value r, seen by an op returning at ret_us (a deadline only if `timed`), against the
+ * unknown ops' values it starts with or contains. */
+static void useful_read(lz_ctx *c, lz_useful *u, uint32_t r, uint64_t ret_us, int timed) {
+    size_t len = c->tab.v[r].len;
+    const char *s = str_at(&c->tab, r);
+    GROW(c->js.pre, c->js.pre_cap, len + 1);
+    c->js.pre[0] = 0;
+    for (size_t i = 0; i < len; i++)
+        c->js.pre[i + 1] = c->js.pre[i] * POLY_B + (unsigned char)s[i];
+    for (size_t p = 0; p < u->np; p++) {
+        if (u->plen[p] > len) continue;
+        uint32_t id = just_sub(c, s, 0, u->plen[p], poly_pow(u->plen[p]));
+        if (u->is_pre[id]) useful_mark(u->pre_us, u->pre_any, id, ret_us, timed);
+    }
+    for (size_t a = 0; a < u->na; a++) {
+        size_t l = u->alen[a];
+        uint64_t pw = poly_pow(l);
+        for (size_t i = 0; l <= len && i <= len - l; i++) {
+            uint32_t id = just_sub(c, s, i, l, pw);
+            if (u->is_sub[id]) useful_mark(u->sub_us, u->sub_any, id, ret_us, timed);
+        }
+    }
+}
+
+/* Records every value seen (gets, cas of any outcome) into u, with deadlines for ok reads and
+ * none for unknown cas; returns the latest return of a failed cas whose expected value could
+ * be the state: until then any unknown op may be why it failed. */
+static uint64_t useful_scan(lz_ctx *c, const lz_sel *sel, size_t n, lz_useful *u) {
+    lz_ws *w = &c->ws;
+    uint64_t all_us = 0;
+    just_begin(c);
+    just_writes(c, sel, n);
+    for (uint32_t b = 0; b < w->m; b++) {
+        const lz_sop *o = &w->op[b];
+        uint64_t ret = b < w->mk ? w->ord[b].ret : UINT64_MAX;
+        if (o->kind == LZ_GET && o->res) useful_read(c, u, o->res, ret, 1);
+        if (o->kind != LZ_CAS) continue;
+        if (o->outcome == LZ_FAIL && ret > all_us && just_value(c, o->from)) all_us = ret;
+        useful_read(c, u, o->from, ret, o->outcome != LZ_FAIL);
+    }
+    return all_us;
+}
+
+static void ws_usefulness(lz_ctx *c, const lz_sel *sel, size_t n) {
+    lz_ws *w = &c->ws;
+    uint32_t mu = w->m - w->mk;
+    GROW(w->useful_us, w->useful_cap, mu);
+    GROW(w->useless, w->useless_cap, mu);
+    lz_useful u;
+    memset(&u, 0, sizeof u);
+    u.pre_us = rs_xcalloc(c->tab.n, sizeof *u.pre_us);
+    u.sub_us = rs_xcalloc(c->tab.n, sizeof *u.sub_us);
+    u.pre_any = rs_xcalloc(c->tab.n, 1);
+    u.sub_any = rs_xcalloc(c->tab.n, 1);
+    u.is_pre = rs_xcalloc(c->tab.n, 1);
+    u.is_sub = rs_xcalloc(c->tab.n, 1);
+    useful_lengths(c, &u);
+    uint64_t all_us = useful_scan(c, sel, n, &u);
+    for (uint32_t b = w->mk; b < w->m; b++) {
+        const lz_sop *o = &w->op[b];
+        int app = o->kind == LZ_APPEND;
+        uint64_t t = app ? u.sub_us[o->val] : u.pre_us[o->val];
+        w->useful_us[b - w->mk] = t > all_us ? t : all_us;
+        w->useless[b - w->mk] = o->kind != LZ_CAS && !(app ? u.sub_any : u.pre_any)[o->val];
+    }
+    void *ptrs[] = {u.pre_us, u.sub_us, u.pre_any, u.sub_any, u.is_pre, u.is_sub, u.plen, u.alen};
+    for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
 }
 
 /* ---- explanation text ----------------------------------------------------------------------- */
@@ -1401,11 +1578,12 @@ static void ctx_free(lz_ctx *c) {
                     w->call_e,  w->ret_e,   w->st_bit,   w->st_state, w->st_limit, w->bits,
                     w->memo,    w->mslot,   w->words,    j->put_gen, j->app_gen,  j->ok_gen,
                     j->put_len, j->app_len, j->put_pow,  j->app_pow, j->pre,      j->reach,
-                    j->ext,     w->st_memo};
+                    j->ext,     w->st_memo, w->useful_us, w->useless};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
 }
 
-void lz_check(const lz_op *ops, size_t n, uint64_t budget, lz_result *res) {
+void lz_check_opts(const lz_op *ops, size_t n, const lz_options *opt, lz_result *res) {
+    ASSERT(opt != NULL);
     ASSERT(res != NULL);
     ASSERT(ops != NULL || n == 0);
     memset(res, 0, sizeof *res);
@@ -1414,7 +1592,8 @@ void lz_check(const lz_op *ops, size_t n, uint64_t budget, lz_result *res) {
     lz_ctx c;
     memset(&c, 0, sizeof c);
     c.ops = ops;
-    c.budget = budget ? budget : LZ_BUDGET_DEFAULT;
+    c.budget = opt->budget ? opt->budget : LZ_BUDGET_DEFAULT;
+    c.order = opt->order;
     lz_groups g;
     groups_build(&c, n, &g);
     for (size_t k = 0; k < g.ngroups; k++) {
@@ -1425,6 +1604,11 @@ void lz_check(const lz_op *ops, size_t n, uint64_t budget, lz_result *res) {
     free(g.all);
     free(g.start);
     ctx_free(&c);
+}
+
+void lz_check(const lz_op *ops, size_t n, uint64_t budget, lz_result *res) {
+    lz_options opt = {budget, LZ_ORDER_AUTO};
+    lz_check_opts(ops, n, &opt, res);
 }
 
 void lz_result_free(lz_result *res) {

@@ -86,6 +86,22 @@ typedef struct {
  * without being freed, so call lz_result_free before reusing it. */
 void lz_check(const lz_op *ops, size_t n, uint64_t budget, lz_result *res);
 
+/* In what order the search tries unknown-outcome ops (see search_sel in linz.c). Every order
+ * gives the same answer within the budget; AUTO is the fast one and the others are for tests. */
+typedef enum {
+    LZ_ORDER_AUTO,  /* eager for a few steps per op, then lazy */
+    LZ_ORDER_EAGER, /* with the other ops, in invoke order, as Porcupine does */
+    LZ_ORDER_LAZY   /* only after the known-outcome ops that could go next have been tried */
+} lz_order;
+
+typedef struct {
+    uint64_t budget; /* as lz_check's */
+    lz_order order;
+} lz_options;
+
+/* lz_check with options; lz_check(ops, n, budget, res) is {budget, LZ_ORDER_AUTO}. */
+void lz_check_opts(const lz_op *ops, size_t n, const lz_options *opt, lz_result *res);
+
 /* Frees the culprits and leaves res empty; safe to call twice. */
 void lz_result_free(lz_result *res);
 

@@ -310,7 +310,7 @@ static void gen_linearizable(gen_hist *g, uint64_t seed, size_t n, uint32_t keys
 }
 
 /* A small random history on one key, with few distinct values so that it is often wrong. */
-static size_t gen_small(uint64_t *seed, lz_op *ops) {
+static size_t gen_small(uint64_t *seed, lz_op *ops, unsigned unknown_pct) {
     static const char *const vals[] = {"a", "b", ""};
     static const char *const reads[] = {NULL, "a", "b", "ab", "ba", "", "bb", "aa"};
     static const char *const froms[] = {"a", "b", "", "ab"};
@@ -330,8 +330,8 @@ static size_t gen_small(uint64_t *seed, lz_op *ops) {
             ops[i].outcome = rnd(seed, 0, 1) ? LZ_OK : LZ_FAIL;
         }
         r = rnd(seed, 0, 99);
-        if (r < 12) ops[i].outcome = LZ_UNKNOWN;
-        else if (r < 15 && kind != LZ_CAS) ops[i].outcome = LZ_FAIL;
+        if (r < unknown_pct) ops[i].outcome = LZ_UNKNOWN;
+        else if (r < unknown_pct + 3 && kind != LZ_CAS) ops[i].outcome = LZ_FAIL;
     }
     return n;
 }
@@ -796,46 +796,100 @@ TEST(same_input_same_result) {
     gh_free(&g);
 }
 
-/* Thousands of small histories: the answer agrees with trying every order, and on a failure
- * the culprits alone are not linearizable either (by brute force, and by lz_check). */
-TEST(small_histories_agree_with_brute_force) {
-    uint64_t seed = 2024;
+/* Small random histories (12% or more unknown outcomes) under one search order: the answer
+ * agrees with trying every order of the ops, and on a failure the culprits (distinct, in
+ * invoke order) are not linearizable on their own either, by brute force and by lz_check. */
+static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unknown_pct) {
     int yes = 0, no = 0, same_size = 0;
-    for (int iter = 0; iter < 4000; iter++) {
+    lz_options opt = {0, order};
+    for (int iter = 0; iter < iters; iter++) {
         lz_op h[8], sub[8];
-        size_t n = gen_small(&seed, h);
+        size_t n = gen_small(&seed, h, unknown_pct);
         int want = bf_linearizable(h, n);
         lz_result r;
-        lz_check(h, n, 0, &r);
+        lz_check_opts(h, n, &opt, &r);
         if (r.linearizable != (want ? LZ_YES : LZ_NO))
             print_error("iteration %d: brute force says %d, lz_check %d\n", iter, want,
                         r.linearizable);
         assert_int_equal(r.linearizable, want ? LZ_YES : LZ_NO);
         if (want) {
             yes++;
-        } else {
-            no++;
-            assert_true(r.n_culprits >= 1 && r.n_culprits <= n);
-            for (size_t i = 0; i < r.n_culprits; i++) sub[i] = h[r.culprits[i]];
-            for (size_t i = 1; i < r.n_culprits; i++)
-                assert_true(r.culprits[i - 1] != r.culprits[i]);
-            assert_false(bf_linearizable(sub, r.n_culprits));
-            lz_result r2;
-            lz_check(sub, r.n_culprits, 0, &r2);
-            assert_int_equal(r2.linearizable, LZ_NO);
-            /* Culprits still running at the cut were searched with unknown outcomes; with
-             * their real ones a smaller set may already fail, never a larger one. */
-            assert_true(r2.n_culprits >= 1 && r2.n_culprits <= r.n_culprits);
-            same_size += r2.n_culprits == r.n_culprits;
-            lz_result_free(&r2);
+            lz_result_free(&r);
+            continue;
         }
+        no++;
+        assert_true(r.n_culprits >= 1 && r.n_culprits <= n);
+        for (size_t i = 0; i < r.n_culprits; i++) sub[i] = h[r.culprits[i]];
+        for (size_t i = 1; i < r.n_culprits; i++) {
+            assert_true(r.culprits[i - 1] != r.culprits[i]);
+            assert_true(sub[i - 1].invoke_us <= sub[i].invoke_us);
+        }
+        assert_false(bf_linearizable(sub, r.n_culprits));
+        lz_result r2;
+        lz_check_opts(sub, r.n_culprits, &opt, &r2);
+        assert_int_equal(r2.linearizable, LZ_NO);
+        /* Culprits still running at the cut were searched with unknown outcomes; with their
+         * real ones a smaller set may already fail, never a larger one. */
+        assert_true(r2.n_culprits >= 1 && r2.n_culprits <= r.n_culprits);
+        same_size += r2.n_culprits == r.n_culprits;
+        lz_result_free(&r2);
         lz_result_free(&r);
     }
     /* The generator must exercise both answers; the culprits are nearly always minimal as
      * they stand. */
     print_message("%d linearizable, %d not, %d culprit sets kept whole\n", yes, no, same_size);
-    assert_true(yes > 500 && no > 500);
+    assert_true(yes > iters / 8 && no > iters / 8);
     assert_true(same_size >= no * 95 / 100);
+}
+
+TEST(small_histories_agree_with_brute_force) { cross_check(2024, LZ_ORDER_AUTO, 4000, 12); }
+
+TEST(small_histories_eager_order_agrees) { cross_check(77, LZ_ORDER_EAGER, 3000, 30); }
+
+TEST(small_histories_lazy_order_agrees) { cross_check(78, LZ_ORDER_LAZY, 3000, 30); }
+
+/* Long enough that the eager order gives up and the lazy one must refute, with 3% of the
+ * ops timed out. */
+TEST(stale_read_among_many_unknown_outcomes) {
+    gen_hist g;
+    gen_linearizable(&g, 5, 3000, 1, 4, 3);
+    size_t victim = make_stale_read(&g);
+    lz_result r;
+    lz_check(g.ops, g.n, 0, &r);
+    assert_int_equal(r.linearizable, LZ_NO);
+    int has_victim = 0;
+    for (size_t i = 0; i < r.n_culprits; i++) has_victim |= r.culprits[i] == victim;
+    assert_true(has_victim);
+    assert_int_equal(r.culprits_minimal, 1);
+    assert_true(r.n_culprits <= 6);
+    lz_result_free(&r);
+    gh_free(&g);
+}
+
+/* A budget too small to shrink the culprits still reports a set that fails on its own. */
+TEST(budget_running_out_while_explaining_keeps_a_failing_set) {
+    lz_op h[] = {put(3, 1, "x", "z", 0, 5),     get(3, 2, "x", "z", 6, 8),
+                 unknown(put(4, 1, "x", "q", 9, 0)), put(1, 1, "x", "a", 10, 15),
+                 put(1, 2, "x", "b", 20, 30),   get(2, 7, "x", "a", 40, 50),
+                 put(3, 3, "x", "c", 60, 70),   get(3, 4, "x", "c", 80, 90)};
+    int partial = 0, minimal = 0;
+    for (uint64_t budget = 1; budget < 400; budget++) {
+        lz_result r;
+        lz_check(h, N_OF(h), budget, &r);
+        if (r.linearizable == LZ_NO) {
+            lz_op sub[N_OF(h)];
+            for (size_t i = 0; i < r.n_culprits; i++) sub[i] = h[r.culprits[i]];
+            assert_false(bf_linearizable(sub, r.n_culprits));
+            partial += !r.culprits_minimal;
+            minimal += r.culprits_minimal;
+            if (!r.culprits_minimal) assert_non_null(strstr(r.explain, "budget ran out"));
+        } else {
+            assert_int_equal(r.linearizable, LZ_GAVE_UP);
+            assert_true(r.states_explored <= budget);
+        }
+        lz_result_free(&r);
+    }
+    assert_true(partial > 0 && minimal > 0);
 }
 
 int main(void) {
@@ -889,6 +943,10 @@ int main(void) {
         cmocka_unit_test(random_many_clients_linearizable),
         cmocka_unit_test(random_history_with_stale_read_fails_on_its_key),
         cmocka_unit_test(small_histories_agree_with_brute_force),
+        cmocka_unit_test(small_histories_eager_order_agrees),
+        cmocka_unit_test(small_histories_lazy_order_agrees),
+        cmocka_unit_test(stale_read_among_many_unknown_outcomes),
+        cmocka_unit_test(budget_running_out_while_explaining_keeps_a_failing_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
