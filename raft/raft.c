@@ -168,7 +168,7 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
 }
 
 static void broadcast_append(raft_node *n, raft_out *out) {
-    for (uint8_t p = 1; p <= n->n_nodes; p++)
+    for (uint32_t p = 1; p <= n->n_nodes; p++)
         if (p != n->id) send_append(n, p, out);
 }
 
@@ -177,11 +177,11 @@ static void broadcast_append(raft_node *n, raft_out *out) {
 static void leader_update_commit(raft_node *n, raft_out *out) {
     /* Cheap test first: fewer than a majority past the commit index means nothing to do. */
     uint32_t ahead = 0;
-    for (uint8_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
+    for (uint32_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
     if (ahead < majority(n)) return;
     uint64_t *m = n->scratch;
     uint32_t k = 0;
-    for (uint8_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
+    for (uint32_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
     /* Insertion sort, descending: clusters are small and the values mostly sorted already. */
     for (uint32_t i = 1; i < k; i++) {
         uint64_t v = m[i];
@@ -198,7 +198,7 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
 static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
     become(n, RAFT_LEADER, n->term, out);
     n->leader_hint = n->id;
-    for (uint8_t p = 1; p <= n->n_nodes; p++) {
+    for (uint32_t p = 1; p <= n->n_nodes; p++) {
         n->next_index[p] = n->log_len + 1;
         n->match_index[p] = 0;
     }
@@ -230,7 +230,7 @@ static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
                   .term = n->term,
                   .index = n->log_len,
                   .log_term = raft_last_term(n)};
-    for (uint8_t p = 1; p <= n->n_nodes; p++) {
+    for (uint32_t p = 1; p <= n->n_nodes; p++) {
         if (p == n->id) continue;
         m.to = p;
         send_msg(out, &m);

@@ -261,7 +261,7 @@ static chk_result extend_committed(chk *c, uint8_t node, uint64_t index) {
     }
     cl->len = index;
     if (s->term > c->commit_term_max) c->commit_term_max = s->term;
-    for (uint8_t n = 1; n <= c->n_nodes; n++) {
+    for (uint32_t n = 1; n <= c->n_nodes; n++) {
         shadow_node *o = &c->nodes[n];
         set_holding(c, o, node_holds_committed(c, o));
         if (o->up && o->role == ROLE_LEADER && o->term > s->term) {

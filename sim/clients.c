@@ -434,7 +434,7 @@ void kv_on_restart(sim *s, uint8_t node) {
 }
 
 int kv_expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
-    for (uint8_t i = 1; i <= s->n; i++) {
+    for (uint32_t i = 1; i <= s->n; i++) {
         if (!s->nodes[i].up) continue;
         const kv_store *st = s->kv->nodes[i].store;
         const char *v = st ? kv_store_get(st, e->kv_key) : NULL;

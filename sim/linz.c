@@ -1,10 +1,13 @@
 /* linz.c - linearizability checking of key-value histories: per-key Wing & Gong search with
  * Lowe's memoization (as Porcupine does it), and a readable minimal explanation of a failure.
  *
- * Layout: string table (values interned to small ids, so the model state is one uint32 and a
- * model step is O(1)); the search over a doubly linked list of call/return entries with an
- * explicit stack; the memo of (linearized set, state) pairs; the "could this value have been
- * written at all" test; the explanation (shortest failing prefix, then shrinking); lz_check. */
+ * Layout, in file order: the string table (every value interned to a small id, so that the
+ * model state is one uint32 and a model step O(1)); per-key ops; the search workspace: entry
+ * lists linked as dancing links, the linearized set as canonical bitset runs, the memo of
+ * configurations (with a dominance rule for unknown-outcome ops), the search with its explicit
+ * stack and its two orders for unknown-outcome ops; "could this value have been written at
+ * all"; when an unknown-outcome op can still matter; the explanation (shortest failing cut,
+ * shrinking, text); lz_check (grouping by key, interning, one search per key). */
 #include "linz.h"
 
 #include <stdarg.h>
@@ -142,7 +145,8 @@ static uint32_t strtab_intern(lz_strtab *t, const char *s) {
     return strtab_commit(t, len, poly_hash(s, len));
 }
 
-static void strtab_reset(lz_strtab *t, size_t expect) {
+/* An empty table sized for about `expect` strings. */
+static void strtab_init(lz_strtab *t, size_t expect) {
     t->nbytes = 0;
     GROW(t->bytes, t->bytes_cap, 1);
     GROW(t->v, t->v_cap, 1);
@@ -278,8 +282,10 @@ typedef struct {
     size_t ord_cap;
     lz_ent *ent, *ent2;
     size_t ent_cap, ent2_cap;
-    /* Two circular entry lists in one set of arrays: node 0 heads the calls and returns of
-     * known-outcome ops, node usent the calls of unknown-outcome ops (they have no return). */
+    /* Three circular entry lists in one set of arrays: node 0 heads the calls and returns of
+     * known-outcome ops (and the calls of unknown-outcome ones in the eager order); in the
+     * lazy order, node usent heads the calls of unknown-outcome ops that may matter, gsent
+     * those no read can see (see ws_usefulness). Unknown ops have no return entry. */
     uint32_t *nxt, *prv, *ebit;
     uint64_t *etime;
     uint8_t *eret;
@@ -319,7 +325,8 @@ typedef struct {
     int empty_app; /* some append adds "" */
     uint64_t *pre;
     uint8_t *reach, *ext;
-    size_t pre_cap, reach_cap, ext_cap;
+    uint32_t *cost;
+    size_t pre_cap, reach_cap, ext_cap, cost_cap;
 } lz_just;
 
 typedef struct {
@@ -851,12 +858,13 @@ static void ws_usefulness(lz_ctx *c, const lz_sel *sel, size_t n);
 
 /* Searches the sub-history `sel` of the current key: S_YES, S_NO or S_GAVE_UP. With unknown
  * outcomes, the eager order finds a linearization fast when one exists (an op that did take
- * effect is placed near its invoke time, where it belongs) but may need exponential time to
- * refute one: every subset of pending unknown ops is a configuration of its own. The lazy
- * order refutes in about the time a history without them takes times the unknown ops pending
- * (thanks to the dominance rule, and to skipping those that can no longer matter), but finds
- * an op that took effect long before it was read only by backtracking to it. So eager first,
- * for a few steps per op, then lazy with the rest of the budget. */
+ * effect is placed near its invoke time, where it belongs) but refuting one can take time
+ * exponential in the unknown ops pending: every subset of them makes configurations of its
+ * own. The lazy order refutes in about the time a history without them takes, times the few
+ * pending ones that some read could still see (dominance, GARBAGE and the deadlines of
+ * ws_usefulness deal with the rest), but finds an op that took effect long before it was read
+ * only by backtracking to it. So eager first, for a few steps per op, then lazy with the rest
+ * of the budget. Both are complete: only the time differs. */
 static int search_sel(lz_ctx *c, const lz_sel *sel, size_t n) {
     lz_ws *w = &c->ws;
     ws_number_ops(c, sel, n);
@@ -938,25 +946,34 @@ static uint32_t just_sub(const lz_ctx *c, const char *s, size_t a, size_t len, u
     return strtab_probe(&c->tab, s + a, len, pre[a + len] - pre[a] * pw, NULL);
 }
 
-static int just_value(lz_ctx *c, uint32_t id) {
+/* The prefix hashes of value id into js.pre and, in js.reach, the prefixes that are a base:
+ * "" or a whole value written. Returns the value's bytes. */
+static const char *just_prepare(lz_ctx *c, uint32_t id) {
     lz_just *j = &c->js;
-    if (j->put_gen[id] == j->gen) return 1;
-    if (j->napp == 0 && !j->empty_app) return 0;
     size_t len = c->tab.v[id].len;
     GROW(j->pre, j->pre_cap, len + 1);
     GROW(j->reach, j->reach_cap, len + 1);
-    GROW(j->ext, j->ext_cap, len + 1);
     const char *s = str_at(&c->tab, id);
     j->pre[0] = 0;
     for (size_t i = 0; i < len; i++) j->pre[i + 1] = j->pre[i] * POLY_B + (unsigned char)s[i];
     memset(j->reach, 0, len + 1);
-    memset(j->ext, 0, len + 1);
     j->reach[0] = 1; /* the base "": absent, or put "" */
     for (size_t p = 0; p < j->nput; p++) {
         size_t l = j->put_len[p];
         if (l <= len && j->put_gen[just_sub(c, s, 0, l, j->put_pow[p])] == j->gen)
             j->reach[l] = 1;
     }
+    return s;
+}
+
+static int just_value(lz_ctx *c, uint32_t id) {
+    lz_just *j = &c->js;
+    if (j->put_gen[id] == j->gen) return 1;
+    if (j->napp == 0 && !j->empty_app) return 0;
+    size_t len = c->tab.v[id].len;
+    const char *s = just_prepare(c, id);
+    GROW(j->ext, j->ext_cap, len + 1);
+    memset(j->ext, 0, len + 1);
     for (size_t e = 0; e <= len; e++) {
         for (size_t a = 0; a < j->napp && !j->ext[e]; a++) {
             size_t l = j->app_len[a];
@@ -966,6 +983,28 @@ static int just_value(lz_ctx *c, uint32_t id) {
         if (j->empty_app && j->reach[e]) j->ext[e] = 1;
     }
     return j->ext[len];
+}
+
+/* The fewest pieces equal to value `frag` (non-empty) among the appends that form value id from
+ * the writes recorded, UINT32_MAX if no way forms it: more than there are appends of frag
+ * proves an append applied twice. */
+static uint32_t just_min_uses(lz_ctx *c, uint32_t id, uint32_t frag) {
+    lz_just *j = &c->js;
+    size_t len = c->tab.v[id].len;
+    const char *s = just_prepare(c, id);
+    GROW(j->cost, j->cost_cap, len + 1);
+    for (size_t e = 0; e <= len; e++) {
+        j->cost[e] = j->reach[e] ? 0 : UINT32_MAX;
+        for (size_t a = 0; a < j->napp; a++) {
+            size_t l = j->app_len[a];
+            if (l > e || j->cost[e - l] == UINT32_MAX) continue;
+            uint32_t piece = just_sub(c, s, e - l, l, j->app_pow[a]);
+            if (j->app_gen[piece] != j->gen) continue;
+            uint32_t k = j->cost[e - l] + (piece == frag);
+            if (k < j->cost[e]) j->cost[e] = k;
+        }
+    }
+    return j->cost[len];
 }
 
 /* The value an op of `sel` reads and needs written (get ok, cas ok), or 0 if none. */
@@ -1258,6 +1297,39 @@ static void report_unwritable(lz_ctx *c, lz_result *res, lz_sel s) {
     explain_lines(c->ops, res, &o);
 }
 
+/* The key's appends of value id, whatever their outcome. */
+static uint32_t appends_of(const lz_ctx *c, uint32_t id) {
+    uint32_t n = 0;
+    for (size_t k = 0; k < c->nk; k++) n += c->kop[k].kind == LZ_APPEND && c->kop[k].val == id;
+    return n;
+}
+
+/* A line per culprit read whose value needs some culprit append's value more times than the
+ * key has appends of it (an append applied twice), at most three. */
+static void explain_duplicates(lz_ctx *c, const lz_sel *sel, size_t n, lz_out *o) {
+    GROW(c->s2, c->s2_cap, c->nk);
+    for (uint32_t k = 0; k < c->nk; k++) c->s2[k] = (lz_sel){k, 0};
+    just_begin(c);
+    just_writes(c, c->s2, c->nk);
+    int lines = 0;
+    for (size_t r = 0; r < n && lines < 3; r++) {
+        uint32_t rid = sel_reads(c, (lz_sel){sel[r].k, 0});
+        for (size_t a = 0; rid && a < n && lines < 3; a++) {
+            const lz_kop *ap = &c->kop[sel[a].k];
+            if (ap->kind != LZ_APPEND || c->tab.v[ap->val].len == 0) continue;
+            uint32_t need = just_min_uses(c, rid, ap->val), have = appends_of(c, ap->val);
+            if (need == UINT32_MAX || need <= have) continue;
+            const lz_op *op = &c->ops[c->kop[sel[r].k].orig];
+            out_printf(o, "  client %u op %llu read a value that needs ", (unsigned)op->client,
+                       (unsigned long long)op->op_id);
+            out_quoted(o, c->ops[ap->orig].value);
+            out_printf(o, " appended %u times, but only %u operation%s append%s it\n", need, have,
+                       have == 1 ? "" : "s", have == 1 ? "s" : "");
+            lines++;
+        }
+    }
+}
+
 static void report_culprits(lz_ctx *c, lz_result *res, const lz_sel *sel, size_t n, int minimal) {
     res->linearizable = LZ_NO;
     res->culprits_minimal = minimal;
@@ -1268,6 +1340,7 @@ static void report_culprits(lz_ctx *c, lz_result *res, const lz_sel *sel, size_t
     if (n == 1) out_printf(&o, "\": not linearizable; this operation cannot be placed:\n");
     else out_printf(&o, "\": not linearizable; these %zu operations cannot be ordered:\n", n);
     explain_lines(c->ops, res, &o);
+    explain_duplicates(c, sel, n, &o);
     if (!minimal) out_printf(&o, "  (the step budget ran out before this set was minimal)\n");
 }
 
@@ -1486,7 +1559,7 @@ static size_t keys_identify(const lz_op *ops, size_t n, uint32_t *gid, lz_keyinf
             slot[j] = (uint32_t)++ng;
         }
         gid[i] = slot[j] - 1;
-        ki[gid[i]].count += op_kept(&ops[i]);
+        ki[gid[i]].count += (size_t)op_kept(&ops[i]);
     }
     free(slot);
     *info = ki;
@@ -1518,7 +1591,7 @@ static void groups_build(lz_ctx *c, size_t n, lz_groups *g) {
     ASSERT(g->start[ng] <= n);
     size_t *fill = rs_xcalloc(ng, sizeof *fill);
     g->all = rs_xmalloc((g->start[ng] + 1) * sizeof *g->all);
-    strtab_reset(&c->tab, n + 16);
+    strtab_init(&c->tab, n + 16);
     for (size_t i = 0; i < n; i++) {
         if (!op_kept(&c->ops[i])) continue;
         size_t r = ki[gid[i]].rank;
@@ -1578,12 +1651,12 @@ static void ctx_free(lz_ctx *c) {
                     w->call_e,  w->ret_e,   w->st_bit,   w->st_state, w->st_limit, w->bits,
                     w->memo,    w->mslot,   w->words,    j->put_gen, j->app_gen,  j->ok_gen,
                     j->put_len, j->app_len, j->put_pow,  j->app_pow, j->pre,      j->reach,
-                    j->ext,     w->st_memo, w->useful_us, w->useless};
+                    j->ext,     j->cost,    w->st_memo, w->useful_us, w->useless};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
 }
 
 void lz_check_opts(const lz_op *ops, size_t n, const lz_options *opt, lz_result *res) {
-    ASSERT(opt != NULL);
+    ASSERT(opt != NULL && (unsigned)opt->order <= LZ_ORDER_LAZY);
     ASSERT(res != NULL);
     ASSERT(ops != NULL || n == 0);
     memset(res, 0, sizeof *res);

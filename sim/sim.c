@@ -151,9 +151,13 @@ static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
         trace_entry(s, "append", node, i, e);
         checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
     }
+    s->appended += last + 1 - first;
     if (r->log_len > RS_LOG_ENTRIES_MAX)
         sim_stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
-             RS_LOG_ENTRIES_MAX);
+                 RS_LOG_ENTRIES_MAX);
+    else if (s->appended > RS_RUN_ENTRIES_MAX)
+        sim_stop(s, SIM_LIMIT, "the nodes appended more than %llu entries in all",
+                 (unsigned long long)RS_RUN_ENTRIES_MAX);
 }
 
 static void fx_truncate(sim *s, uint8_t node, uint64_t from) {
@@ -301,6 +305,7 @@ static uint32_t slot_alloc(sim *s, const raft_msg *m, uint64_t id) {
         }
         i = s->n_slots++;
         s->slots[i].ebuf = NULL;
+        s->slots[i].ebuf_cap = 0;
     }
     net_slot *sl = &s->slots[i];
     sl->m = *m;
@@ -308,7 +313,10 @@ static uint32_t slot_alloc(sim *s, const raft_msg *m, uint64_t id) {
     sl->refs = 1;
     if (m->n_entries > 0) {
         ASSERT(m->n_entries <= RS_AE_ENTRIES_MAX);
-        if (!sl->ebuf) sl->ebuf = rs_xmalloc(RS_AE_ENTRIES_MAX * sizeof *sl->ebuf);
+        if (sl->ebuf_cap < m->n_entries) { /* grows to the largest message it carried */
+            sl->ebuf = rs_xrealloc(sl->ebuf, m->n_entries * sizeof *sl->ebuf);
+            sl->ebuf_cap = m->n_entries;
+        }
         memcpy(sl->ebuf, m->entries, m->n_entries * sizeof *m->entries);
     }
     sl->m.entries = m->n_entries ? sl->ebuf : NULL;
@@ -338,6 +346,11 @@ static void net_send(sim *s, const raft_msg *m) {
     if (why) {
         s->res->msgs_dropped++;
         trace_msg(s, "drop", m, id, why);
+        return;
+    }
+    if (s->heap.n >= RS_QUEUE_MAX) { /* checked here: one step may send very many */
+        sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)",
+                 RS_QUEUE_MAX);
         return;
     }
     uint32_t slot = slot_alloc(s, m, id);
@@ -404,7 +417,7 @@ static int on_timer(sim *s, uint8_t node, uint64_t t_us) {
 /* The leader in the highest term among live nodes, 0 if none. Paused nodes are live. */
 uint8_t sim_leader_now(const sim *s) {
     uint8_t best = 0;
-    for (uint8_t i = 1; i <= s->n; i++) {
+    for (uint32_t i = 1; i <= s->n; i++) {
         const sim_node *n = &s->nodes[i];
         if (!n->up || n->raft.role != RAFT_LEADER) continue;
         if (!best || n->raft.term > s->nodes[best].raft.term) best = i;
@@ -414,7 +427,7 @@ uint8_t sim_leader_now(const sim *s) {
 
 static uint64_t highest_term(const sim *s) {
     uint64_t t = 0;
-    for (uint8_t i = 1; i <= s->n; i++)
+    for (uint32_t i = 1; i <= s->n; i++)
         if (s->nodes[i].up && s->nodes[i].raft.term > t) t = s->nodes[i].raft.term;
     return t;
 }
@@ -435,7 +448,7 @@ static uint8_t resolve(const sim *s, scn_ref r) {
     switch (r) {
     case SCN_REF_LEADER: return leader;
     case SCN_REF_FOLLOWER:
-        for (uint8_t i = 1; i <= s->n; i++)
+        for (uint32_t i = 1; i <= s->n; i++)
             if (s->nodes[i].up && i != leader) return i;
         return 0;
     case SCN_REF_CRASHED: return s->n_crashed ? s->crashed[s->n_crashed - 1] : 0;
@@ -539,7 +552,7 @@ static void trace_groups(sim *s, const char *ev) {
     size_t o = 0;
     buf[o++] = '[';
     uint8_t max_group = 0;
-    for (uint8_t i = 1; i <= s->n; i++)
+    for (uint32_t i = 1; i <= s->n; i++)
         if (s->group[i] > max_group) max_group = s->group[i];
     for (uint32_t k = 1; k <= (uint32_t)max_group + 1; k++) {
         uint8_t g = (uint8_t)(k == (uint32_t)max_group + 1 ? 0 : k);
@@ -547,7 +560,7 @@ static void trace_groups(sim *s, const char *ev) {
         if (o > 1) buf[o++] = ',';
         buf[o++] = '[';
         int any = 0;
-        for (uint8_t i = 1; i <= s->n; i++) {
+        for (uint32_t i = 1; i <= s->n; i++) {
             if (s->group[i] != g) continue;
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%u", any ? "," : "", i);
             any = 1;
@@ -705,7 +718,7 @@ static int applied_holds(const sim *s, const scn_expect *e, char *why, size_t ca
 
 static int logs_match_holds(const sim *s, char *why, size_t cap) {
     uint8_t first = 0;
-    for (uint8_t i = 1; i <= s->n; i++) {
+    for (uint32_t i = 1; i <= s->n; i++) {
         const raft_node *r = &s->nodes[i].raft;
         if (!s->nodes[i].up) continue;
         if (!first) {
@@ -1071,6 +1084,7 @@ static void main_loop(sim *s) {
         if (s->cfg->observe && (s->res->steps & 4095) == 0)
             s->cfg->observe(s->cfg->observe_ctx, s->now, s->res->steps);
         if (s->n_pending && !s->done) check_pending(s);
+
         if (s->tr->stopped) sim_stop(s, SIM_STOPPED, "trace output stopped the run");
     }
 }

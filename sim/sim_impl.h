@@ -39,7 +39,8 @@ typedef struct {
 typedef struct {
     raft_msg m;
     uint64_t id;
-    raft_entry *ebuf; /* RS_AE_ENTRIES_MAX entries, allocated once per slot, then reused */
+    raft_entry *ebuf; /* the message's entries; kept with the slot and reused */
+    uint32_t ebuf_cap;
     uint32_t refs;    /* pending deliveries (2 when duplicated) */
 } net_slot;
 
@@ -92,6 +93,7 @@ typedef struct {
     uint32_t *cmd_kv; /* 0, or 1 + the index of the kv operation the command carries */
     uint32_t n_cmds, cap_cmds;
     uint64_t generated; /* commands made by submit.count so far */
+    uint64_t appended;  /* entries appended by all nodes, for RS_RUN_ENTRIES_MAX */
     /* scenario bookkeeping */
     uint8_t *crashed; /* crash order of nodes still down, for the "crashed" reference */
     uint32_t n_crashed;

@@ -196,5 +196,20 @@ while IFS="$tab" read -r name rest; do
     [ -e "$BAD/$name" ] || bad "tests/bad-traces/EXPECTED names $name, which does not exist"
 done <expected.txt
 
+# ---- resource limits: a run that would exhaust memory stops with a clear failure --------------
+
+# 255 nodes and a million commands at once: every proposal fans out to 254 followers.
+cat > flood.json <<'JSON'
+{"name": "flood", "cluster": {"nodes": 255}, "run_ms": 10000,
+ "events": [{"at_ms": 2000, "do": "submit", "node": "leader", "count": 1000000}]}
+JSON
+run_limited out.txt "$BIN" run flood.json
+if [ "$rc" -eq 1 ] && grep -q "FAIL flood: more than .* events queued at once" out.txt; then
+    ok "a message flood stops at the queue limit in ${secs} s (exit 1, no OOM)"
+else
+    bad "a message flood stops at the queue limit (exit $rc after ${secs} s)"
+    show out.txt
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
