@@ -69,7 +69,7 @@ static void send_msg(raft_out *out, const raft_msg *m) {
     if (m->n_entries > 0) {
         out->entries = raft_grow(out->entries, &out->cap_entries, out->n_entries + m->n_entries,
                                  sizeof *out->entries);
-        memcpy(&out->entries[out->n_entries], m->entries, m->n_entries * sizeof *m->entries);
+        for (uint32_t k = 0; k < m->n_entries; k++) out->entries[out->n_entries + k] = m->entries[k];
         out->n_entries += m->n_entries;
     }
     fx_push(out, RAFT_FX_SEND, out->n_msgs, 0);

@@ -30,20 +30,31 @@ static void heap_push(ev_heap *h, uint64_t t_us, uint32_t kind, uint32_t arg) {
     h->v[i] = e;
 }
 
+/* Floyd's bottom-up pop: the hole left by the top walks down to a leaf along the smaller
+ * children (one comparison a level), then the last element climbs back up from there (rarely
+ * far: it came from the bottom). About half the comparisons of the textbook sift-down. */
 static sim_ev heap_pop(ev_heap *h) {
     ASSERT(h->n > 0);
-    sim_ev top = h->v[0];
-    sim_ev last = h->v[--h->n];
+    sim_ev *v = h->v;
+    sim_ev top = v[0];
+    size_t n = --h->n;
+    if (n == 0) return top;
     size_t i = 0;
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && ev_before(&h->v[c + 1], &h->v[c])) c++;
-        if (!ev_before(&h->v[c], &last)) break;
-        h->v[i] = h->v[c];
+        if (c >= n) break;
+        if (c + 1 < n && ev_before(&v[c + 1], &v[c])) c++;
+        v[i] = v[c];
         i = c;
     }
-    if (h->n > 0) h->v[i] = last;
+    sim_ev last = v[n];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!ev_before(&last, &v[parent])) break;
+        v[i] = v[parent];
+        i = parent;
+    }
+    v[i] = last;
     return top;
 }
 
@@ -317,7 +328,7 @@ static uint32_t slot_alloc(sim *s, const raft_msg *m, uint64_t id) {
             sl->ebuf = rs_xrealloc(sl->ebuf, m->n_entries * sizeof *sl->ebuf);
             sl->ebuf_cap = m->n_entries;
         }
-        memcpy(sl->ebuf, m->entries, m->n_entries * sizeof *m->entries);
+        for (uint32_t k = 0; k < m->n_entries; k++) sl->ebuf[k] = m->entries[k];
     }
     sl->m.entries = m->n_entries ? sl->ebuf : NULL;
     return i;
