@@ -335,6 +335,7 @@ static void progress(campaign *c, int force) {
     double t = now_s();
     if (!force && t - c->last_progress < (c->tty ? 0.1 : 10.0)) return;
     c->last_progress = t;
+    fflush(stdout); /* failure lines first, then the progress line */
     double el = t - c->t0;
     double rate = el > 0 ? (double)c->done / el : 0;
     if (c->tty)
