@@ -193,8 +193,9 @@ static void msg_send(sim *s, uint32_t slot) {
     struct kv_state *k = s->kv;
     kv_msg *m = &k->msgs[slot];
     m->id = ++k->msg_id;
-    int lost = rs_rng_below(&k->rng, s->drop_threshold);
-    uint64_t delay = rs_rng_range(&k->rng, s->delay.min_us, s->delay.max_us);
+    uint64_t u = rs_rng_next(&k->rng); /* loss (low half) and delay (high half) */
+    int lost = (u & 0xffffffffu) < s->drop_threshold;
+    uint64_t delay = rs_rng_scale32((uint32_t)(u >> 32), s->delay.min_us, s->delay.max_us);
     trace_client_msg(s, m->is_reply ? "client_reply_send" : "client_send", m, NULL, NULL);
     if (lost) {
         trace_client_msg(s, "client_drop", m, "reason", "loss");

@@ -103,11 +103,31 @@ static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint6
     if (nk == 0) return;
     uint32_t kind = kinds[rs_rng_range(r, 0, nk - 1)];
     scn_ref node = any_node(r, nodes);
+    /* Faults aimed at the leader find the most bugs; "optional" skips them when there is
+     * none at that moment, instead of failing the scenario. */
+    int at_leader = rs_rng_chance(r, 0.5);
     if (kind == FZ_CRASH) {
-        ev_add(l, t, SCN_DO_CRASH)->node = node;
-        if (f & FZ_RESTART) ev_add(l, end, SCN_DO_RESTART)->node = node;
+        scn_event *e = ev_add(l, t, SCN_DO_CRASH);
+        e->node = at_leader ? SCN_REF_LEADER : node;
+        e->optional = (uint8_t)at_leader;
+        if (f & FZ_RESTART) {
+            e = ev_add(l, end, SCN_DO_RESTART);
+            e->node = at_leader ? SCN_REF_CRASHED : node;
+            e->optional = (uint8_t)at_leader;
+        }
     } else if (kind == FZ_PARTITION) {
-        gen_partition(r, nodes, ev_add(l, t, SCN_DO_PARTITION));
+        scn_event *e = ev_add(l, t, SCN_DO_PARTITION);
+        if (at_leader) { /* the leader alone, or with one other node, in a minority */
+            e->n_groups = 1;
+            e->group_len = rs_xcalloc(1, sizeof *e->group_len);
+            e->groups = rs_xcalloc(1, sizeof *e->groups);
+            e->groups[0] = rs_xcalloc(2, sizeof **e->groups);
+            e->groups[0][e->group_len[0]++] = SCN_REF_LEADER;
+            if (nodes >= 5 && rs_rng_chance(r, 0.5)) e->groups[0][e->group_len[0]++] = SCN_REF_FOLLOWER;
+            e->optional = 1;
+        } else {
+            gen_partition(r, nodes, e);
+        }
         ev_add(l, end, SCN_DO_HEAL);
     } else if (kind == FZ_LINK && nodes >= 2) {
         scn_ref to = any_node(r, nodes - 1);
@@ -117,8 +137,12 @@ static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint6
         e = ev_add(l, end, SCN_DO_LINK);
         e->from = node, e->to = to, e->has_up = 1, e->up = 1;
     } else if (kind == FZ_PAUSE) {
-        ev_add(l, t, SCN_DO_PAUSE)->node = node;
-        ev_add(l, end, SCN_DO_RESUME)->node = node;
+        scn_event *e = ev_add(l, t, SCN_DO_PAUSE);
+        e->node = at_leader ? SCN_REF_LEADER : node;
+        e->optional = (uint8_t)at_leader;
+        if (!at_leader) ev_add(l, end, SCN_DO_RESUME)->node = node;
+        else /* resume every node: who the leader was is not known in advance */
+            for (uint32_t i = 1; i <= nodes; i++) ev_add(l, end, SCN_DO_RESUME)->node = (scn_ref)i;
     } else if (kind == FZ_NETCHANGE) {
         gen_netchange(r, f, ev_add(l, t, SCN_DO_NETWORK));
         scn_event *e = ev_add(l, end, SCN_DO_NETWORK);

@@ -32,6 +32,14 @@ uint64_t rs_rng_threshold(double p) {
     return (double)k < t ? k + 1 : k;
 }
 
+uint64_t rs_rng_threshold32(double p) {
+    if (!(p > 0.0)) return 0;
+    if (p >= 1.0) return 1ull << 32;
+    double t = p * 4294967296.0;
+    uint64_t k = (uint64_t)t;
+    return (double)k < t ? k + 1 : k;
+}
+
 int rs_rng_chance(rs_rng *rng, double p) {
     /* Always draw, whatever p is: lowering a rate (as shrink does) keeps later draws aligned. */
     return rs_rng_unit(rng) < p;

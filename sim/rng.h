@@ -46,6 +46,15 @@ uint64_t rs_rng_threshold(double p);
 static inline int rs_rng_below(rs_rng *rng, uint64_t threshold) {
     return (rs_rng_next(rng) >> 11) < threshold;
 }
+/* The network's fast path: one 64-bit draw gives two 32-bit numbers. A rate becomes a
+ * threshold on 32 bits (ceil(p * 2^32): 0 never, 2^32 always), and a 32-bit number maps onto
+ * [lo, hi] by multiply-shift (bias below span / 2^32: under 10^-5 for any delay range of a
+ * few seconds). */
+uint64_t rs_rng_threshold32(double p);
+static inline uint64_t rs_rng_scale32(uint32_t r, uint64_t lo, uint64_t hi) {
+    uint64_t span = hi - lo + 1;
+    return lo + (uint64_t)(((unsigned __int128)r * span) >> 32);
+}
 /* Uniform double in [0, 1). */
 double rs_rng_unit(rs_rng *rng);
 uint64_t rs_splitmix64(uint64_t *state);

@@ -71,24 +71,26 @@ static const char *const KV_FIELDS[] = {"key", "value"};
 enum {
     EF_AT_MS, EF_DO, EF_EXPECT, EF_WITHIN_MS, EF_NODE, EF_GROUPS, EF_FROM, EF_TO,
     EF_DROP_RATE, EF_DELAY_MS, EF_DUPLICATE_RATE, EF_UP, EF_COMMAND, EF_COUNT, EF_CLIENT,
-    EF_OP, EF_KEY, EF_VALUE, EF_N
+    EF_OP, EF_KEY, EF_VALUE, EF_OPTIONAL, EF_N
 };
 static const char *const EVENT_FIELDS[EF_N] = {
     "at_ms",     "do",       "expect",         "within_ms", "node",    "groups",
     "from",      "to",       "drop_rate",      "delay_ms",  "duplicate_rate",
-    "up",        "command",  "count",          "client",    "op",      "key", "value"};
+    "up",        "command",  "count",          "client",    "op",      "key", "value",
+    "optional"};
 #define EF_BIT(f) (UINT32_C(1) << (f))
 static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
-    [SCN_DO_CRASH] = EF_BIT(EF_NODE),
-    [SCN_DO_RESTART] = EF_BIT(EF_NODE),
-    [SCN_DO_PAUSE] = EF_BIT(EF_NODE),
-    [SCN_DO_RESUME] = EF_BIT(EF_NODE),
-    [SCN_DO_PARTITION] = EF_BIT(EF_GROUPS),
+    [SCN_DO_CRASH] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_RESTART] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_PAUSE] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_RESUME] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_PARTITION] = EF_BIT(EF_GROUPS) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_HEAL] = 0,
     [SCN_DO_LINK] = EF_BIT(EF_FROM) | EF_BIT(EF_TO) | EF_BIT(EF_DROP_RATE) |
-                    EF_BIT(EF_DELAY_MS) | EF_BIT(EF_UP),
+                    EF_BIT(EF_DELAY_MS) | EF_BIT(EF_UP) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_NETWORK] = EF_BIT(EF_DELAY_MS) | EF_BIT(EF_DROP_RATE) | EF_BIT(EF_DUPLICATE_RATE),
-    [SCN_DO_SUBMIT] = EF_BIT(EF_NODE) | EF_BIT(EF_COMMAND) | EF_BIT(EF_COUNT),
+    [SCN_DO_SUBMIT] = EF_BIT(EF_NODE) | EF_BIT(EF_COMMAND) | EF_BIT(EF_COUNT) |
+                      EF_BIT(EF_OPTIONAL),
     [SCN_DO_KV] = EF_BIT(EF_CLIENT) | EF_BIT(EF_OP) | EF_BIT(EF_KEY) | EF_BIT(EF_VALUE) |
                   EF_BIT(EF_FROM),
     [SCN_EXPECT] = EF_BIT(EF_EXPECT) | EF_BIT(EF_WITHIN_MS),
@@ -1129,6 +1131,8 @@ static int parse_event(scn_ctx *c, const cJSON *ev, scn_event *e) {
     e->kind = SCN_EXPECT;
     if (has_do && parse_kind(c, ev, &e->kind) != 0) return -1;
     if (check_kind_fields(c, ev, e->kind) != 0) return -1;
+    uint8_t has_optional = 0;
+    if (get_bool(c, ev, "optional", &e->optional, &has_optional) != 0) return -1;
     return parse_event_body(c, ev, e);
 }
 
@@ -1557,6 +1561,7 @@ static cJSON *json_event(const scn_event *e) {
     }
     add(o, "do", cJSON_CreateString(scn_kind_name(e->kind)));
     add_event_body(o, e);
+    if (e->optional) add(o, "optional", cJSON_CreateTrue());
     return o;
 }
 

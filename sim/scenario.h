@@ -67,6 +67,7 @@ typedef struct {
     uint64_t at_us;
     scn_kind kind;
     uint8_t has_within; /* expectations only */
+    uint8_t optional;   /* extension: a reference that names no node skips the event */
     uint64_t within_us;
     scn_ref node; /* crash, restart, pause, resume, submit */
     /* partition: n_groups lists of references */

@@ -159,7 +159,7 @@ static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     const raft_node *r = &s->nodes[node].raft;
     for (uint64_t i = first; i <= last && !s->done; i++) {
         const raft_entry *e = &r->log[i];
-        trace_entry(s, "append", node, i, e);
+        if (s->tr->on) trace_entry(s, "append", node, i, e);
         checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
     }
     s->appended += last + 1 - first;
@@ -198,7 +198,7 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     const raft_node *r = &s->nodes[node].raft;
     for (uint64_t i = first; i <= last && !s->done; i++) {
         const raft_entry *e = &r->log[i];
-        trace_entry(s, "apply", node, i, e);
+        if (s->tr->on) trace_entry(s, "apply", node, i, e);
         checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
         if (s->n_watch) watch_applied(s, node, e->cmd);
         if (s->cmd_kv[e->cmd] && !s->done) kv_on_apply(s, node, e->cmd);
@@ -343,15 +343,17 @@ static void net_send(sim *s, const raft_msg *m) {
     uint64_t id = ++s->msg_id;
     s->res->msgs_sent++;
     if (s->tr->on) trace_send(s, m, id);
-    /* Four draws per message whatever happens to it, so that removing one fault keeps the
-     * rest of the run's random choices aligned (shrinking relies on it). */
+    /* Two draws per message whatever happens to it (loss and duplication; the two delays), so
+     * that removing one fault keeps the rest of the run's random choices aligned (shrinking
+     * relies on it). */
     const link_cfg *l = link_of(s, m->from, m->to);
     scn_range d = (l && l->has_delay) ? l->delay : s->delay;
     uint64_t drop = (l && l->has_drop) ? l->drop_threshold : s->drop_threshold;
-    int lost = rs_rng_below(&s->net_rng, drop);
-    uint64_t d1 = rs_rng_range(&s->net_rng, d.min_us, d.max_us);
-    int dup = rs_rng_below(&s->net_rng, s->duplicate_threshold);
-    uint64_t d2 = rs_rng_range(&s->net_rng, d.min_us, d.max_us);
+    uint64_t u = rs_rng_next(&s->net_rng), v = rs_rng_next(&s->net_rng);
+    int lost = (u & 0xffffffffu) < drop;
+    int dup = (u >> 32) < s->duplicate_threshold;
+    uint64_t d1 = rs_rng_scale32((uint32_t)v, d.min_us, d.max_us);
+    uint64_t d2 = rs_rng_scale32((uint32_t)(v >> 32), d.min_us, d.max_us);
     const char *why = blocked(s, m->from, m->to);
     if (!why && lost) why = "loss";
     if (why) {
@@ -467,9 +469,17 @@ static uint8_t resolve(const sim *s, scn_ref r) {
     }
 }
 
-/* Resolves the reference of scenario event idx, or fails the run naming the event. */
+/* Resolves the reference of scenario event idx, or fails the run naming the event; an
+ * optional event is skipped instead (0 is returned either way, and the caller gives up). */
 static uint8_t resolve_or_fail(sim *s, uint32_t idx, scn_ref r) {
     uint8_t id = resolve(s, r);
+    if (!id && s->scn->events[idx].optional) {
+        trace_begin_event(s->tr, s->now, "skip");
+        trace_u64(s->tr, "event", idx);
+        trace_str(s->tr, "why", ref_name(r));
+        trace_end(s->tr);
+        return 0;
+    }
     if (!id) s->res->fail_event = idx;
     if (!id)
         sim_stop(s, SIM_EXPECT_FAILED, "events[%u] at %" PRIu64 " us: no %s node to act on", idx,
@@ -625,7 +635,7 @@ static void do_link(sim *s, uint32_t idx, const scn_event *e) {
     }
     if (e->has_drop_rate) {
         l->has_drop = 1;
-        l->drop_threshold = rs_rng_threshold(e->drop_rate);
+        l->drop_threshold = rs_rng_threshold32(e->drop_rate);
         trace_f64(s->tr, "drop_rate", e->drop_rate);
     }
     if (e->has_delay) {
@@ -641,8 +651,8 @@ static void do_network(sim *s, const scn_event *e) {
     if (e->has_delay) s->delay = e->delay;
     if (e->has_drop_rate) s->drop_rate = e->drop_rate;
     if (e->has_duplicate_rate) s->duplicate_rate = e->duplicate_rate;
-    s->drop_threshold = rs_rng_threshold(s->drop_rate);
-    s->duplicate_threshold = rs_rng_threshold(s->duplicate_rate);
+    s->drop_threshold = rs_rng_threshold32(s->drop_rate);
+    s->duplicate_threshold = rs_rng_threshold32(s->duplicate_rate);
     trace_begin_event(s->tr, s->now, "network");
     trace_u64(s->tr, "delay_min_us", s->delay.min_us);
     trace_u64(s->tr, "delay_max_us", s->delay.max_us);
@@ -954,8 +964,8 @@ static void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->delay = scn->delay;
     s->drop_rate = scn->drop_rate;
     s->duplicate_rate = scn->duplicate_rate;
-    s->drop_threshold = rs_rng_threshold(s->drop_rate);
-    s->duplicate_threshold = rs_rng_threshold(s->duplicate_rate);
+    s->drop_threshold = rs_rng_threshold32(s->drop_rate);
+    s->duplicate_threshold = rs_rng_threshold32(s->duplicate_rate);
     s->crashed = rs_xcalloc(s->n + 1, 1);
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
     s->nodes = rs_xcalloc(s->n + 1, sizeof *s->nodes);

@@ -60,7 +60,7 @@ typedef struct {
 
 typedef struct {
     uint8_t has_drop, has_delay, down;
-    uint64_t drop_threshold; /* rs_rng_threshold of the link's drop rate */
+    uint64_t drop_threshold; /* rs_rng_threshold32 of the link's drop rate */
     scn_range delay;
 } link_cfg;
 
@@ -77,7 +77,7 @@ typedef struct {
     rs_rng net_rng;
     scn_range delay;
     double drop_rate, duplicate_rate;
-    uint64_t drop_threshold, duplicate_threshold; /* the rates, as rs_rng_below thresholds */
+    uint64_t drop_threshold, duplicate_threshold; /* the rates, as rs_rng_threshold32 */
     uint8_t group[RS_NODES_MAX + 1]; /* partition group per node; 0 = not listed */
     link_cfg *links;                 /* [(n+1) * (n+1)], NULL until a link event */
     net_slot *slots;

@@ -128,6 +128,19 @@ static void missing_leader_reference_fails(void **state) {
     assert_non_null(strstr(r.reason, "no leader"));
 }
 
+static void optional_event_is_skipped(void **state) {
+    (void)state;
+    sim_result r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1,\"do\":\"crash\","
+                            "\"node\":\"leader\",\"optional\":true},{\"at_ms\":1500,"
+                            "\"expect\":{\"leader\":\"any\"}}]}", 0);
+    assert_int_equal(r.status, SIM_PASS);
+    /* Optional only when nothing resolves: with a leader there, it is crashed. */
+    r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1000,\"do\":\"crash\",\"node\":"
+                 "\"leader\",\"optional\":true},{\"at_ms\":1000,\"expect\":{\"leader\":"
+                 "\"none\"}}]}", 0);
+    assert_int_equal(r.status, SIM_PASS);
+}
+
 static void two_nodes_cannot_elect_in_five(void **state) {
     (void)state;
     sim_result r = run_json(
@@ -157,6 +170,7 @@ int main(void) {
         cmocka_unit_test(expectation_can_fail),
         cmocka_unit_test(within_waits_for_condition),
         cmocka_unit_test(missing_leader_reference_fails),
+        cmocka_unit_test(optional_event_is_skipped),
         cmocka_unit_test(two_nodes_cannot_elect_in_five),
         cmocka_unit_test(step_limit_stops_run),
     };
