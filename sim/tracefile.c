@@ -273,7 +273,8 @@ static int check_events(const tracefile *tf, int quiet) {
         chk_result r = ev ? feed(c, ev, &why) : CHK_MALFORMED;
         uint64_t t_us = 0;
         const cJSON *t = ev ? cJSON_GetObjectItemCaseSensitive(ev, "t_us") : NULL;
-        if (cJSON_IsNumber(t) && t->valuedouble >= 0) t_us = (uint64_t)t->valuedouble;
+        if (cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 9007199254740992.0)
+            t_us = (uint64_t)t->valuedouble; /* a wild value must not convert out of range */
         if (r == CHK_OK && hist_feed(hist, ev, t_us, &why) != 0) r = CHK_MALFORMED;
         if (r == CHK_MALFORMED) {
             const chk_violation *v = chk_violation_get(c);
