@@ -1,6 +1,8 @@
 #!/bin/sh
 # Runs the parser fuzz harnesses built by `make fuzz-parsers`, SECONDS each, one after the
 # other. Usage: tests/fuzz/run.sh BUILD_DIR SECONDS [HARNESS...]   (default: scenario trace)
+# FUZZ_SEED=N in the environment fixes libFuzzer's seed (CI does, so that its run is the same
+# sequence of inputs every time); without it each run explores differently.
 #
 # Each starts from tests/fuzz/corpus/NAME/ (read only) and writes the new inputs it finds to a
 # scratch directory that is thrown away, so the repository's corpus stays as committed. A crash,
@@ -42,6 +44,7 @@ for name in "$@"; do
     "$bin" "$SCRATCH/$name" "$ROOT/tests/fuzz/corpus/$name" \
         -dict="$ROOT/tests/fuzz/$name.dict" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -max_total_time="$SECONDS_EACH" -print_final_stats=1 -close_fd_mask=3 \
+        ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
         -artifact_prefix="$CRASHES/$name-" >"$log" 2>&1
     rc=$?
     secs=$(($(date +%s) - start))
