@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "tracefile.h"
+
 #ifndef RAFTSIM_VERSION
 #define RAFTSIM_VERSION "0.1.0"
 #endif
@@ -22,5 +24,12 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 /* 0 and *bits set; 1 after printing the list for "list"; 2 after an error. */
 int cli_parse_bug(const char *name, uint32_t *bits);
+
+/* "CMD TRACE [OPT VALUE]": the one trace path, and the value of the one option (NULL if not
+ * given). 0, or 2 after a usage error. */
+int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,
+                   const char **value);
+/* Loads a trace and the bug its header names. 0, or 2 after printing the error. */
+int cli_load_trace(const char *path, tracefile *tf, uint32_t *bugs);
 
 #endif

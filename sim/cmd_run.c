@@ -258,33 +258,46 @@ static int replay_report(const replay_ctx *c, const sim_result *r) {
     return 1;
 }
 
-int cmd_replay(int argc, char **argv) {
-    const char *path = NULL, *tee_path = NULL;
+int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,
+                   const char **value) {
+    *path = *value = NULL;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--trace")) {
-            if (i + 1 >= argc) return cli_usage_error("%s needs a value", "--trace");
-            tee_path = argv[++i];
+        if (!strcmp(argv[i], opt)) {
+            if (i + 1 >= argc) return cli_usage_error("%s needs a value", opt);
+            *value = argv[++i];
         } else if (argv[i][0] == '-') {
             return cli_usage_error("unknown option '%s'", argv[i]);
-        } else if (path) {
-            return cli_usage_error("%s", "replay takes exactly one trace file");
+        } else if (*path) {
+            return cli_usage_error("%s takes exactly one trace file", cmd);
         } else {
-            path = argv[i];
+            *path = argv[i];
         }
     }
-    if (!path) return cli_usage_error("%s", "replay needs a trace file");
-    tracefile tf;
+    return *path ? 0 : cli_usage_error("%s needs a trace file", cmd);
+}
+
+int cli_load_trace(const char *path, tracefile *tf, uint32_t *bugs) {
     char err[1024];
-    if (tracefile_load(path, &tf, err, sizeof err)) {
+    *bugs = 0;
+    if (tracefile_load(path, tf, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
-        tracefile_free(&tf);
+        tracefile_free(tf);
         return 2;
     }
-    uint32_t bugs = 0;
-    if (tf.bug && cli_parse_bug(tf.bug, &bugs)) {
-        tracefile_free(&tf);
+    if (tf->bug && cli_parse_bug(tf->bug, bugs)) {
+        tracefile_free(tf);
         return 2;
     }
+    return 0;
+}
+
+int cmd_replay(int argc, char **argv) {
+    const char *path, *tee_path;
+    int rc = cli_trace_args(argc, argv, "replay", "--trace", &path, &tee_path);
+    if (rc) return rc;
+    tracefile tf;
+    uint32_t bugs;
+    if (cli_load_trace(path, &tf, &bugs)) return 2;
     if (tf.build && strcmp(tf.build, RAFTSIM_BUILD) != 0)
         fprintf(stderr, "raftsim: warning: %s was written by raftsim %s, this is %s; a changed "
                 "build may legitimately change the run\n", path, tf.build, RAFTSIM_BUILD);
@@ -301,7 +314,7 @@ int cmd_replay(int argc, char **argv) {
                       .build = RAFTSIM_BUILD, .trace = &tw};
     sim_result r;
     sim_run(&cfg, &r);
-    int rc = replay_report(&ctx, &r);
+    rc = replay_report(&ctx, &r);
     if (tee_path && trace_out_close(&out)) rc = 2;
     free(ctx.actual);
     tracefile_free(&tf);

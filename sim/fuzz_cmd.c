@@ -553,32 +553,12 @@ static void default_min_path(const char *trace, char *buf, size_t cap) {
 }
 
 int cmd_shrink(int argc, char **argv) {
-    const char *path = NULL, *out = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-o")) {
-            if (i + 1 >= argc) return cli_usage_error("%s", "-o needs a file name");
-            out = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("unknown option '%s'", argv[i]);
-        } else if (path) {
-            return cli_usage_error("%s", "shrink takes one trace file");
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) return cli_usage_error("%s", "shrink needs a trace file");
+    const char *path, *out;
+    int rc = cli_trace_args(argc, argv, "shrink", "-o", &path, &out);
+    if (rc) return rc;
     tracefile tf;
-    char err[1024];
-    if (tracefile_load(path, &tf, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        tracefile_free(&tf);
-        return 2;
-    }
-    uint32_t bugs = 0;
-    if (tf.bug && cli_parse_bug(tf.bug, &bugs)) {
-        tracefile_free(&tf);
-        return 2;
-    }
+    uint32_t bugs;
+    if (cli_load_trace(path, &tf, &bugs)) return 2;
     sim_config cfg = {.scn = &tf.scn, .seed = tf.seed, .bugs = bugs, .build = RAFTSIM_BUILD};
     sim_result r;
     sim_run(&cfg, &r);
