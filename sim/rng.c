@@ -22,16 +22,6 @@ uint64_t rs_rng_range_slow(rs_rng *rng, uint64_t span, unsigned __int128 m) {
 
 double rs_rng_unit(rs_rng *rng) { return (double)(rs_rng_next(rng) >> 11) * 0x1.0p-53; }
 
-/* u = k * 2^-53 < p  <=>  k < p * 2^-(-53)  <=>  k < ceil(p * 2^53), k an integer; the
- * product is exact (a power of two), so the threshold is exact too. */
-uint64_t rs_rng_threshold(double p) {
-    if (!(p > 0.0)) return 0;
-    if (p >= 1.0) return 1ull << 53;
-    double t = p * 9007199254740992.0;
-    uint64_t k = (uint64_t)t;
-    return (double)k < t ? k + 1 : k;
-}
-
 uint64_t rs_rng_threshold32(double p) {
     if (!(p > 0.0)) return 0;
     if (p >= 1.0) return 1ull << 32;

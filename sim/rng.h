@@ -39,13 +39,6 @@ static inline uint64_t rs_rng_range(rs_rng *rng, uint64_t lo, uint64_t hi) {
 }
 /* True with probability p in [0, 1] (0: never, 1: always); draws one number either way. */
 int rs_rng_chance(rs_rng *rng, double p);
-/* The same test as rs_rng_chance, split for speed: a threshold computed once per rate, then
- * one integer comparison per draw. rs_rng_below(r, rs_rng_threshold(p)) == rs_rng_chance(r, p)
- * for every draw. */
-uint64_t rs_rng_threshold(double p);
-static inline int rs_rng_below(rs_rng *rng, uint64_t threshold) {
-    return (rs_rng_next(rng) >> 11) < threshold;
-}
 /* The network's fast path: one 64-bit draw gives two 32-bit numbers. A rate becomes a
  * threshold on 32 bits (ceil(p * 2^32): 0 never, 2^32 always), and a 32-bit number maps onto
  * [lo, hi] by multiply-shift (bias below span / 2^32: under 10^-5 for any delay range of a

@@ -16,8 +16,6 @@
         }                                                                                    \
     } while (0)
 
-#define RS_UNUSED(x) ((void)(x))
-
 /* Allocation that aborts on failure: memory exhaustion is not an input error. */
 void *rs_xmalloc(size_t size);
 void *rs_xcalloc(size_t count, size_t size);
