@@ -90,15 +90,16 @@ static void print_figures(const scenario *s, const sim_result *r, const trace_wr
     if (t && t->on) printf("  trace hash %016" PRIx64 ", %" PRIu64 " event lines\n", t->hash, t->seq);
 }
 
-/* Runs one scenario, writing its trace to path (NULL: none). Returns 0 on success of the
- * writing itself; the verdict is in *r. */
+/* Runs one scenario, writing its trace to path (NULL: none); the verdict is in *r. Returns 0,
+ * -1 if the trace could not be written (the run happened, *r holds its verdict), or -2 if the
+ * trace file could not be opened (nothing ran, *r is untouched). */
 static int run_one(const scenario *s, const run_opts *o, const char *path, sim_result *r,
                    trace_writer *tw) {
     trace_out out;
     sim_config cfg = {.scn = s, .seed = s->seed, .bugs = o->bugs, .bug_name = o->bug_name,
                       .build = RAFTSIM_BUILD, .trace = NULL};
     if (path) {
-        if (trace_out_open(&out, path)) return -1;
+        if (trace_out_open(&out, path)) return -2;
         trace_open(tw, trace_file_sink, out.f);
         cfg.trace = tw;
     }
@@ -121,7 +122,7 @@ static void save_failure(const scenario *s, const run_opts *o, const char *given
         mkdir("raftsim-traces", 0777);
         snprintf(path, sizeof path, "raftsim-traces/%s-seed%" PRIu64 ".trace.jsonl", s->name,
                  s->seed);
-        if (run_one(s, o, path, &r, &tw)) return;
+        if (run_one(s, o, path, &r, &tw) == -2) return;
         given = path;
     }
     printf("  trace:  %s\n  replay: raftsim replay %s\n", given, given);
@@ -148,7 +149,12 @@ static int run_all(scenario *scns, const run_opts *o) {
         if (o->trace) trace_path_for(path, sizeof path, o, s);
         sim_result r;
         trace_writer tw;
-        if (run_one(s, o, o->trace ? path : NULL, &r, &tw)) io_error = 1;
+        int wrote = run_one(s, o, o->trace ? path : NULL, &r, &tw);
+        if (wrote) io_error = 1;
+        if (wrote == -2) {
+            printf("ERROR %s: not run, its trace cannot be written\n", s->name);
+            continue;
+        }
         if (r.status == SIM_PASS) {
             passed++;
             if (!o->quiet) printf("PASS %s\n", s->name);

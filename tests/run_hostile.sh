@@ -196,6 +196,15 @@ while IFS="$tab" read -r name rest; do
     [ -e "$BAD/$name" ] || bad "tests/bad-traces/EXPECTED names $name, which does not exist"
 done <expected.txt
 
+# ---- an unwritable trace: the scenario is not reported as run ------------------------------
+run_limited out.txt "$BIN" run "$ROOT/scenarios/figure8.json" --trace /nonexistent/dir/t.jsonl
+if [ "$rc" -eq 2 ] && grep -q "cannot write /nonexistent/dir/t.jsonl" out.txt && ! grep -q "^PASS" out.txt; then
+    ok "an unwritable --trace is exit 2, and the scenario is not reported as passed"
+else
+    bad "an unwritable --trace (exit $rc)"
+    show out.txt
+fi
+
 # ---- resource limits: a run that would exhaust memory stops with a clear failure --------------
 
 # 255 nodes and a million commands at once: every proposal fans out to 254 followers.
