@@ -396,9 +396,17 @@ static int summary(campaign *c) {
 }
 
 static int run_campaign(const fuzz_opts *o) {
+    /* Failures must never lose their files: the output directory is checked first. */
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "raftsim: cannot create %s: %s\n", o->out_dir, strerror(errno));
+        return 2;
+    }
+    if (access(o->out_dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "raftsim: cannot write into %s: %s\n", o->out_dir, strerror(errno));
+        return 2;
+    }
     campaign c = {.o = o, .total = seed_count(o), .t0 = now_s(), .tty = isatty(2)};
     c.last_progress = c.t0;
-    mkdir(o->out_dir, 0777);
     struct sigaction sa = {.sa_handler = on_sigint};
     sigaction(SIGINT, &sa, NULL);
     c.n_workers = o->jobs;

@@ -205,6 +205,14 @@ else
     show out.txt
 fi
 
+run_limited out.txt "$BIN" fuzz --count 10 --out /nonexistent/dir
+if [ "$rc" -eq 2 ] && grep -q "cannot create /nonexistent/dir" out.txt; then
+    ok "fuzz refuses an output directory it cannot create (exit 2) before running"
+else
+    bad "fuzz with an unwritable --out (exit $rc)"
+    show out.txt
+fi
+
 # ---- resource limits: a run that would exhaust memory stops with a clear failure --------------
 
 # 255 nodes and a million commands at once: every proposal fans out to 254 followers.
