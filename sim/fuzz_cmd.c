@@ -93,6 +93,45 @@ static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
     close_tmp(f, path);
 }
 
+/* The --test-crash-seed hook: the run dies part-way, as a crash inside the simulator would. */
+static void test_crash_observer(void *ctx, uint64_t now_us, uint64_t steps) {
+    (void)ctx;
+    (void)now_us;
+    if (steps >= 1024) abort();
+}
+
+/* The trace of a seed whose run killed its worker: the run again, in a child of its own whose
+ * trace file is line-buffered, so the file holds every event up to the crash (the last lines
+ * before it). The parent renames it into place once the child is gone. */
+static void save_crash_trace(const fuzz_opts *o, uint64_t seed, char *path, size_t cap) {
+    char tmp[1100];
+    snprintf(path, cap, "%s/seed-%" PRIu64 ".trace.jsonl", o->out_dir, seed);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGINT, SIG_IGN);
+        alarm(o->seed_timeout_s);
+        FILE *f = fopen(tmp, "wb");
+        if (!f) _exit(3);
+        setvbuf(f, NULL, _IOLBF, 0);
+        scenario s;
+        fuzz_generate(seed, &o->gen, &s);
+        trace_writer tw;
+        trace_open(&tw, trace_file_sink, f);
+        sim_config cfg = {.scn = &s, .seed = seed, .bugs = o->bugs, .bug_name = o->bug_name,
+                          .build = RAFTSIM_BUILD, .trace = &tw, .max_steps = o->max_steps};
+        if (o->has_crash_seed && seed == o->crash_seed)
+            cfg.observe = test_crash_observer, cfg.observe_every = 256;
+        sim_result r;
+        sim_run(&cfg, &r);
+        _exit(fclose(f) == 0 ? 0 : 3);
+    }
+    if (pid > 0) waitpid(pid, NULL, 0);
+    if (pid < 0 || rename(tmp, path) != 0) path[0] = '\0';
+}
+
 static void save_min(const fuzz_opts *o, const scenario *s, const sim_result *r, uint64_t seed) {
     scenario min;
     shrink_opts so = {.bugs = o->bugs, .max_runs = o->shrink_runs};
@@ -116,13 +155,14 @@ static void run_seed(const fuzz_opts *o, uint64_t seed, int out_fd) {
     int n = snprintf(line, sizeof line, "S %" PRIu64 "\n", seed);
     if (write(out_fd, line, (size_t)n) < 0) _exit(3);
     alarm(o->seed_timeout_s);
-    if (o->has_crash_seed && seed == o->crash_seed) abort();
     if (o->has_hang_seed && seed == o->hang_seed)
         for (;;) pause();
     scenario s;
     fuzz_generate(seed, &o->gen, &s);
     sim_config cfg = {.scn = &s, .seed = seed, .bugs = o->bugs, .build = RAFTSIM_BUILD,
                       .max_steps = o->max_steps};
+    if (o->has_crash_seed && seed == o->crash_seed)
+        cfg.observe = test_crash_observer, cfg.observe_every = 256;
     sim_result r;
     sim_run(&cfg, &r);
     char cat[64] = "pass";
@@ -313,7 +353,9 @@ static void reap(campaign *c, uint32_t i) {
             snprintf(reason, sizeof reason, "the worker exited with status %d",
                      WEXITSTATUS(status));
     }
-    /* Keep what reproduces it: the generated scenario (no trace: the run never finished). */
+    /* Keep what reproduces it: the generated scenario, and the trace up to the crash. */
+    char trace[1024];
+    save_crash_trace(c->o, w->current, trace, sizeof trace);
     scenario s;
     fuzz_generate(w->current, &c->o->gen, &s);
     char path[1024];
@@ -328,6 +370,7 @@ static void reap(campaign *c, uint32_t i) {
     clear_progress(c);
     printf("FAIL seed %" PRIu64 ": %s: %s\n  reproduce: raftsim run %s%s%s\n", w->current, cat,
            reason, path, c->o->bug_name ? " --bug " : "", c->o->bug_name ? c->o->bug_name : "");
+    if (trace[0]) printf("  trace up to the crash: %s\n", trace);
     spawn(c, i, w->next_pos + c->n_workers); /* carry on after the seed that killed it */
 }
 

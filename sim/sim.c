@@ -1095,6 +1095,8 @@ static int next_event(sim *s, sim_ev *ev) {
 
 static void main_loop(sim *s) {
     uint64_t max_steps = s->cfg->max_steps ? s->cfg->max_steps : RS_RUN_EVENTS_MAX;
+    uint64_t observe_every = s->cfg->observe_every ? s->cfg->observe_every : 4096;
+    ASSERT((observe_every & (observe_every - 1)) == 0);
     sim_ev ev;
     while (!s->done && next_event(s, &ev)) {
         ASSERT(ev.t_us >= s->now); /* virtual time never runs backwards */
@@ -1102,7 +1104,7 @@ static void main_loop(sim *s) {
         if (!handle(s, &ev)) continue;
         if (++s->res->steps >= max_steps)
             sim_stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
-        if (s->cfg->observe && (s->res->steps & 4095) == 0)
+        if (s->cfg->observe && (s->res->steps & (observe_every - 1)) == 0)
             s->cfg->observe(s->cfg->observe_ctx, s->now, s->res->steps);
         if (s->n_pending && !s->done) check_pending(s);
 

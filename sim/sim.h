@@ -26,10 +26,11 @@ typedef struct {
     const char *build;    /* recorded in the trace header */
     trace_writer *trace;  /* NULL: no trace */
     uint64_t max_steps;   /* 0: RS_RUN_EVENTS_MAX */
-    /* Optional observer, called every 4096 steps with the virtual time and the step count;
+    /* Optional observer, called every observe_every steps with the virtual time and the steps;
      * it must not touch the run (benchmarks read the wall clock here, outside the run). */
     void (*observe)(void *ctx, uint64_t now_us, uint64_t steps);
     void *observe_ctx;
+    uint32_t observe_every; /* steps between calls, a power of two; 0: 4096 */
 } sim_config;
 
 typedef struct {

@@ -76,6 +76,13 @@ expect_rc "crashing and hanging workers are failures of their seeds" 1 "$BIN" fu
 grep -q "^FAIL seed 30: crash" out.txt && grep -q "^FAIL seed 60: hang" out.txt \
     && grep -q "^118 passed, 2 failed" out.txt && [ -f hurt/seed-30.json ] \
     && ok "crash and hang reported, the other 118 seeds ran" || bad "crash and hang accounting"
+# The crashed seed keeps its trace up to the crash: whole lines, no end line.
+lines=$(wc -l < hurt/seed-30.trace.jsonl 2>/dev/null || echo 0)
+[ "$lines" -gt 1000 ] && ! grep -q '"type":"end"' hurt/seed-30.trace.jsonl \
+    && ok "the crashed seed's trace holds its $lines lines up to the crash" \
+    || bad "the crashed seed's trace up to the crash ($lines lines)"
+expect_rc "check reads a trace cut off by a crash" 0 "$BIN" check hurt/seed-30.trace.jsonl
+grep -q "the run was cut off" out.txt && ok "check says the run was cut off" || bad "check says cut off"
 
 # Ctrl-C: a clean stop with a summary, and no half-written file left behind.
 "$BIN" fuzz --count 100000000 --jobs 2 --bug truncate_on_match --out intr > intr.txt 2>&1 &
