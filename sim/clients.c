@@ -10,8 +10,8 @@
  * and returns is checked for linearizability.
  *
  * Clients stand outside the partitions (they can reach every node, as a client that talks to
- * an isolated old leader does); their messages see the network's current delay and loss, and a
- * crashed node loses them. A paused node keeps them until it resumes. */
+ * an isolated old leader does); their messages see the network's delay, loss and
+ * duplication; a crashed node loses them. A paused node keeps them until it resumes. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,9 +193,12 @@ static void msg_send(sim *s, uint32_t slot) {
     struct kv_state *k = s->kv;
     kv_msg *m = &k->msgs[slot];
     m->id = ++k->msg_id;
-    uint64_t u = rs_rng_next(&k->rng); /* loss (low half) and delay (high half) */
+    /* Loss and delay, then duplication and the copy's delay: the network's own rules. */
+    uint64_t u = rs_rng_next(&k->rng), v = rs_rng_next(&k->rng);
     int lost = (u & 0xffffffffu) < s->drop_threshold;
     uint64_t delay = rs_rng_scale32((uint32_t)(u >> 32), s->delay.min_us, s->delay.max_us);
+    int dup = (v & 0xffffffffu) < s->duplicate_threshold;
+    uint64_t delay2 = rs_rng_scale32((uint32_t)(v >> 32), s->delay.min_us, s->delay.max_us);
     trace_client_msg(s, m->is_reply ? "client_reply_send" : "client_send", m, NULL, NULL);
     if (lost) {
         trace_client_msg(s, "client_drop", m, "reason", "loss");
@@ -203,6 +206,11 @@ static void msg_send(sim *s, uint32_t slot) {
         return;
     }
     sim_push(s, s->now + delay, EV_CLIENT_MSG, slot);
+    if (!dup) return;
+    uint32_t copy = msg_new(k); /* may move k->msgs: m is not used from here */
+    k->msgs[copy] = k->msgs[slot];
+    if (k->msgs[slot].value) k->msgs[copy].value = rs_xstrdup(k->msgs[slot].value);
+    sim_push(s, s->now + delay2, EV_CLIENT_MSG, copy);
 }
 
 static void send_request(sim *s, kv_client *c) {
