@@ -86,8 +86,6 @@ struct kv_state {
     int dedup, stale_read;
 };
 
-static const char *const OP_NAMES[] = {"put", "get", "append", "cas"};
-
 /* ---- setup ------------------------------------------------------------------------------ */
 
 static int cmp_u32(const void *a, const void *b) {
@@ -240,7 +238,7 @@ static void trace_invoke(sim *s, const kv_hist *h) {
     trace_begin_event(t, s->now, "client_invoke");
     trace_u64(t, "client", e->client);
     trace_u64(t, "op_id", h->seq);
-    trace_str(t, "op", OP_NAMES[e->kv_op]);
+    trace_str(t, "op", scn_kv_op_name(e->kv_op));
     trace_str(t, "key", e->key);
     if (e->value) trace_str(t, "value", e->value);
     else trace_null(t, "value");
@@ -353,7 +351,7 @@ static uint32_t kv_command(sim *s, uint32_t op) {
         n = snprintf(buf, sizeof buf, "cas(%s, \"%s\" -> \"%s\") c%u#%" PRIu64, e->key,
                      e->from_value, e->value, e->client, h->seq);
     else
-        n = snprintf(buf, sizeof buf, "%s(%s, \"%s\") c%u#%" PRIu64, OP_NAMES[e->kv_op], e->key,
+        n = snprintf(buf, sizeof buf, "%s(%s, \"%s\") c%u#%" PRIu64, scn_kv_op_name(e->kv_op), e->key,
                      e->value, e->client, h->seq);
     uint32_t cmd = sim_cmd_add(s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
     s->cmd_kv[cmd] = op + 1;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonget.h"
 #include "linz.h"
+#include "scenario.h"
 #include "util.h"
 
 typedef struct {
@@ -34,13 +36,6 @@ void hist_free(hist_collector *h) {
     free(h);
 }
 
-static int get_u64(const cJSON *o, const char *k, uint64_t *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740991.0) return -1;
-    *out = (uint64_t)v->valuedouble;
-    return 0;
-}
-
 /* A string field, or NULL for null/absent; -1 for another type. */
 static int get_opt_str(const cJSON *o, const char *k, char **out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -58,15 +53,13 @@ static hist_op *find_op(hist_collector *h, uint64_t client, uint64_t op_id) {
 }
 
 static int feed_invoke(hist_collector *h, const cJSON *ev, uint64_t t_us, const char **why) {
-    static const char *const names[] = {"put", "get", "append", "cas"};
     uint64_t client, op_id;
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(ev, "op");
     *why = "client_invoke: missing or invalid field";
-    if (get_u64(ev, "client", &client) || get_u64(ev, "op_id", &op_id) || !cJSON_IsString(op))
+    if (json_get_u64(ev, "client", &client) || json_get_u64(ev, "op_id", &op_id) ||
+        !cJSON_IsString(op))
         return -1;
-    int kind = -1;
-    for (int k = 0; k < 4; k++)
-        if (!strcmp(op->valuestring, names[k])) kind = k;
+    int kind = scn_kv_op_parse(op->valuestring);
     if (kind < 0 || find_op(h, client, op_id)) return -1;
     if (h->n == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 64;
@@ -89,7 +82,7 @@ static int feed_return(hist_collector *h, const cJSON *ev, uint64_t t_us, const 
     uint64_t client, op_id;
     const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(ev, "outcome");
     *why = "client_return: missing or invalid field, or no matching client_invoke";
-    if (get_u64(ev, "client", &client) || get_u64(ev, "op_id", &op_id) ||
+    if (json_get_u64(ev, "client", &client) || json_get_u64(ev, "op_id", &op_id) ||
         !cJSON_IsString(outcome))
         return -1;
     hist_op *o = find_op(h, client, op_id);

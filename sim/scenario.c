@@ -1665,6 +1665,17 @@ void scn_copy(scenario *dst, const scenario *src) {
     for (uint32_t i = 0; i < src->n_events; i++) scn_event_copy(&dst->events[i], &src->events[i]);
 }
 
+const char *scn_kv_op_name(scn_kv_op op) {
+    ASSERT((unsigned)op < COUNT_OF(KV_OP_NAMES));
+    return KV_OP_NAMES[op];
+}
+
+int scn_kv_op_parse(const char *name) {
+    for (size_t i = 0; i < COUNT_OF(KV_OP_NAMES); i++)
+        if (strcmp(KV_OP_NAMES[i], name) == 0) return (int)i;
+    return -1;
+}
+
 const char *scn_kind_name(scn_kind kind) {
     ASSERT((unsigned)kind < SCN_KIND_COUNT);
     ASSERT(KIND_NAMES[kind] != NULL);

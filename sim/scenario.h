@@ -149,5 +149,8 @@ void scn_event_free(scn_event *e);
 void scn_event_copy(scn_event *dst, const scn_event *src);
 
 const char *scn_kind_name(scn_kind kind);
+/* "put", "get", "append", "cas"; parse gives the scn_kv_op, or -1 for another name. */
+const char *scn_kv_op_name(scn_kv_op op);
+int scn_kv_op_parse(const char *name);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "histcheck.h"
+#include "jsonget.h"
 #include "limits.h"
 #include "trace.h"
 #include "util.h"
@@ -47,15 +48,6 @@ static int read_all(const char *path, char **data, size_t *size, char *err, size
     return 0;
 }
 
-static int get_u64(const cJSON *obj, const char *key, uint64_t *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740991.0 ||
-        v->valuedouble != (double)(uint64_t)v->valuedouble)
-        return -1;
-    *out = (uint64_t)v->valuedouble;
-    return 0;
-}
-
 static char *dup_string(const cJSON *obj, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) ? rs_xstrdup(v->valuestring) : NULL;
@@ -76,10 +68,10 @@ static int parse_header(tracefile *tf, const char *line, size_t len, char *err, 
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "header") != 0 ||
         !cJSON_IsString(tool) || strcmp(tool->valuestring, "raftsim") != 0)
         errf(err, cap, "%s: line 1: not a raftsim trace header", p);
-    else if (get_u64(h, "version", &version) || version != TRACE_VERSION)
+    else if (json_get_u64(h, "version", &version) || version != TRACE_VERSION)
         errf(err, cap, "%s: line 1: version: trace format version %" PRIu64
              " is not the one this build reads (%d)", p, version, TRACE_VERSION);
-    else if (get_u64(h, "seed", &tf->seed))
+    else if (json_get_u64(h, "seed", &tf->seed))
         errf(err, cap, "%s: line 1: seed: expected a non-negative integer", p);
     else if (!(cJSON_IsNull(bug) || cJSON_IsString(bug)))
         errf(err, cap, "%s: line 1: bug: expected a string or null", p);
@@ -107,7 +99,7 @@ static int parse_end(tracefile *tf, const char *line, size_t len, uint64_t linen
     cJSON *e = cJSON_ParseWithLength(line, len);
     const cJSON *hash = cJSON_GetObjectItemCaseSensitive(e, "hash");
     if (!e || !cJSON_IsString(hash) || !is_hex64(hash->valuestring) ||
-        get_u64(e, "events", &tf->end_events)) {
+        json_get_u64(e, "events", &tf->end_events)) {
         cJSON_Delete(e);
         return errf(err, cap, "%s: line %" PRIu64 ": malformed end line", tf->path, lineno);
     }
@@ -211,23 +203,24 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
     *why = "missing or invalid field";
     if (!cJSON_IsString(kind)) return CHK_MALFORMED;
     const char *k = kind->valuestring;
-    int has_node = get_u64(ev, "node", &node) == 0 && node >= 1 && node <= RS_NODES_MAX;
+    int has_node = json_get_u64(ev, "node", &node) == 0 && node >= 1 && node <= RS_NODES_MAX;
     if (!strcmp(k, "role")) {
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(ev, "role");
         int role = cJSON_IsString(r) ? role_of(r->valuestring) : -1;
-        if (!has_node || get_u64(ev, "term", &term) || role < 0) return CHK_MALFORMED;
+        if (!has_node || json_get_u64(ev, "term", &term) || role < 0) return CHK_MALFORMED;
         *why = NULL;
         return chk_role(c, (uint8_t)node, term, role);
     }
     if (!strcmp(k, "vote")) {
-        if (!has_node || get_u64(ev, "term", &term) || get_u64(ev, "for", &x) || x > RS_NODES_MAX)
+        if (!has_node || json_get_u64(ev, "term", &term) || json_get_u64(ev, "for", &x) ||
+            x > RS_NODES_MAX)
             return CHK_MALFORMED;
         *why = NULL;
         return chk_vote(c, (uint8_t)node, term, (uint8_t)x);
     }
     if (!strcmp(k, "append") || !strcmp(k, "apply")) {
         const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(ev, "cmd");
-        if (!has_node || get_u64(ev, "index", &index) || get_u64(ev, "term", &term) ||
+        if (!has_node || json_get_u64(ev, "index", &index) || json_get_u64(ev, "term", &term) ||
             !cJSON_IsString(cmd))
             return CHK_MALFORMED;
         uint64_t h = chk_cmd_hash(cmd->valuestring, strlen(cmd->valuestring));
@@ -238,7 +231,7 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
     int truncate = !strcmp(k, "truncate"), commit = !strcmp(k, "commit");
     int crash = !strcmp(k, "crash"), restart = !strcmp(k, "restart");
     if (!(truncate || commit || crash || restart)) return CHK_OK; /* no safety content */
-    if (!has_node || ((truncate || commit) && get_u64(ev, truncate ? "from" : "index", &x)))
+    if (!has_node || ((truncate || commit) && json_get_u64(ev, truncate ? "from" : "index", &x)))
         return CHK_MALFORMED;
     *why = NULL;
     if (truncate) return chk_truncate(c, (uint8_t)node, x);
@@ -272,9 +265,7 @@ static int check_events(const tracefile *tf, int quiet) {
         const char *why = "not a JSON object";
         chk_result r = ev ? feed(c, ev, &why) : CHK_MALFORMED;
         uint64_t t_us = 0;
-        const cJSON *t = ev ? cJSON_GetObjectItemCaseSensitive(ev, "t_us") : NULL;
-        if (cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 9007199254740992.0)
-            t_us = (uint64_t)t->valuedouble; /* a wild value must not convert out of range */
+        if (ev && json_get_u64(ev, "t_us", &t_us) != 0) t_us = 0;
         if (r == CHK_OK && hist_feed(hist, ev, t_us, &why) != 0) r = CHK_MALFORMED;
         if (r == CHK_MALFORMED) {
             const chk_violation *v = chk_violation_get(c);
