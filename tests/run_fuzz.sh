@@ -3,19 +3,9 @@
 # injected bugs' regression scenarios; and the campaign's handling of crashing and hanging
 # workers, of shards and of Ctrl-C. Usage: tests/run_fuzz.sh path/to/raftsim
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 2
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-    name=$1; shift
-    if "$@" >/dev/null 2>&1; then ok "$name"; else bad "$name"; fi
-}
+. "$(dirname "$0")/lib.sh"
+need_bin "$@"
+in_scratch run_fuzz
 expect_rc() { # expect_rc NAME RC COMMAND...
     name=$1; want=$2; shift 2
     "$@" >out.txt 2>&1; rc=$?
@@ -94,5 +84,4 @@ wait $pid; rc=$?
     || bad "Ctrl-C (exit $rc)"
 [ -z "$(ls intr | grep '\.tmp$')" ] && ok "no temporary files left after Ctrl-C" || bad "tmp files left"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

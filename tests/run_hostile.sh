@@ -15,38 +15,10 @@
 # One line per check, then "N passed, M failed"; exits 1 if anything failed.
 set -u
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 path/to/raftsim" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$(pwd)/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "$0: $1: not an executable" >&2
-    exit 2
-fi
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/run_hostile.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-cd "$WORK" || exit 2
+. "$(dirname "$0")/lib.sh"
+need_bin "$@"
+in_scratch run_hostile
 LIMIT=${HOSTILE_TIME_LIMIT:-300}
-
-pass=0
-fail=0
-ok() {
-    pass=$((pass + 1))
-    echo "ok   $1"
-}
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-}
-show() {
-    sed 's/^/     /' "$1" | head -n "${2:-3}" | cut -c1-300
-}
 
 # run_limited OUT COMMAND...: runs with the time limit (when timeout(1) exists), stdout and
 # stderr into OUT; sets rc and secs. A run killed by the limit gives rc 124.
@@ -228,5 +200,4 @@ else
     show out.txt
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -13,38 +13,9 @@
 # in the repository.
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 path/to/raftsim" >&2
-    exit 2
-fi
-case $1 in
-/*) BIN=$1 ;;
-*) BIN=$(pwd)/$1 ;;
-esac
-if [ ! -x "$BIN" ]; then
-    echo "$0: $1: not an executable" >&2
-    exit 2
-fi
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/run_scenarios.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-cd "$WORK"
-
-pass=0
-fail=0
-ok() {
-    pass=$((pass + 1))
-    echo "ok   $1"
-}
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-}
-# Shows the first lines of a file, indented, under a failed check.
-show() {
-    sed 's/^/     /' "$1" | head -n "${2:-5}"
-}
+. "$(dirname "$0")/lib.sh"
+need_bin "$@"
+in_scratch run_scenarios
 
 # ---- (a)-(d): every scenario ----------------------------------------------------------------
 
@@ -183,5 +154,4 @@ else
     done <"$WORK/expected.txt"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
