@@ -58,6 +58,7 @@ while IFS='	' read -r file bug inv; do
     expect_rc "regress $file fails with --bug $bug" 1 "$BIN" run "$ROOT/tests/regress/$file" --bug "$bug"
     grep -q "invariant $inv violated" out.txt && ok "regress $file: $inv" || bad "regress $file: $inv"
     expect_rc "regress $file passes without the bug" 0 "$BIN" run "$ROOT/tests/regress/$file"
+    grep -q '^1 passed, 0 failed$' out.txt || bad "regress $file: no PASS without the bug"
 done < "$ROOT/tests/regress/EXPECTED"
 
 # A worker that crashes or hangs costs its seed only; the campaign goes on.

@@ -59,7 +59,7 @@ gen_events() {
 
 gen_events 1000000 events-1e6.json
 run_limited out.txt "$BIN" run --quiet events-1e6.json
-if [ "$rc" -eq 0 ]; then
+if [ "$rc" -eq 0 ] && grep -q '^1 passed, 0 failed$' out.txt; then
     ok "10^6 events (the limit) are accepted and run in ${secs} s"
 else
     bad "10^6 events (the limit) are accepted (exit $rc after ${secs} s, limit ${LIMIT} s)"
@@ -155,10 +155,14 @@ for f in "$BAD"/*.jsonl; do
                 bad "$cmd $name is refused (exit $got, wanted 2 and '$want')"
                 show "$cmd.txt"
             fi
-        elif [ "$got" -le 2 ]; then
-            ok "$cmd $name ends cleanly: exit $got"
+        elif [ "$cmd" = replay ] && [ "$got" -le 1 ] &&
+            grep -qE '^(IDENTICAL|DIVERGED) ' replay.txt; then
+            ok "$cmd $name ends with a verdict: exit $got, $(grep -oE '^(IDENTICAL|DIVERGED)' replay.txt)"
+        elif [ "$cmd" = shrink ] && { { [ "$got" -eq 2 ] && grep -q 'nothing to shrink' shrink.txt; } ||
+            { [ "$got" -eq 0 ] && grep -q '^shrunk ' shrink.txt; }; }; then
+            ok "$cmd $name ends with a verdict: exit $got"
         else
-            bad "$cmd $name ends cleanly (exit $got, wanted 0, 1 or 2)"
+            bad "$cmd $name ends with a verdict (exit $got)"
             show "$cmd.txt"
         fi
     done

@@ -30,7 +30,7 @@ for f in "$ROOT"/scenarios/*.json; do
     # (a) it passes
     rc=0
     "$BIN" run "$f" >out.txt 2>&1 || rc=$?
-    if [ "$rc" -eq 0 ]; then
+    if [ "$rc" -eq 0 ] && grep -q "^PASS " out.txt && grep -q '^1 passed, 0 failed$' out.txt; then
         ok "run $name"
     else
         bad "run $name (exit $rc)"
