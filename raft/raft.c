@@ -7,13 +7,13 @@
 #include <string.h>
 
 /* Internal invariants stay checked in every build; raft/ has no IO otherwise. */
-#define RAFT_ASSERT(cond)                                                                    \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            fprintf(stderr, "raftsim: raft assertion failed: %s (%s:%d)\n", #cond, __FILE__, \
-                    __LINE__);                                                               \
-            abort();                                                                         \
-        }                                                                                    \
+#define RAFT_ASSERT(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "raftsim: raft assertion failed: %s (%s:%d)\n", #cond, __FILE__,       \
+                    __LINE__);                                                                     \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static void *raft_grow_slow(void *ptr, size_t *cap, size_t need, size_t elem) {
@@ -35,7 +35,9 @@ static inline void *raft_grow(void *ptr, size_t *cap, size_t need, size_t elem) 
 
 /* ---- outbox ---------------------------------------------------------------------------- */
 
-void raft_out_init(raft_out *out) { memset(out, 0, sizeof *out); }
+void raft_out_init(raft_out *out) {
+    memset(out, 0, sizeof *out);
+}
 
 void raft_out_clear(raft_out *out) {
     out->n_fx = 0;
@@ -69,7 +71,8 @@ static void send_msg(raft_out *out, const raft_msg *m) {
     if (m->n_entries > 0) {
         out->entries = raft_grow(out->entries, &out->cap_entries, out->n_entries + m->n_entries,
                                  sizeof *out->entries);
-        for (uint32_t k = 0; k < m->n_entries; k++) out->entries[out->n_entries + k] = m->entries[k];
+        for (uint32_t k = 0; k < m->n_entries; k++)
+            out->entries[out->n_entries + k] = m->entries[k];
         out->n_entries += m->n_entries;
     }
     fx_push(out, RAFT_FX_SEND, out->n_msgs, 0);
@@ -99,7 +102,9 @@ static void reset_election_timer(raft_node *n, uint64_t now_us) {
     n->election_deadline_us = now_us + lo + (span ? rng_next(n) % span : 0);
 }
 
-static uint32_t majority(const raft_node *n) { return (uint32_t)n->n_nodes / 2u + 1u; }
+static uint32_t majority(const raft_node *n) {
+    return (uint32_t)n->n_nodes / 2u + 1u;
+}
 
 static void log_append(raft_node *n, raft_entry e) {
     n->log = raft_grow(n->log, &n->log_cap, n->log_len + 2, sizeof *n->log);
@@ -248,8 +253,8 @@ static void on_request_vote(raft_node *n, uint64_t now_us, const raft_msg *m, ra
     observe_term(n, m->term, out);
     int granted = 0;
     if (m->term == n->term && (n->voted_for == RAFT_NODE_NONE || n->voted_for == m->from)) {
-        int log_ok = log_up_to_date(n, m->index, m->log_term) ||
-                     (n->cfg.bugs & RAFT_BUG_VOTE_IGNORES_LOG);
+        int log_ok =
+            log_up_to_date(n, m->index, m->log_term) || (n->cfg.bugs & RAFT_BUG_VOTE_IGNORES_LOG);
         if (log_ok) {
             grant_vote(n, m->from, out);
             reset_election_timer(n, now_us);
@@ -280,8 +285,8 @@ static void on_vote_reply(raft_node *n, uint64_t now_us, const raft_msg *m, raft
 
 /* ---- followers: AppendEntries ---------------------------------------------------------- */
 
-static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index,
-                         uint64_t log_term, raft_out *out) {
+static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index, uint64_t log_term,
+                         raft_out *out) {
     raft_msg r = {.type = RAFT_MSG_APPEND_ENTRIES_REPLY,
                   .from = n->id,
                   .to = m->from,
@@ -353,8 +358,10 @@ static uint64_t last_index_upto_term(const raft_node *n, uint64_t below, uint64_
     uint64_t lo = 0, hi = below; /* invariant: log[lo].term <= term */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo + 1) / 2;
-        if (n->log[mid].term <= term) lo = mid;
-        else hi = mid - 1;
+        if (n->log[mid].term <= term)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }

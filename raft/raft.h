@@ -121,8 +121,8 @@ typedef struct {
     uint64_t applied;
     uint64_t election_deadline_us;
     uint64_t heartbeat_deadline_us;
-    uint32_t votes; /* granted votes counted while candidate */
-    uint8_t *voted_me; /* [n_nodes + 1]: who granted this candidacy */
+    uint32_t votes;        /* granted votes counted while candidate */
+    uint8_t *voted_me;     /* [n_nodes + 1]: who granted this candidacy */
     uint64_t *next_index;  /* [n_nodes + 1], leader only */
     uint64_t *match_index; /* [n_nodes + 1], leader only */
     uint64_t *scratch;     /* [n_nodes + 1], for the commit median */
@@ -136,7 +136,8 @@ void raft_free(raft_node *n);
 void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry *entries,
                uint64_t n_entries);
 /* Boots (or reboots after a crash) from persisted state: follower, commit 0, new timeout.
- * Emits RAFT_FX_ROLE if the node was not a follower. Under RAFT_BUG_FORGET_VOTE the vote is lost here. */
+ * Emits RAFT_FX_ROLE if the node was not a follower. Under RAFT_BUG_FORGET_VOTE the vote is lost
+ * here. */
 void raft_start(raft_node *n, uint64_t now_us, raft_out *out);
 
 /* Handles one delivered message addressed to this node. */
@@ -149,7 +150,9 @@ uint64_t raft_deadline(const raft_node *n);
  * node is leader; returns 0 and does nothing otherwise. */
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out);
 
-static inline uint64_t raft_last_term(const raft_node *n) { return n->log[n->log_len].term; }
+static inline uint64_t raft_last_term(const raft_node *n) {
+    return n->log[n->log_len].term;
+}
 
 void raft_out_init(raft_out *out);
 void raft_out_clear(raft_out *out);

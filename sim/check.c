@@ -45,7 +45,7 @@ typedef struct {
 
 struct chk {
     uint32_t n_nodes;
-    shadow_node *nodes; /* [n_nodes + 1] */
+    shadow_node *nodes;    /* [n_nodes + 1] */
     shadow_log committed;  /* the committed prefix, as first committed by any node */
     uint64_t *commit_term; /* [i]: term of the node that first committed index i */
     uint64_t commit_term_cap;
@@ -57,10 +57,10 @@ struct chk {
      * entry); the rare entries outside their term's run go to a map. */
     term_run *runs;
     uint32_t n_runs, cap_runs;
-    uint32_t last_run; /* the run used last: consecutive appends share a term */
+    uint32_t last_run;    /* the run used last: consecutive appends share a term */
     pair_map run_of_term; /* (term, 0) -> index in runs */
     pair_map entries;     /* (index, term) -> chain hash, outside the runs */
-    pair_map leaders;  /* (term, 0) -> leader id: Election Safety */
+    pair_map leaders;     /* (term, 0) -> leader id: Election Safety */
     chk_violation violation;
 };
 
@@ -179,12 +179,12 @@ static void map_free(pair_map *m) {
     free(m->used);
 }
 
-static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t node,
-                       uint8_t other, uint64_t term, uint64_t index, const char *fmt, ...)
+static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t node, uint8_t other,
+                       uint64_t term, uint64_t index, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 
-static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t node,
-                       uint8_t other, uint64_t term, uint64_t index, const char *fmt, ...) {
+static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t node, uint8_t other,
+                       uint64_t term, uint64_t index, const char *fmt, ...) {
     chk_violation *v = &c->violation;
     v->invariant = invariant;
     v->node = node;
@@ -198,7 +198,8 @@ static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t n
     return kind;
 }
 
-#define MALFORMED(c, node, ...) fail((c), CHK_MALFORMED, "malformed_trace", (node), 0, 0, 0, __VA_ARGS__)
+#define MALFORMED(c, node, ...)                                                                    \
+    fail((c), CHK_MALFORMED, "malformed_trace", (node), 0, 0, 0, __VA_ARGS__)
 
 /* ---- the committed prefix -------------------------------------------------------------- */
 
@@ -210,8 +211,10 @@ static int node_holds_committed(const chk *c, const shadow_node *s) {
 static void set_holding(chk *c, shadow_node *s, int holds) {
     if (s->holds_committed == holds) return;
     s->holds_committed = (uint8_t)holds;
-    if (holds) c->holding++;
-    else c->holding--;
+    if (holds)
+        c->holding++;
+    else
+        c->holding--;
 }
 
 static chk_result check_holding(chk *c, uint8_t node) {
@@ -233,8 +236,8 @@ static chk_result check_leader_complete(chk *c, uint8_t node) {
     if (i == 0) return CHK_OK;
     if (s->log.len >= i && s->log.chain[i] == c->committed.chain[i]) return CHK_OK;
     return fail(c, CHK_VIOLATION, CHK_LEADER_COMPLETENESS, node, 0, s->term, i,
-                "leader %u of term %llu lacks committed entry %llu (committed in term %llu)",
-                node, (unsigned long long)s->term, (unsigned long long)i,
+                "leader %u of term %llu lacks committed entry %llu (committed in term %llu)", node,
+                (unsigned long long)s->term, (unsigned long long)i,
                 (unsigned long long)c->commit_term[i]);
 }
 
@@ -484,11 +487,15 @@ void chk_free(chk *c) {
     free(c);
 }
 
-const chk_violation *chk_violation_get(const chk *c) { return &c->violation; }
+const chk_violation *chk_violation_get(const chk *c) {
+    return &c->violation;
+}
 
 uint64_t chk_chain(const chk *c, uint8_t node, uint64_t index) {
     ASSERT(node >= 1 && node <= c->n_nodes && index <= c->nodes[node].log.len);
     return c->nodes[node].log.chain[index];
 }
 
-uint64_t chk_committed_max(const chk *c) { return c->committed.len; }
+uint64_t chk_committed_max(const chk *c) {
+    return c->committed.len;
+}

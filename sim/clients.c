@@ -105,8 +105,11 @@ static void init_clients(sim *s, struct kv_state *k) {
     k->n_clients = u;
     k->clients = rs_xcalloc(u + 1, sizeof *k->clients);
     for (uint32_t i = 0; i < u; i++)
-        k->clients[i] = (kv_client){.id = ids[i], .current = -1, .next_seq = 1,
-                                    .target = (uint8_t)(i % s->n + 1), .timer_at = UINT64_MAX};
+        k->clients[i] = (kv_client){.id = ids[i],
+                                    .current = -1,
+                                    .next_seq = 1,
+                                    .target = (uint8_t)(i % s->n + 1),
+                                    .timer_at = UINT64_MAX};
     free(ids);
 }
 
@@ -146,8 +149,10 @@ static kv_client *client_of(struct kv_state *k, uint32_t id) {
     uint32_t lo = 0, hi = k->n_clients;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
-        if (k->clients[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (k->clients[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     ASSERT(lo < k->n_clients && k->clients[lo].id == id);
     return &k->clients[lo];
@@ -220,12 +225,15 @@ static void send_request(sim *s, kv_client *c) {
     sim_push(s, c->timer_at, EV_CLIENT_TIMER, (uint32_t)(c - k->clients));
 }
 
-static void reply(sim *s, uint8_t node, uint32_t op, int status, uint8_t hint,
-                  const char *value) {
+static void reply(sim *s, uint8_t node, uint32_t op, int status, uint8_t hint, const char *value) {
     struct kv_state *k = s->kv;
     uint32_t slot = msg_new(k);
-    k->msgs[slot] = (kv_msg){.op = op, .node = node, .is_reply = 1, .status = (uint8_t)status,
-                             .hint = hint, .value = value ? rs_xstrdup(value) : NULL};
+    k->msgs[slot] = (kv_msg){.op = op,
+                             .node = node,
+                             .is_reply = 1,
+                             .status = (uint8_t)status,
+                             .hint = hint,
+                             .value = value ? rs_xstrdup(value) : NULL};
     msg_send(s, slot);
 }
 
@@ -240,10 +248,14 @@ static void trace_invoke(sim *s, const kv_hist *h) {
     trace_u64(t, "op_id", h->seq);
     trace_str(t, "op", scn_kv_op_name(e->kv_op));
     trace_str(t, "key", e->key);
-    if (e->value) trace_str(t, "value", e->value);
-    else trace_null(t, "value");
-    if (e->from_value) trace_str(t, "from", e->from_value);
-    else trace_null(t, "from");
+    if (e->value)
+        trace_str(t, "value", e->value);
+    else
+        trace_null(t, "value");
+    if (e->from_value)
+        trace_str(t, "from", e->from_value);
+    else
+        trace_null(t, "from");
     trace_end(t);
 }
 
@@ -255,8 +267,10 @@ static void trace_return(sim *s, const kv_hist *h) {
     trace_u64(t, "client", h->ev->client);
     trace_u64(t, "op_id", h->seq);
     trace_str(t, "outcome", outcomes[h->outcome]);
-    if (h->result) trace_str(t, "value", h->result);
-    else trace_null(t, "value");
+    if (h->result)
+        trace_str(t, "value", h->result);
+    else
+        trace_null(t, "value");
     trace_end(t);
 }
 
@@ -329,7 +343,8 @@ int kv_on_timer(sim *s, uint32_t client, uint64_t t_us) {
     return 1;
 }
 
-/* ---- the node side ----------------------------------------------------------------------------- */
+/* ---- the node side -----------------------------------------------------------------------------
+ */
 
 static void add_pending(kv_node *kn, uint32_t client, uint64_t seq) {
     if (kn->n_pending == kn->cap_pending) {
@@ -351,8 +366,8 @@ static uint32_t kv_command(sim *s, uint32_t op) {
         n = snprintf(buf, sizeof buf, "cas(%s, \"%s\" -> \"%s\") c%u#%" PRIu64, e->key,
                      e->from_value, e->value, e->client, h->seq);
     else
-        n = snprintf(buf, sizeof buf, "%s(%s, \"%s\") c%u#%" PRIu64, scn_kv_op_name(e->kv_op), e->key,
-                     e->value, e->client, h->seq);
+        n = snprintf(buf, sizeof buf, "%s(%s, \"%s\") c%u#%" PRIu64, scn_kv_op_name(e->kv_op),
+                     e->key, e->value, e->client, h->seq);
     uint32_t cmd = sim_cmd_add(s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
     s->cmd_kv[cmd] = op + 1;
     return cmd;
@@ -420,8 +435,12 @@ void kv_on_apply(sim *s, uint8_t node, uint32_t cmd) {
     const kv_hist *h = &k->hist[s->cmd_kv[cmd] - 1];
     const scn_event *e = h->ev;
     kv_node *kn = &k->nodes[node];
-    kv_op op = {.client = h->client, .seq = h->seq, .kind = e->kv_op, .key = e->key,
-                .value = e->value, .from = e->from_value};
+    kv_op op = {.client = h->client,
+                .seq = h->seq,
+                .kind = e->kv_op,
+                .key = e->key,
+                .value = e->value,
+                .from = e->from_value};
     kv_result res;
     kv_store_apply(kn->store, &op, k->dedup, &res);
     for (uint32_t i = 0; i < kn->n_pending; i++) {
@@ -432,7 +451,9 @@ void kv_on_apply(sim *s, uint8_t node, uint32_t cmd) {
     }
 }
 
-void kv_on_crash(sim *s, uint8_t node) { s->kv->nodes[node].n_pending = 0; }
+void kv_on_crash(sim *s, uint8_t node) {
+    s->kv->nodes[node].n_pending = 0;
+}
 
 void kv_on_restart(sim *s, uint8_t node) {
     kv_node *kn = &s->kv->nodes[node];
@@ -454,12 +475,15 @@ int kv_expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
     return 1;
 }
 
-/* ---- end of run ------------------------------------------------------------------------------- */
+/* ---- end of run -------------------------------------------------------------------------------
+ */
 
 static void report_not_linearizable(sim *s, const lz_result *lr) {
     chk_violation v = {.invariant = "linearizability"};
-    snprintf(v.detail, sizeof v.detail, "the key-value history is not linearizable (key \"%.64s\", "
-             "%zu operations cannot be ordered)", lr->key, lr->n_culprits);
+    snprintf(v.detail, sizeof v.detail,
+             "the key-value history is not linearizable (key \"%.64s\", "
+             "%zu operations cannot be ordered)",
+             lr->key, lr->n_culprits);
     trace_writer *t = s->tr;
     trace_begin_event(t, s->now, "violation");
     trace_str(t, "invariant", v.invariant);
@@ -472,10 +496,16 @@ static void report_not_linearizable(sim *s, const lz_result *lr) {
 
 static lz_op to_lz(const struct kv_state *k, const kv_hist *h) {
     const scn_event *e = h->ev;
-    return (lz_op){.client = k->clients[h->client].id, .op_id = h->seq,
-                   .kind = (lz_kind)e->kv_op, .key = e->key, .value = e->value,
-                   .from = e->from_value, .invoke_us = h->invoke_us, .return_us = h->return_us,
-                   .outcome = h->outcome, .result = h->result};
+    return (lz_op){.client = k->clients[h->client].id,
+                   .op_id = h->seq,
+                   .kind = (lz_kind)e->kv_op,
+                   .key = e->key,
+                   .value = e->value,
+                   .from = e->from_value,
+                   .invoke_us = h->invoke_us,
+                   .return_us = h->return_us,
+                   .outcome = h->outcome,
+                   .result = h->result};
 }
 
 void kv_finish(sim *s) {
@@ -497,7 +527,8 @@ void kv_finish(sim *s) {
         if (k->hist[i].state == ST_DONE) ops[n++] = to_lz(k, &k->hist[i]);
     lz_result lr;
     lz_check(ops, n, 0, &lr);
-    if (lr.linearizable == LZ_NO) report_not_linearizable(s, &lr);
+    if (lr.linearizable == LZ_NO)
+        report_not_linearizable(s, &lr);
     else if (lr.linearizable != LZ_YES)
         sim_stop(s, SIM_LIMIT, "the linearizability check gave up: %s", lr.explain);
     lz_result_free(&lr);

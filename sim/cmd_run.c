@@ -59,7 +59,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
             i++;
         } else if (!strcmp(a, "--trace") || !strcmp(a, "--bug")) {
             if (!next) return cli_usage_error("%s needs a value", a);
-            if (a[2] == 't') o->trace = next;
+            if (a[2] == 't')
+                o->trace = next;
             else {
                 int rc = cli_parse_bug(next, &o->bugs);
                 if (rc == 1) return -1; /* listed: done, success */
@@ -87,7 +88,8 @@ static void print_figures(const scenario *s, const sim_result *r, const trace_wr
            "through %" PRIu64 "\n",
            s->seed, r->steps, r->end_us / 1000, r->msgs_sent, r->msgs_dropped, r->leaders,
            r->committed);
-    if (t && t->on) printf("  trace hash %016" PRIx64 ", %" PRIu64 " event lines\n", t->hash, t->seq);
+    if (t && t->on)
+        printf("  trace hash %016" PRIx64 ", %" PRIu64 " event lines\n", t->hash, t->seq);
 }
 
 /* Runs one scenario, writing its trace to path (NULL: none); the verdict is in *r. Returns 0,
@@ -96,8 +98,12 @@ static void print_figures(const scenario *s, const sim_result *r, const trace_wr
 static int run_one(const scenario *s, const run_opts *o, const char *path, sim_result *r,
                    trace_writer *tw) {
     trace_out out;
-    sim_config cfg = {.scn = s, .seed = s->seed, .bugs = o->bugs, .bug_name = o->bug_name,
-                      .build = RAFTSIM_BUILD, .trace = NULL};
+    sim_config cfg = {.scn = s,
+                      .seed = s->seed,
+                      .bugs = o->bugs,
+                      .bug_name = o->bug_name,
+                      .build = RAFTSIM_BUILD,
+                      .trace = NULL};
     if (path) {
         if (trace_out_open(&out, path)) return -2;
         trace_open(tw, trace_file_sink, out.f);
@@ -108,8 +114,10 @@ static int run_one(const scenario *s, const run_opts *o, const char *path, sim_r
 }
 
 static void trace_path_for(char *buf, size_t cap, const run_opts *o, const scenario *s) {
-    if (o->n_files == 1) snprintf(buf, cap, "%s", o->trace);
-    else snprintf(buf, cap, "%s/%s.trace.jsonl", o->trace, s->name);
+    if (o->n_files == 1)
+        snprintf(buf, cap, "%s", o->trace);
+    else
+        snprintf(buf, cap, "%s/%s.trace.jsonl", o->trace, s->name);
 }
 
 /* A failure must never lose its trace: without --trace, run it again (same input, same run)
@@ -206,8 +214,8 @@ int cmd_check(int argc, char **argv) {
 
 typedef struct {
     const tracefile *tf;
-    FILE *tee;        /* the new trace, if --trace */
-    uint64_t next;    /* index of the next event line expected */
+    FILE *tee;     /* the new trace, if --trace */
+    uint64_t next; /* index of the next event line expected */
     int seen_header;
     int diverged;
     char *actual; /* the first differing line of the new run */
@@ -240,7 +248,8 @@ static int replay_report(const replay_ctx *c, const sim_result *r) {
     const tracefile *tf = c->tf;
     if (!c->diverged && c->next < tf->n_events) {
         printf("DIVERGED at seq %" PRIu64 ": the recorded run goes on, the new one ended\n"
-               "  expected: %.*s\n", c->next, (int)tf->len[c->next], tf->data + tf->off[c->next]);
+               "  expected: %.*s\n",
+               c->next, (int)tf->len[c->next], tf->data + tf->off[c->next]);
         return 1;
     }
     if (c->diverged) {
@@ -305,8 +314,10 @@ int cmd_replay(int argc, char **argv) {
     uint32_t bugs;
     if (cli_load_trace(path, &tf, &bugs)) return 2;
     if (tf.build && strcmp(tf.build, RAFTSIM_BUILD) != 0)
-        fprintf(stderr, "raftsim: warning: %s was written by raftsim %s, this is %s; a changed "
-                "build may legitimately change the run\n", path, tf.build, RAFTSIM_BUILD);
+        fprintf(stderr,
+                "raftsim: warning: %s was written by raftsim %s, this is %s; a changed "
+                "build may legitimately change the run\n",
+                path, tf.build, RAFTSIM_BUILD);
     replay_ctx ctx = {.tf = &tf};
     trace_out out;
     if (tee_path && trace_out_open(&out, tee_path)) {
@@ -316,8 +327,12 @@ int cmd_replay(int argc, char **argv) {
     if (tee_path) ctx.tee = out.f;
     trace_writer tw;
     trace_open(&tw, replay_sink, &ctx);
-    sim_config cfg = {.scn = &tf.scn, .seed = tf.seed, .bugs = bugs, .bug_name = tf.bug,
-                      .build = RAFTSIM_BUILD, .trace = &tw};
+    sim_config cfg = {.scn = &tf.scn,
+                      .seed = tf.seed,
+                      .bugs = bugs,
+                      .bug_name = tf.bug,
+                      .build = RAFTSIM_BUILD,
+                      .trace = &tw};
     sim_result r;
     sim_run(&cfg, &r);
     rc = replay_report(&ctx, &r);

@@ -64,8 +64,10 @@ static FILE *open_tmp(const char *path) {
 }
 
 static void close_tmp(FILE *f, const char *path) {
-    if (fclose(f) == 0) rename(writing_tmp, path);
-    else unlink(writing_tmp);
+    if (fclose(f) == 0)
+        rename(writing_tmp, path);
+    else
+        unlink(writing_tmp);
     writing_tmp[0] = '\0';
 }
 
@@ -86,8 +88,13 @@ static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
     if (!f) return;
     trace_writer tw;
     trace_open(&tw, trace_file_sink, f);
-    sim_config cfg = {.scn = s, .seed = seed, .bugs = o->bugs, .bug_name = o->bug_name,
-                      .build = RAFTSIM_BUILD, .trace = &tw, .max_steps = o->max_steps};
+    sim_config cfg = {.scn = s,
+                      .seed = seed,
+                      .bugs = o->bugs,
+                      .bug_name = o->bug_name,
+                      .build = RAFTSIM_BUILD,
+                      .trace = &tw,
+                      .max_steps = o->max_steps};
     sim_result r;
     sim_run(&cfg, &r);
     close_tmp(f, path);
@@ -120,8 +127,13 @@ static void save_crash_trace(const fuzz_opts *o, uint64_t seed, char *path, size
         fuzz_generate(seed, &o->gen, &s);
         trace_writer tw;
         trace_open(&tw, trace_file_sink, f);
-        sim_config cfg = {.scn = &s, .seed = seed, .bugs = o->bugs, .bug_name = o->bug_name,
-                          .build = RAFTSIM_BUILD, .trace = &tw, .max_steps = o->max_steps};
+        sim_config cfg = {.scn = &s,
+                          .seed = seed,
+                          .bugs = o->bugs,
+                          .bug_name = o->bug_name,
+                          .build = RAFTSIM_BUILD,
+                          .trace = &tw,
+                          .max_steps = o->max_steps};
         if (o->has_crash_seed && seed == o->crash_seed)
             cfg.observe = test_crash_observer, cfg.observe_every = 256;
         sim_result r;
@@ -145,9 +157,12 @@ static void save_min(const fuzz_opts *o, const scenario *s, const sim_result *r,
 }
 
 static void category_of(const scenario *s, const sim_result *r, char *buf, size_t cap) {
-    if (r->status == SIM_VIOLATION) snprintf(buf, cap, "%s", r->violation.invariant);
-    else if (fuzz_is_liveness(s, r)) snprintf(buf, cap, "liveness");
-    else snprintf(buf, cap, "%s", sim_status_name(r->status));
+    if (r->status == SIM_VIOLATION)
+        snprintf(buf, cap, "%s", r->violation.invariant);
+    else if (fuzz_is_liveness(s, r))
+        snprintf(buf, cap, "liveness");
+    else
+        snprintf(buf, cap, "%s", sim_status_name(r->status));
 }
 
 static void run_seed(const fuzz_opts *o, uint64_t seed, int out_fd) {
@@ -159,7 +174,10 @@ static void run_seed(const fuzz_opts *o, uint64_t seed, int out_fd) {
         for (;;) pause();
     scenario s;
     fuzz_generate(seed, &o->gen, &s);
-    sim_config cfg = {.scn = &s, .seed = seed, .bugs = o->bugs, .build = RAFTSIM_BUILD,
+    sim_config cfg = {.scn = &s,
+                      .seed = seed,
+                      .bugs = o->bugs,
+                      .build = RAFTSIM_BUILD,
                       .max_steps = o->max_steps};
     if (o->has_crash_seed && seed == o->crash_seed)
         cfg.observe = test_crash_observer, cfg.observe_every = 256;
@@ -382,12 +400,14 @@ static void progress(campaign *c, int force) {
     double el = t - c->t0;
     double rate = el > 0 ? (double)c->done / el : 0;
     if (c->tty)
-        fprintf(stderr, "\r\033[Kfuzz: %" PRIu64 "/%" PRIu64 " seeds  %.0f seeds/s  %" PRIu64
-                " failed  %02d:%02d", c->done, c->total, rate, c->failed, (int)el / 60,
-                (int)el % 60);
+        fprintf(stderr,
+                "\r\033[Kfuzz: %" PRIu64 "/%" PRIu64 " seeds  %.0f seeds/s  %" PRIu64
+                " failed  %02d:%02d",
+                c->done, c->total, rate, c->failed, (int)el / 60, (int)el % 60);
     else
-        fprintf(stderr, "fuzz: %" PRIu64 "/%" PRIu64 " seeds, %.0f seeds/s, %" PRIu64
-                " failed, %.0f s\n", c->done, c->total, rate, c->failed, el);
+        fprintf(stderr,
+                "fuzz: %" PRIu64 "/%" PRIu64 " seeds, %.0f seeds/s, %" PRIu64 " failed, %.0f s\n",
+                c->done, c->total, rate, c->failed, el);
 }
 
 static int any_alive(const campaign *c) {
@@ -402,8 +422,8 @@ static void event_loop(campaign *c) {
         if (c->o->stop_after && c->failed >= c->o->stop_after) break;
         uint32_t map[JOBS_MAX], n = 0;
         for (uint32_t i = 0; i < c->n_workers; i++)
-            if (c->w[i].fd >= 0) pfd[n] = (struct pollfd){.fd = c->w[i].fd, .events = POLLIN},
-                                 map[n++] = i;
+            if (c->w[i].fd >= 0)
+                pfd[n] = (struct pollfd){.fd = c->w[i].fd, .events = POLLIN}, map[n++] = i;
         int r = poll(pfd, n, 100);
         if (r < 0 && errno != EINTR) break;
         for (uint32_t k = 0; r > 0 && k < n; k++)
@@ -458,9 +478,9 @@ static int run_campaign(const fuzz_opts *o) {
     if (!o->quiet) {
         printf("fuzz: seeds %" PRIu64 "..%" PRIu64, o->first, o->last);
         if (o->shard_n > 1) printf(" shard %" PRIu64 "/%" PRIu64, o->shard_k, o->shard_n);
-        printf(" (%" PRIu64 " seeds), profile %s, %u jobs%s%s, out %s/\n", c.total,
-               o->gen.profile, c.n_workers, o->bug_name ? ", bug " : "",
-               o->bug_name ? o->bug_name : "", o->out_dir);
+        printf(" (%" PRIu64 " seeds), profile %s, %u jobs%s%s, out %s/\n", c.total, o->gen.profile,
+               c.n_workers, o->bug_name ? ", bug " : "", o->bug_name ? o->bug_name : "",
+               o->out_dir);
         fflush(stdout);
     }
     for (uint32_t i = 0; i < c.n_workers; i++) spawn(&c, i, i);
@@ -529,7 +549,8 @@ static int parse_value_opt(const char *a, const char *v, fuzz_opts *o, seed_args
                 printf("%-11s %s\n", fuzz_profiles[i].name, fuzz_profiles[i].what);
             return -1;
         }
-        if (!fuzz_profile_valid(v)) return cli_usage_error("unknown profile '%s' (--profile list)", v);
+        if (!fuzz_profile_valid(v))
+            return cli_usage_error("unknown profile '%s' (--profile list)", v);
         return o->gen.profile = v, 0;
     }
     if (!strcmp(a, "--bug")) {
@@ -549,7 +570,8 @@ static int parse_value_opt(const char *a, const char *v, fuzz_opts *o, seed_args
     if (!strcmp(a, "--time-ms")) {
         if (x < FUZZ_SETTLE_MS + 500 || x > 3600000)
             return cli_usage_error("--time-ms must be in %d..3600000 (the last %d ms are the "
-                                   "settled phase)", FUZZ_SETTLE_MS + 500, FUZZ_SETTLE_MS);
+                                   "settled phase)",
+                                   FUZZ_SETTLE_MS + 500, FUZZ_SETTLE_MS);
         return o->gen.time_ms = x, 0;
     }
     if (!strcmp(a, "--seed-timeout-s")) return o->seed_timeout_s = x ? (uint32_t)x : 1, 0;
@@ -561,9 +583,13 @@ static int parse_value_opt(const char *a, const char *v, fuzz_opts *o, seed_args
 
 static int parse_fuzz_args(int argc, char **argv, fuzz_opts *o) {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (fuzz_opts){.shard_n = 1, .jobs = ncpu > 0 ? (uint32_t)ncpu : 1, .out_dir = "fuzz-out",
+    *o = (fuzz_opts){.shard_n = 1,
+                     .jobs = ncpu > 0 ? (uint32_t)ncpu : 1,
+                     .out_dir = "fuzz-out",
                      .gen = {.profile = "default", .time_ms = FUZZ_TIME_MS_DEFAULT},
-                     .seed_timeout_s = 60, .max_steps = 50000000, .shrink_runs = 400};
+                     .seed_timeout_s = 60,
+                     .max_steps = 50000000,
+                     .shrink_runs = 400};
     seed_args sa = {.count = 1000, .base = 1};
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--quiet")) {
@@ -599,8 +625,10 @@ static void default_min_path(const char *trace, char *buf, size_t cap) {
     size_t n = strlen(trace);
     static const char suffix[] = ".trace.jsonl";
     size_t k = sizeof suffix - 1;
-    if (n > k && !strcmp(trace + n - k, suffix)) snprintf(buf, cap, "%.*s.min.json", (int)(n - k), trace);
-    else snprintf(buf, cap, "%s.min.json", trace);
+    if (n > k && !strcmp(trace + n - k, suffix))
+        snprintf(buf, cap, "%.*s.min.json", (int)(n - k), trace);
+    else
+        snprintf(buf, cap, "%s.min.json", trace);
 }
 
 int cmd_shrink(int argc, char **argv) {
@@ -626,10 +654,10 @@ int cmd_shrink(int argc, char **argv) {
     char *json = pretty_json(&min);
     write_file_atomic(out, json);
     free(json);
-    printf("shrunk %s (%s) in %u runs: %u -> %u events, %u -> %u nodes, %.0f -> %.0f ms\n",
-           path, r.status == SIM_VIOLATION ? r.violation.invariant : sim_status_name(r.status),
-           runs, tf.scn.n_events, min.n_events, tf.scn.nodes, min.nodes,
-           (double)tf.scn.run_us / 1000, (double)min.run_us / 1000);
+    printf("shrunk %s (%s) in %u runs: %u -> %u events, %u -> %u nodes, %.0f -> %.0f ms\n", path,
+           r.status == SIM_VIOLATION ? r.violation.invariant : sim_status_name(r.status), runs,
+           tf.scn.n_events, min.n_events, tf.scn.nodes, min.nodes, (double)tf.scn.run_us / 1000,
+           (double)min.run_us / 1000);
     printf("wrote %s\n  run it: raftsim run %s%s%s\n", out, out, tf.bug ? " --bug " : "",
            tf.bug ? tf.bug : "");
     scn_free(&min);

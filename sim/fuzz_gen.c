@@ -40,8 +40,10 @@ static uint32_t profile_features(const char *profile, rs_rng *r) {
     for (uint32_t bit = 0; bit < 12; bit++)
         if (rs_rng_chance(r, 0.5)) f |= 1u << bit;
     if (rs_rng_chance(r, 0.9)) f |= FZ_LOAD;
-    if (rs_rng_chance(r, 0.7)) f |= FZ_KV;
-    else f &= ~(uint32_t)FZ_KV;
+    if (rs_rng_chance(r, 0.7))
+        f |= FZ_KV;
+    else
+        f &= ~(uint32_t)FZ_KV;
     return f;
 }
 
@@ -63,7 +65,9 @@ static scn_event *ev_add(ev_list *l, uint64_t at_ms, scn_kind kind) {
     return e;
 }
 
-static scn_ref any_node(rs_rng *r, uint32_t nodes) { return (scn_ref)rs_rng_range(r, 1, nodes); }
+static scn_ref any_node(rs_rng *r, uint32_t nodes) {
+    return (scn_ref)rs_rng_range(r, 1, nodes);
+}
 
 /* Two or three groups from a random assignment; the nodes of group 0 stay unlisted. */
 static void gen_partition(rs_rng *r, uint32_t nodes, scn_event *e) {
@@ -123,7 +127,8 @@ static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint6
             e->groups = rs_xcalloc(1, sizeof *e->groups);
             e->groups[0] = rs_xcalloc(2, sizeof **e->groups);
             e->groups[0][e->group_len[0]++] = SCN_REF_LEADER;
-            if (nodes >= 5 && rs_rng_chance(r, 0.5)) e->groups[0][e->group_len[0]++] = SCN_REF_FOLLOWER;
+            if (nodes >= 5 && rs_rng_chance(r, 0.5))
+                e->groups[0][e->group_len[0]++] = SCN_REF_FOLLOWER;
             e->optional = 1;
         } else {
             gen_partition(r, nodes, e);
@@ -140,7 +145,8 @@ static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint6
         scn_event *e = ev_add(l, t, SCN_DO_PAUSE);
         e->node = at_leader ? SCN_REF_LEADER : node;
         e->optional = (uint8_t)at_leader;
-        if (!at_leader) ev_add(l, end, SCN_DO_RESUME)->node = node;
+        if (!at_leader)
+            ev_add(l, end, SCN_DO_RESUME)->node = node;
         else /* resume every node: who the leader was is not known in advance */
             for (uint32_t i = 1; i <= nodes; i++) ev_add(l, end, SCN_DO_RESUME)->node = (scn_ref)i;
     } else if (kind == FZ_NETCHANGE) {
@@ -197,8 +203,10 @@ static void gen_kv(rs_rng *r, uint64_t h, ev_list *l) {
             e->client = c;
             e->key = rs_xstrdup(keys[rs_rng_range(r, 0, n_keys - 1)]);
             uint64_t dice = rs_rng_range(r, 0, 9);
-            e->kv_op = dice < 3 ? SCN_KV_PUT : dice < 6 ? SCN_KV_APPEND : dice < 9 ? SCN_KV_GET
-                                                                                : SCN_KV_CAS;
+            e->kv_op = dice < 3   ? SCN_KV_PUT
+                       : dice < 6 ? SCN_KV_APPEND
+                       : dice < 9 ? SCN_KV_GET
+                                  : SCN_KV_CAS;
             if (e->kv_op != SCN_KV_GET) e->value = fmt_value(c, ++n);
             if (e->kv_op == SCN_KV_CAS) /* expect a value this client may have written */
                 e->from_value = fmt_value(c, (uint32_t)rs_rng_range(r, 1, n));

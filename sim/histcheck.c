@@ -22,7 +22,9 @@ struct hist_collector {
     size_t n, cap;
 };
 
-hist_collector *hist_new(void) { return rs_xcalloc(1, sizeof(hist_collector)); }
+hist_collector *hist_new(void) {
+    return rs_xcalloc(1, sizeof(hist_collector));
+}
 
 void hist_free(hist_collector *h) {
     if (!h) return;
@@ -73,8 +75,11 @@ static int feed_invoke(hist_collector *h, const cJSON *ev, uint64_t t_us, const 
         return -1;
     }
     h->n++;
-    o->op = (lz_op){.client = (uint32_t)client, .op_id = op_id, .kind = (lz_kind)kind,
-                    .invoke_us = t_us, .outcome = LZ_UNKNOWN};
+    o->op = (lz_op){.client = (uint32_t)client,
+                    .op_id = op_id,
+                    .kind = (lz_kind)kind,
+                    .invoke_us = t_us,
+                    .outcome = LZ_UNKNOWN};
     return 0;
 }
 
@@ -88,10 +93,14 @@ static int feed_return(hist_collector *h, const cJSON *ev, uint64_t t_us, const 
     hist_op *o = find_op(h, client, op_id);
     if (!o || o->returned) return -1;
     const char *s = outcome->valuestring;
-    if (!strcmp(s, "ok")) o->op.outcome = LZ_OK;
-    else if (!strcmp(s, "fail")) o->op.outcome = LZ_FAIL;
-    else if (!strcmp(s, "unknown")) o->op.outcome = LZ_UNKNOWN;
-    else return -1;
+    if (!strcmp(s, "ok"))
+        o->op.outcome = LZ_OK;
+    else if (!strcmp(s, "fail"))
+        o->op.outcome = LZ_FAIL;
+    else if (!strcmp(s, "unknown"))
+        o->op.outcome = LZ_UNKNOWN;
+    else
+        return -1;
     if (get_opt_str(ev, "value", &o->result)) return -1;
     o->returned = 1;
     o->op.return_us = t_us;

@@ -83,7 +83,9 @@ static kv_slot *find_or_add(kv_store *s, const char *key) {
     return sl;
 }
 
-const char *kv_store_get(const kv_store *s, const char *key) { return find(s, key)->val; }
+const char *kv_store_get(const kv_store *s, const char *key) {
+    return find(s, key)->val;
+}
 
 static void set_value(kv_slot *sl, const char *prefix, size_t plen, const char *v) {
     size_t vlen = strlen(v), len = plen + vlen;
@@ -119,8 +121,10 @@ static void execute(kv_store *s, const kv_op *op, kv_result *res) {
     switch (op->kind) {
     case SCN_KV_PUT: set_value(sl, NULL, 0, op->value); break;
     case SCN_KV_APPEND:
-        if (sl->val) set_value(sl, sl->val, sl->len, op->value);
-        else set_value(sl, NULL, 0, op->value);
+        if (sl->val)
+            set_value(sl, sl->val, sl->len, op->value);
+        else
+            set_value(sl, NULL, 0, op->value);
         break;
     case SCN_KV_CAS:
         res->ok = sl->val && strcmp(sl->val, op->from) == 0;

@@ -22,9 +22,9 @@
  * shadow, committed prefix) and 100 bytes per queued event or message in flight, so the caps
  * below keep a run under roughly 3 GiB. */
 #define RS_RUN_EVENTS_MAX 200000000ull
-#define RS_LOG_ENTRIES_MAX 20000000u       /* in one node's log */
-#define RS_RUN_ENTRIES_MAX 40000000ull     /* appended by all nodes together, over the run */
-#define RS_QUEUE_MAX 2000000u              /* events queued at once (messages in flight...) */
+#define RS_LOG_ENTRIES_MAX 20000000u   /* in one node's log */
+#define RS_RUN_ENTRIES_MAX 40000000ull /* appended by all nodes together, over the run */
+#define RS_QUEUE_MAX 2000000u          /* events queued at once (messages in flight...) */
 
 /* Longest run: 10^6 simulated seconds, in microseconds; keeps every time sum far from overflow. */
 #define RS_RUN_US_MAX (1000000ull * 1000000ull)

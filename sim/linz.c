@@ -90,7 +90,9 @@ typedef struct {
     size_t nmemo, memo_slots, memo_cap;
 } lz_strtab;
 
-static const char *str_at(const lz_strtab *t, uint32_t id) { return t->bytes + t->v[id].off; }
+static const char *str_at(const lz_strtab *t, uint32_t id) {
+    return t->bytes + t->v[id].off;
+}
 
 static size_t str_slot(uint64_t h, size_t len) {
     return (size_t)mix64(h ^ ((uint64_t)len * 0x9E3779B97F4A7C15ull));
@@ -219,12 +221,12 @@ static void strtab_free(lz_strtab *t) {
 /* ---- per-key ops and selections ----------------------------------------------------------- */
 
 typedef struct {
-    size_t orig;     /* index into the caller's ops */
+    size_t orig; /* index into the caller's ops */
     uint64_t inv;
-    uint64_t ret;    /* meaningless when outcome is LZ_UNKNOWN */
-    uint32_t val;    /* put, append, cas: the new value's id */
-    uint32_t from;   /* cas: the expected value's id (never 0, so absent never matches) */
-    uint32_t res;    /* get: the value read, 0 = absent */
+    uint64_t ret;  /* meaningless when outcome is LZ_UNKNOWN */
+    uint32_t val;  /* put, append, cas: the new value's id */
+    uint32_t from; /* cas: the expected value's id (never 0, so absent never matches) */
+    uint32_t res;  /* get: the value read, 0 = absent */
     uint8_t kind, outcome;
 } lz_kop;
 
@@ -267,8 +269,8 @@ typedef struct {
 /* A visited configuration. Entries with the same known-op set and state are chained, one per
  * set of unknown-outcome ops linearized; see memo_visit. */
 typedef struct {
-    uint64_t h;   /* of the known-op set and the state only */
-    size_t off;   /* words[off ..]: the known run, then the unknown run */
+    uint64_t h; /* of the known-op set and the state only */
+    size_t off; /* words[off ..]: the known run, then the unknown run */
     uint32_t state, klo, kn, ulo, un;
     uint32_t next; /* the next entry of the chain, + 1; 0 ends it */
     uint8_t head;  /* first of its chain: the one the hash table points to */
@@ -487,8 +489,10 @@ static void ws_build_list(lz_ws *w, int eager) {
         w->ebit[j] = e->bit;
         w->etime[j] = e->t;
         w->eret[j] = e->is_ret;
-        if (e->is_ret) w->ret_e[e->bit] = j;
-        else w->call_e[e->bit] = j;
+        if (e->is_ret)
+            w->ret_e[e->bit] = j;
+        else
+            w->call_e[e->bit] = j;
     }
     list_chain(w, 0, 1, ne);
     if (eager) {
@@ -555,7 +559,9 @@ static lz_seg *bit_pos(lz_ws *w, uint32_t b, uint32_t *wi, uint64_t *mask) {
     return b < w->mk ? &w->known : &w->unk;
 }
 
-static uint64_t zkey(uint32_t b) { return mix64((uint64_t)b + 0x632BE59BD9B4E019ull); }
+static uint64_t zkey(uint32_t b) {
+    return mix64((uint64_t)b + 0x632BE59BD9B4E019ull);
+}
 
 static void bit_set(lz_ws *w, uint32_t b) {
     uint32_t wi;
@@ -927,8 +933,10 @@ static void just_writes(lz_ctx *c, const lz_sel *sel, size_t n) {
         size_t len = c->tab.v[k->val].len;
         if (k->kind == LZ_APPEND) {
             j->app_gen[k->val] = j->gen;
-            if (len == 0) j->empty_app = 1;
-            else just_mark_len(&j->app_len, &j->napp, &j->app_cap, len);
+            if (len == 0)
+                j->empty_app = 1;
+            else
+                just_mark_len(&j->app_len, &j->napp, &j->app_cap, len);
         } else {
             j->put_gen[k->val] = j->gen;
             if (len) just_mark_len(&j->put_len, &j->nput, &j->put_cap, len);
@@ -960,8 +968,7 @@ static const char *just_prepare(lz_ctx *c, uint32_t id) {
     j->reach[0] = 1; /* the base "": absent, or put "" */
     for (size_t p = 0; p < j->nput; p++) {
         size_t l = j->put_len[p];
-        if (l <= len && j->put_gen[just_sub(c, s, 0, l, j->put_pow[p])] == j->gen)
-            j->reach[l] = 1;
+        if (l <= len && j->put_gen[just_sub(c, s, 0, l, j->put_pow[p])] == j->gen) j->reach[l] = 1;
     }
     return s;
 }
@@ -1070,9 +1077,9 @@ static size_t drop_unwritable(lz_ctx *c, lz_sel *sel, size_t n) {
  *    with many timed-out requests this removes most of the work of a refutation. */
 
 typedef struct {
-    uint64_t *pre_us, *sub_us; /* by value id: latest ok read with it as prefix / substring */
+    uint64_t *pre_us, *sub_us;  /* by value id: latest ok read with it as prefix / substring */
     uint8_t *pre_any, *sub_any; /* by value id: some get or cas value has it so */
-    uint8_t *is_pre, *is_sub;  /* by value id: the value of an unknown put or cas / append */
+    uint8_t *is_pre, *is_sub;   /* by value id: the value of an unknown put or cas / append */
     size_t *plen, *alen, np, na, pcap, acap;
 } lz_useful;
 
@@ -1103,8 +1110,7 @@ static void useful_read(lz_ctx *c, lz_useful *u, uint32_t r, uint64_t ret_us, in
     const char *s = str_at(&c->tab, r);
     GROW(c->js.pre, c->js.pre_cap, len + 1);
     c->js.pre[0] = 0;
-    for (size_t i = 0; i < len; i++)
-        c->js.pre[i + 1] = c->js.pre[i] * POLY_B + (unsigned char)s[i];
+    for (size_t i = 0; i < len; i++) c->js.pre[i + 1] = c->js.pre[i] * POLY_B + (unsigned char)s[i];
     for (size_t p = 0; p < u->np; p++) {
         if (u->plen[p] > len) continue;
         uint32_t id = just_sub(c, s, 0, u->plen[p], poly_pow(u->plen[p]));
@@ -1189,9 +1195,12 @@ static void out_str(lz_out *o, const char *s, size_t max) {
     size_t i = 0;
     for (; s[i] && i < max; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') out_printf(o, "\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f) out_printf(o, "\\x%02x", ch);
-        else out_printf(o, "%c", ch);
+        if (ch == '"' || ch == '\\')
+            out_printf(o, "\\%c", ch);
+        else if (ch < 0x20 || ch >= 0x7f)
+            out_printf(o, "\\x%02x", ch);
+        else
+            out_printf(o, "%c", ch);
     }
     if (s[i]) out_printf(o, "...(%zu bytes)", strlen(s));
 }
@@ -1225,8 +1234,10 @@ static void out_op(lz_out *o, const lz_op *op) {
     out_op_call(o, op);
     if (op->kind == LZ_GET && op->outcome == LZ_OK) {
         out_printf(o, " -> ");
-        if (op->result) out_quoted(o, op->result);
-        else out_printf(o, "absent");
+        if (op->result)
+            out_quoted(o, op->result);
+        else
+            out_printf(o, "absent");
     } else {
         out_printf(o, " %s", outcomes[op->outcome]);
     }
@@ -1337,8 +1348,10 @@ static void report_culprits(lz_ctx *c, lz_result *res, const lz_sel *sel, size_t
     lz_out o = {res->explain, sizeof res->explain, 0};
     out_printf(&o, "key \"");
     out_str(&o, c->ops[res->culprits[0]].key, 64);
-    if (n == 1) out_printf(&o, "\": not linearizable; this operation cannot be placed:\n");
-    else out_printf(&o, "\": not linearizable; these %zu operations cannot be ordered:\n", n);
+    if (n == 1)
+        out_printf(&o, "\": not linearizable; this operation cannot be placed:\n");
+    else
+        out_printf(&o, "\": not linearizable; these %zu operations cannot be ordered:\n", n);
     explain_lines(c->ops, res, &o);
     explain_duplicates(c, sel, n, &o);
     if (!minimal) out_printf(&o, "  (the step budget ran out before this set was minimal)\n");
@@ -1381,8 +1394,10 @@ static uint64_t failing_cut(lz_ctx *c, uint64_t frontier_us) {
         size_t n = sel_prefix(c, c->times[mid]);
         int r = search_sel(c, c->s1, n);
         if (r == S_GAVE_UP) break;
-        if (r == S_NO) hi = mid;
-        else lo = mid + 1;
+        if (r == S_NO)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return c->times[hi];
 }
@@ -1416,8 +1431,10 @@ static int drop_pass(lz_ctx *c, size_t *n, size_t chunk, int unknown_only) {
         if (!unknown_only || s->unknown || c->kop[s->k].outcome == LZ_UNKNOWN)
             r = try_drop(c, n, i, cnt);
         if (r < 0) return -1;
-        if (r) changed = 1;
-        else i += cnt;
+        if (r)
+            changed = 1;
+        else
+            i += cnt;
     }
     return changed;
 }
@@ -1567,8 +1584,11 @@ static size_t keys_identify(const lz_op *ops, size_t n, uint32_t *gid, lz_keyinf
 }
 
 static lz_kop kop_make(lz_strtab *t, const lz_op *op, size_t i) {
-    lz_kop k = {.orig = i, .inv = op->invoke_us, .ret = op->return_us,
-                .kind = (uint8_t)op->kind, .outcome = (uint8_t)op->outcome};
+    lz_kop k = {.orig = i,
+                .inv = op->invoke_us,
+                .ret = op->return_us,
+                .kind = (uint8_t)op->kind,
+                .outcome = (uint8_t)op->outcome};
     if (op->kind != LZ_GET) k.val = strtab_intern(t, op->value);
     if (op->kind == LZ_CAS) k.from = strtab_intern(t, op->from);
     if (op->kind == LZ_GET && op->result) k.res = strtab_intern(t, op->result);
@@ -1646,11 +1666,11 @@ static void ctx_free(lz_ctx *c) {
     lz_ws *w = &c->ws;
     lz_just *j = &c->js;
     strtab_free(&c->tab);
-    void *ptrs[] = {c->s1,      c->s2,      c->times,    w->op,      w->ord,      w->ent,
-                    w->ent2,    w->nxt,     w->prv,      w->ebit,    w->etime,    w->eret,
-                    w->call_e,  w->ret_e,   w->st_bit,   w->st_state, w->st_limit, w->bits,
-                    w->memo,    w->mslot,   w->words,    j->put_gen, j->app_gen,  j->ok_gen,
-                    j->put_len, j->app_len, j->put_pow,  j->app_pow, j->pre,      j->reach,
+    void *ptrs[] = {c->s1,      c->s2,      c->times,   w->op,        w->ord,      w->ent,
+                    w->ent2,    w->nxt,     w->prv,     w->ebit,      w->etime,    w->eret,
+                    w->call_e,  w->ret_e,   w->st_bit,  w->st_state,  w->st_limit, w->bits,
+                    w->memo,    w->mslot,   w->words,   j->put_gen,   j->app_gen,  j->ok_gen,
+                    j->put_len, j->app_len, j->put_pow, j->app_pow,   j->pre,      j->reach,
                     j->ext,     j->cost,    w->st_memo, w->useful_us, w->useless};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) free(ptrs[i]);
 }

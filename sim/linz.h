@@ -57,16 +57,16 @@ enum {
 #define LZ_BUDGET_DEFAULT 200000000ull
 
 typedef struct {
-    int linearizable;       /* LZ_YES, LZ_NO, LZ_GAVE_UP or LZ_MALFORMED */
-    char key[LZ_KEY_SHOW];  /* LZ_NO/LZ_GAVE_UP: the key concerned; "" otherwise */
-    size_t *culprits;       /* LZ_NO: indices into the input ops of a minimal non-linearizable
-                               subset, ordered by invoke time; owned, see lz_result_free */
+    int linearizable;      /* LZ_YES, LZ_NO, LZ_GAVE_UP or LZ_MALFORMED */
+    char key[LZ_KEY_SHOW]; /* LZ_NO/LZ_GAVE_UP: the key concerned; "" otherwise */
+    size_t *culprits;      /* LZ_NO: indices into the input ops of a minimal non-linearizable
+                              subset, ordered by invoke time; owned, see lz_result_free */
     size_t n_culprits;
-    char explain[2048];     /* a few lines a person can read; "" when linearizable */
+    char explain[2048];       /* a few lines a person can read; "" when linearizable */
     uint64_t states_explored; /* search steps (one per attempt to linearize an op), in total,
                                  the explanation's included */
-    int culprits_minimal;   /* LZ_NO: 1 if no single culprit can be dropped, 0 if the budget ran
-                               out while shrinking the set (it is still non-linearizable) */
+    int culprits_minimal;     /* LZ_NO: 1 if no single culprit can be dropped, 0 if the budget ran
+                                 out while shrinking the set (it is still non-linearizable) */
 } lz_result;
 
 /* Checks the whole history, partitioned per key (ops on different keys commute: Herlihy and

@@ -20,7 +20,9 @@ uint64_t rs_rng_range_slow(rs_rng *rng, uint64_t span, unsigned __int128 m) {
     return (uint64_t)(m >> 64);
 }
 
-double rs_rng_unit(rs_rng *rng) { return (double)(rs_rng_next(rng) >> 11) * 0x1.0p-53; }
+double rs_rng_unit(rs_rng *rng) {
+    return (double)(rs_rng_next(rng) >> 11) * 0x1.0p-53;
+}
 
 uint64_t rs_rng_threshold32(double p) {
     if (!(p > 0.0)) return 0;

@@ -13,7 +13,9 @@ typedef struct {
  * one node's timers do not shift when the network draws more or fewer numbers. */
 void rs_rng_seed(rs_rng *rng, uint64_t seed, uint64_t stream);
 /* xoshiro256**, inline: the network draws four numbers per message. */
-static inline uint64_t rs_rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rs_rng_rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 static inline uint64_t rs_rng_next(rs_rng *rng) {
     uint64_t *s = rng->s;
     uint64_t result = rs_rng_rotl(s[1] * 5, 7) * 9;

@@ -22,9 +22,9 @@
 /* Local bounds the brief fixes for submit counts and kv client ids; candidates for limits.h. */
 #define SCN_SUBMIT_COUNT_MAX 1000000u
 #define SCN_CLIENT_MAX 65535u
-#define SCN_PATH_CAP 512  /* a longer JSON path is cut in messages, never overflowed */
-#define SCN_MSG_CAP 320   /* one error's text after ORIGIN and PATH */
-#define SCN_SHOW_CAP 48   /* bytes of a user's string quoted back in a message */
+#define SCN_PATH_CAP 512 /* a longer JSON path is cut in messages, never overflowed */
+#define SCN_MSG_CAP 320  /* one error's text after ORIGIN and PATH */
+#define SCN_SHOW_CAP 48  /* bytes of a user's string quoted back in a message */
 #define SCN_MS_TEXT_CAP 32
 
 #define SCN_DEFAULT_SEED 7u
@@ -41,15 +41,15 @@ typedef struct {
     char path[SCN_PATH_CAP];
     size_t path_len;
     size_t prefix_len; /* the caller's path_prefix, e.g. "scenario." */
-    uint32_t nodes;  /* bounds node ids; cluster is read before anything that names a node */
-    uint64_t run_us; /* bounds event times; run_ms is read before events */
+    uint32_t nodes;    /* bounds node ids; cluster is read before anything that names a node */
+    uint64_t run_us;   /* bounds event times; run_ms is read before events */
 } scn_ctx;
 
 static const char *const KIND_NAMES[SCN_KIND_COUNT] = {
-    [SCN_DO_CRASH] = "crash",         [SCN_DO_RESTART] = "restart", [SCN_DO_PAUSE] = "pause",
-    [SCN_DO_RESUME] = "resume",       [SCN_DO_PARTITION] = "partition",
-    [SCN_DO_HEAL] = "heal",           [SCN_DO_LINK] = "link",       [SCN_DO_NETWORK] = "network",
-    [SCN_DO_SUBMIT] = "submit",       [SCN_DO_KV] = "kv",           [SCN_EXPECT] = "expect",
+    [SCN_DO_CRASH] = "crash",   [SCN_DO_RESTART] = "restart",     [SCN_DO_PAUSE] = "pause",
+    [SCN_DO_RESUME] = "resume", [SCN_DO_PARTITION] = "partition", [SCN_DO_HEAL] = "heal",
+    [SCN_DO_LINK] = "link",     [SCN_DO_NETWORK] = "network",     [SCN_DO_SUBMIT] = "submit",
+    [SCN_DO_KV] = "kv",         [SCN_EXPECT] = "expect",
 };
 static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
@@ -60,24 +60,47 @@ static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "he
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
 static const char *const ENTRY_FIELDS[] = {"term", "cmd"};
-static const char *const EXPECT_FIELDS[] = {
-    "leader",           "leader_not", "term_at_most", "term_at_least", "committed_at_least",
-    "committed_at_most", "on",        "logs_match",   "role",          "kv",
-    "applied_cmd"};
+static const char *const EXPECT_FIELDS[] = {"leader",
+                                            "leader_not",
+                                            "term_at_most",
+                                            "term_at_least",
+                                            "committed_at_least",
+                                            "committed_at_most",
+                                            "on",
+                                            "logs_match",
+                                            "role",
+                                            "kv",
+                                            "applied_cmd"};
 static const char *const ROLE_FIELDS[] = {"node", "is"};
 static const char *const KV_FIELDS[] = {"key", "value"};
 
 /* Every field any event may have; which kind takes which is KIND_FIELDS below. */
 enum {
-    EF_AT_MS, EF_DO, EF_EXPECT, EF_WITHIN_MS, EF_NODE, EF_GROUPS, EF_FROM, EF_TO,
-    EF_DROP_RATE, EF_DELAY_MS, EF_DUPLICATE_RATE, EF_UP, EF_COMMAND, EF_COUNT, EF_CLIENT,
-    EF_OP, EF_KEY, EF_VALUE, EF_OPTIONAL, EF_N
+    EF_AT_MS,
+    EF_DO,
+    EF_EXPECT,
+    EF_WITHIN_MS,
+    EF_NODE,
+    EF_GROUPS,
+    EF_FROM,
+    EF_TO,
+    EF_DROP_RATE,
+    EF_DELAY_MS,
+    EF_DUPLICATE_RATE,
+    EF_UP,
+    EF_COMMAND,
+    EF_COUNT,
+    EF_CLIENT,
+    EF_OP,
+    EF_KEY,
+    EF_VALUE,
+    EF_OPTIONAL,
+    EF_N
 };
 static const char *const EVENT_FIELDS[EF_N] = {
-    "at_ms",     "do",       "expect",         "within_ms", "node",    "groups",
-    "from",      "to",       "drop_rate",      "delay_ms",  "duplicate_rate",
-    "up",        "command",  "count",          "client",    "op",      "key", "value",
-    "optional"};
+    "at_ms",  "do",        "expect",   "within_ms",      "node",    "groups",  "from",
+    "to",     "drop_rate", "delay_ms", "duplicate_rate", "up",      "command", "count",
+    "client", "op",        "key",      "value",          "optional"};
 #define EF_BIT(f) (UINT32_C(1) << (f))
 static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
     [SCN_DO_CRASH] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
@@ -86,13 +109,12 @@ static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
     [SCN_DO_RESUME] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_PARTITION] = EF_BIT(EF_GROUPS) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_HEAL] = 0,
-    [SCN_DO_LINK] = EF_BIT(EF_FROM) | EF_BIT(EF_TO) | EF_BIT(EF_DROP_RATE) |
-                    EF_BIT(EF_DELAY_MS) | EF_BIT(EF_UP) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_LINK] = EF_BIT(EF_FROM) | EF_BIT(EF_TO) | EF_BIT(EF_DROP_RATE) | EF_BIT(EF_DELAY_MS) |
+                    EF_BIT(EF_UP) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_NETWORK] = EF_BIT(EF_DELAY_MS) | EF_BIT(EF_DROP_RATE) | EF_BIT(EF_DUPLICATE_RATE),
-    [SCN_DO_SUBMIT] = EF_BIT(EF_NODE) | EF_BIT(EF_COMMAND) | EF_BIT(EF_COUNT) |
-                      EF_BIT(EF_OPTIONAL),
-    [SCN_DO_KV] = EF_BIT(EF_CLIENT) | EF_BIT(EF_OP) | EF_BIT(EF_KEY) | EF_BIT(EF_VALUE) |
-                  EF_BIT(EF_FROM),
+    [SCN_DO_SUBMIT] = EF_BIT(EF_NODE) | EF_BIT(EF_COMMAND) | EF_BIT(EF_COUNT) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_KV] =
+        EF_BIT(EF_CLIENT) | EF_BIT(EF_OP) | EF_BIT(EF_KEY) | EF_BIT(EF_VALUE) | EF_BIT(EF_FROM),
     [SCN_EXPECT] = EF_BIT(EF_EXPECT) | EF_BIT(EF_WITHIN_MS),
 };
 
@@ -354,8 +376,8 @@ static int val_time(scn_ctx *c, const cJSON *it, uint64_t *us) {
         return fail(c, "expected a non-negative number");
     }
     if (it->valuedouble > (double)SCN_MS_MAX) {
-        return fail(c, "%.15g ms is longer than the longest run (%" PRIu64 " ms)",
-                    it->valuedouble, SCN_MS_MAX);
+        return fail(c, "%.15g ms is longer than the longest run (%" PRIu64 " ms)", it->valuedouble,
+                    SCN_MS_MAX);
     }
     /* Resolved to the nearest microsecond; the bound above keeps the product exact enough. */
     *us = (uint64_t)round(it->valuedouble * 1000.0);
@@ -435,12 +457,16 @@ static int val_ref(scn_ctx *c, const cJSON *it, scn_ref *out) {
         }
         char shown[SCN_SHOW_CAP + 4];
         show_user(shown, sizeof shown, it->valuestring);
-        return fail(c, "expected a node id (1..%" PRIu32 ") or \"leader\", \"follower\" or "
-                       "\"crashed\", not \"%s\"", c->nodes, shown);
+        return fail(c,
+                    "expected a node id (1..%" PRIu32 ") or \"leader\", \"follower\" or "
+                    "\"crashed\", not \"%s\"",
+                    c->nodes, shown);
     }
     if (!cJSON_IsNumber(it)) {
-        return fail(c, "expected a node id (1..%" PRIu32 ") or \"leader\", \"follower\" or "
-                       "\"crashed\"", c->nodes);
+        return fail(c,
+                    "expected a node id (1..%" PRIu32 ") or \"leader\", \"follower\" or "
+                    "\"crashed\"",
+                    c->nodes);
     }
     uint8_t id = 0;
     if (val_id(c, it, &id) != 0) return -1;
@@ -467,8 +493,8 @@ static int val_choice(scn_ctx *c, const cJSON *it, const char *const *names, siz
 
 /* Returns 1 when the field is there (the path then names it, *old restores it), 0 when it is
  * absent and optional, -1 when it is absent and required. has == NULL means required. */
-static int lookup(scn_ctx *c, const cJSON *obj, const char *name, uint8_t *has,
-                  const cJSON **it, size_t *old) {
+static int lookup(scn_ctx *c, const cJSON *obj, const char *name, uint8_t *has, const cJSON **it,
+                  size_t *old) {
     *it = cJSON_GetObjectItemCaseSensitive(obj, name);
     *old = c->path_len;
     if (has != NULL) *has = *it != NULL;
@@ -512,8 +538,7 @@ static int get_rate(scn_ctx *c, const cJSON *obj, const char *name, double *out,
     return 0;
 }
 
-static int get_range(scn_ctx *c, const cJSON *obj, const char *name, scn_range *out,
-                     uint8_t *has) {
+static int get_range(scn_ctx *c, const cJSON *obj, const char *name, scn_range *out, uint8_t *has) {
     const cJSON *it;
     size_t old;
     int r = lookup(c, obj, name, has, &it, &old);
@@ -599,9 +624,10 @@ static int ref_once(scn_ctx *c, scn_ref ref, uint32_t group, uint32_t seen[SCN_R
     if (ref > 0) {
         snprintf(who, sizeof who, "node %d", (int)ref);
     } else {
-        snprintf(who, sizeof who, "\"%s\"", ref == SCN_REF_LEADER     ? "leader"
-                                            : ref == SCN_REF_FOLLOWER ? "follower"
-                                                                      : "crashed");
+        snprintf(who, sizeof who, "\"%s\"",
+                 ref == SCN_REF_LEADER     ? "leader"
+                 : ref == SCN_REF_FOLLOWER ? "follower"
+                                           : "crashed");
     }
     if (seen[slot] == group + 1) return fail(c, "%s appears twice in the same list", who);
     return fail(c, "%s appears in more than one group (also in groups[%" PRIu32 "])", who,
@@ -648,8 +674,10 @@ static int check_timeouts(scn_ctx *c, const scenario *s, bool election_given,
     fmt_ms(b, sizeof b, s->heartbeat_us);
     if (heartbeat_given) {
         path_key(c, "heartbeat_ms");
-        return fail(c, "must be below election_timeout_ms min (%s), or followers time out "
-                       "between heartbeats", a);
+        return fail(c,
+                    "must be below election_timeout_ms min (%s), or followers time out "
+                    "between heartbeats",
+                    a);
     }
     path_key(c, "election_timeout_ms");
     return fail(c, "min (%s) must be above heartbeat_ms (%s, the default)", a, b);
@@ -692,12 +720,13 @@ static int parse_network(scn_ctx *c, const cJSON *root, scenario *s) {
 /* Raft logs never go down in term, and no entry is newer than the term its node is in. */
 static int check_entry_term(scn_ctx *c, uint64_t term, uint64_t prev_term, uint64_t node_term) {
     if (term < prev_term) {
-        return fail(c, "entry term %" PRIu64 " is below the previous entry's term %" PRIu64
-                       " (terms never decrease along a log)", term, prev_term);
+        return fail(c,
+                    "entry term %" PRIu64 " is below the previous entry's term %" PRIu64
+                    " (terms never decrease along a log)",
+                    term, prev_term);
     }
     if (term > node_term) {
-        return fail(c, "entry term %" PRIu64 " exceeds the node's term %" PRIu64, term,
-                    node_term);
+        return fail(c, "entry term %" PRIu64 " exceeds the node's term %" PRIu64, term, node_term);
     }
     return 0;
 }
@@ -929,9 +958,8 @@ static int parse_expect_leader(scn_ctx *c, const cJSON *x, scn_expect *e) {
 }
 
 /* Reads an "at least"/"at most" pair; a pair no value can satisfy is surely a typo. */
-static int parse_bounds(scn_ctx *c, const cJSON *x, const char *least_name,
-                        const char *most_name, uint64_t *least, uint8_t *has_least,
-                        uint64_t *most, uint8_t *has_most) {
+static int parse_bounds(scn_ctx *c, const cJSON *x, const char *least_name, const char *most_name,
+                        uint64_t *least, uint8_t *has_least, uint64_t *most, uint8_t *has_most) {
     if (get_uint(c, x, least_name, 0, SCN_INT_MAX, least, has_least) != 0 ||
         get_uint(c, x, most_name, 0, SCN_INT_MAX, most, has_most) != 0) {
         return -1;
@@ -1073,8 +1101,10 @@ static int parse_kind(scn_ctx *c, const cJSON *ev, scn_kind *kind) {
     char shown[SCN_SHOW_CAP + 4], suggest[48] = "";
     show_user(shown, sizeof shown, d->valuestring);
     if (hint != NULL) snprintf(suggest, sizeof suggest, " (did you mean \"%s\"?)", hint);
-    return fail(c, "unknown action \"%s\"%s; expected one of crash, restart, pause, resume, "
-                   "partition, heal, link, network, submit, kv", shown, suggest);
+    return fail(c,
+                "unknown action \"%s\"%s; expected one of crash, restart, pause, resume, "
+                "partition, heal, link, network, submit, kv",
+                shown, suggest);
 }
 
 /* Each kind takes its own fields; one that belongs to another kind gets a pointed message. */
@@ -1173,8 +1203,7 @@ static void set_defaults(scenario *s) {
 
 /* Fields are read in dependency order (cluster, then run_ms, then what refers to them),
  * whatever order the file has them in. */
-static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_name,
-                          scenario *s) {
+static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_name, scenario *s) {
     if (!cJSON_IsObject(root)) {
         return fail(c, c->path_len == 0 ? "expected a JSON object at the top level"
                                         : "expected an object");
@@ -1216,8 +1245,7 @@ int scn_load_json(const struct cJSON *root, const char *origin, const char *path
 
 /* ---- Files ------------------------------------------------------------------------------- */
 
-static int read_whole_file(const char *path, char **buf, size_t *len, char *err,
-                           size_t err_len) {
+static int read_whole_file(const char *path, char **buf, size_t *len, char *err, size_t err_len) {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
@@ -1261,8 +1289,8 @@ static void report_bad_json(const char *path, const char *buf, size_t len, size_
             col++;
         }
     }
-    snprintf(err, err_len, "%s: %s near byte %zu (line %zu, column %zu)%s", path, what,
-             offset + 1, line, col, why);
+    snprintf(err, err_len, "%s: %s near byte %zu (line %zu, column %zu)%s", path, what, offset + 1,
+             line, col, why);
 }
 
 /* Brackets open at offset, outside strings: past CJSON_NESTING_LIMIT cJSON gives up, and
@@ -1392,7 +1420,9 @@ static cJSON *json_double(double v) {
     return cJSON_CreateRaw(b);
 }
 
-static cJSON *json_str(const char *s) { return cJSON_CreateString(s != NULL ? s : ""); }
+static cJSON *json_str(const char *s) {
+    return cJSON_CreateString(s != NULL ? s : "");
+}
 
 static cJSON *json_ref(scn_ref r) {
     ASSERT(r != SCN_REF_NONE && r >= SCN_REF_CRASHED);
@@ -1472,9 +1502,10 @@ static cJSON *json_initial(const scenario *s) {
 static cJSON *json_expect(const scn_expect *x) {
     cJSON *o = new_object();
     if (x->has_leader) {
-        add(o, "leader", x->leader == SCN_LEADER_ANY    ? cJSON_CreateString("any")
-                         : x->leader == SCN_LEADER_NONE ? cJSON_CreateString("none")
-                                                        : json_u64((uint64_t)x->leader));
+        add(o, "leader",
+            x->leader == SCN_LEADER_ANY    ? cJSON_CreateString("any")
+            : x->leader == SCN_LEADER_NONE ? cJSON_CreateString("none")
+                                           : json_u64((uint64_t)x->leader));
     }
     if (x->has_leader_not) add(o, "leader_not", json_u64(x->leader_not));
     if (x->has_term_at_most) add(o, "term_at_most", json_u64(x->term_at_most));
@@ -1629,7 +1660,9 @@ static void *dup_mem(const void *p, size_t n) {
     return q;
 }
 
-static char *dup_str(const char *s) { return s != NULL ? rs_xstrdup(s) : NULL; }
+static char *dup_str(const char *s) {
+    return s != NULL ? rs_xstrdup(s) : NULL;
+}
 
 void scn_event_copy(scn_event *dst, const scn_event *src) {
     *dst = *src;

@@ -31,8 +31,8 @@ static void without_events(const scenario *s, uint32_t from, uint32_t count, sce
     uint32_t k = 0;
     for (uint32_t i = 0; i < out->n_events; i++) {
         scn_event *e = &out->events[i];
-        int fits = e->at_us <= out->run_us &&
-                   (!e->has_within || e->within_us <= out->run_us - e->at_us);
+        int fits =
+            e->at_us <= out->run_us && (!e->has_within || e->within_us <= out->run_us - e->at_us);
         if ((i >= from && i < from + count) || !fits) {
             scn_event_free(e);
             continue;
@@ -51,7 +51,10 @@ static int try_candidate(shrinker *sh, scenario *cand) {
     }
     sh->runs++;
     sim_result r;
-    sim_config cfg = {.scn = cand, .seed = cand->seed, .bugs = sh->o->bugs, .build = "shrink",
+    sim_config cfg = {.scn = cand,
+                      .seed = cand->seed,
+                      .bugs = sh->o->bugs,
+                      .build = "shrink",
                       .max_steps = 20000000};
     sim_run(&cfg, &r);
     if (!same_failure(&r, sh->target)) {
@@ -75,15 +78,19 @@ static int pass_events(shrinker *sh) {
             if (sh->best.events[from].at_us >= sh->keep_from_us) break;
             scenario cand;
             without_events(&sh->best, from, chunk, &cand);
-            if (try_candidate(sh, &cand)) progress = 1; /* same index now holds new events */
-            else from += chunk;
+            if (try_candidate(sh, &cand))
+                progress = 1; /* same index now holds new events */
+            else
+                from += chunk;
         }
         if (chunk == 1) break;
     }
     return progress;
 }
 
-static int ref_fits(scn_ref r, uint32_t nodes) { return r <= 0 || (uint32_t)r <= nodes; }
+static int ref_fits(scn_ref r, uint32_t nodes) {
+    return r <= 0 || (uint32_t)r <= nodes;
+}
 
 /* The scenario on fewer nodes: events about removed nodes go, groups lose them. */
 static void with_nodes(const scenario *s, uint32_t nodes, scenario *out) {
@@ -92,7 +99,8 @@ static void with_nodes(const scenario *s, uint32_t nodes, scenario *out) {
     tmp.nodes = nodes;
     uint32_t k = 0;
     for (uint32_t i = 0; i < tmp.n_initial; i++)
-        if (tmp.initial[i].node <= nodes) tmp.initial[k++] = tmp.initial[i];
+        if (tmp.initial[i].node <= nodes)
+            tmp.initial[k++] = tmp.initial[i];
         else {
             for (uint32_t j = 0; j < tmp.initial[i].n_log; j++) free(tmp.initial[i].log[j].cmd);
             free(tmp.initial[i].log);
@@ -112,12 +120,12 @@ static void with_nodes(const scenario *s, uint32_t nodes, scenario *out) {
         for (uint32_t j = 0; j < e->expect.n_on; j++)
             if (ref_fits(e->expect.on[j], nodes)) e->expect.on[m++] = e->expect.on[j];
         e->expect.n_on = m;
-        int keep = ref_fits(e->node, nodes) && ref_fits(e->from, nodes) &&
-                   ref_fits(e->to, nodes) && ref_fits(e->expect.role_node, nodes) &&
+        int keep = ref_fits(e->node, nodes) && ref_fits(e->from, nodes) && ref_fits(e->to, nodes) &&
+                   ref_fits(e->expect.role_node, nodes) &&
                    (!e->expect.has_leader || ref_fits(e->expect.leader, nodes)) &&
                    (!e->expect.has_leader_not || e->expect.leader_not <= nodes) &&
                    !(had_on > 0 && m == 0); /* an emptied `on` would mean every node */
-        if (!keep) e->at_us = UINT64_MAX; /* marked: dropped below */
+        if (!keep) e->at_us = UINT64_MAX;   /* marked: dropped below */
     }
     without_events(&tmp, 0, 0, out);
     scn_free(&tmp);

@@ -58,7 +58,6 @@ static sim_ev heap_pop(ev_heap *h) {
     return top;
 }
 
-
 void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
     heap_push(&s->heap, t_us, kind, arg);
 }
@@ -84,7 +83,8 @@ uint32_t sim_cmd_add(sim *s, const char *str, size_t len) {
         s->cmd_kv = rs_xrealloc(s->cmd_kv, s->cap_cmds * sizeof *s->cmd_kv);
     }
     if (s->arena_len + len > s->arena_cap) {
-        while (s->arena_len + len > s->arena_cap) s->arena_cap = s->arena_cap ? s->arena_cap * 2 : 4096;
+        while (s->arena_len + len > s->arena_cap)
+            s->arena_cap = s->arena_cap ? s->arena_cap * 2 : 4096;
         s->cmd_arena = rs_xrealloc(s->cmd_arena, s->arena_cap);
     }
     memcpy(s->cmd_arena + s->arena_len, str, len);
@@ -97,7 +97,9 @@ uint32_t sim_cmd_add(sim *s, const char *str, size_t len) {
     return id;
 }
 
-static const char *cmd_str(const sim *s, uint32_t id) { return s->cmd_arena + s->cmd_off[id]; }
+static const char *cmd_str(const sim *s, uint32_t id) {
+    return s->cmd_arena + s->cmd_off[id];
+}
 
 /* ---- effects: trace, check, send --------------------------------------------------------- */
 
@@ -113,7 +115,7 @@ static void report_violation(sim *s, const chk_violation *v) {
     trace_end(t);
     s->res->violation = *v;
     sim_stop(s, SIM_VIOLATION, "invariant %s violated at %" PRIu64 " us: %s", v->invariant, s->now,
-         v->detail);
+             v->detail);
 }
 
 /* Every checker verdict goes through here: a violation ends the run at once. */
@@ -124,8 +126,7 @@ static int checked(sim *s, chk_result r) {
     return 0;
 }
 
-static void trace_entry(sim *s, const char *ev, uint8_t node, uint64_t index,
-                        const raft_entry *e) {
+static void trace_entry(sim *s, const char *ev, uint8_t node, uint64_t index, const raft_entry *e) {
     trace_writer *t = s->tr;
     if (!t->on) return;
     trace_begin_event(t, s->now, ev);
@@ -215,11 +216,14 @@ void sim_apply_out(sim *s, uint8_t node) {
     uint64_t term = s->nodes[node].raft.term;
     for (size_t i = 0; i < o->n_fx && !s->done; i++) {
         const raft_fx *f = &o->fx[i];
-        ASSERT(!sent || (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
-                         f->kind != RAFT_FX_TRUNCATE &&
-                         !(f->kind == RAFT_FX_ROLE && f->a != term)));
+        ASSERT(!sent ||
+               (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
+                f->kind != RAFT_FX_TRUNCATE && !(f->kind == RAFT_FX_ROLE && f->a != term)));
         switch ((raft_fx_kind)f->kind) {
-        case RAFT_FX_ROLE: fx_role(s, node, f->a, (raft_role)f->b); term = f->a; break;
+        case RAFT_FX_ROLE:
+            fx_role(s, node, f->a, (raft_role)f->b);
+            term = f->a;
+            break;
         case RAFT_FX_VOTE: fx_vote(s, node, f->a, (uint8_t)f->b); break;
         case RAFT_FX_APPEND: fx_append(s, node, f->a, f->b); break;
         case RAFT_FX_TRUNCATE: fx_truncate(s, node, f->a); break;
@@ -259,8 +263,7 @@ static const char *blocked(sim *s, uint8_t from, uint8_t to) {
     return NULL;
 }
 
-static void trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id,
-                      const char *reason) {
+static void trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id, const char *reason) {
     trace_writer *t = s->tr;
     if (!t->on) return;
     trace_begin_event(t, s->now, ev);
@@ -483,12 +486,11 @@ static uint8_t resolve_or_fail(sim *s, uint32_t idx, scn_ref r) {
     if (!id) s->res->fail_event = idx;
     if (!id)
         sim_stop(s, SIM_EXPECT_FAILED, "events[%u] at %" PRIu64 " us: no %s node to act on", idx,
-             s->now, ref_name(r));
+                 s->now, ref_name(r));
     return id;
 }
 
 /* ---- scenario actions ------------------------------------------------------------------------ */
-
 
 void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg) {
     sim_node *n = &s->nodes[node];
@@ -561,7 +563,8 @@ static void do_resume(sim *s, uint8_t node) {
     n->paused = 0;
     n->timer_at = TIME_NEVER;
     sim_arm_timer(s, node);
-    for (size_t i = 0; i < n->n_held; i++) heap_push(&s->heap, s->now, n->held[i].kind, n->held[i].arg);
+    for (size_t i = 0; i < n->n_held; i++)
+        heap_push(&s->heap, s->now, n->held[i].kind, n->held[i].arg);
     n->n_held = 0;
 }
 
@@ -604,8 +607,9 @@ static void do_partition(sim *s, uint32_t idx, const scn_event *e) {
             if (!id) return;
             if (group[id]) {
                 sim_stop(s, SIM_EXPECT_FAILED,
-                     "events[%u] at %" PRIu64 " us: node %u is in two groups once references "
-                     "are resolved", idx, s->now, id);
+                         "events[%u] at %" PRIu64 " us: node %u is in two groups once references "
+                         "are resolved",
+                         idx, s->now, id);
                 return;
             }
             group[id] = (uint8_t)(g + 1);
@@ -753,8 +757,8 @@ static int logs_match_holds(const sim *s, char *why, size_t cap) {
             return 0;
         }
         if (chk_chain(s->chk, i, r->commit) != chk_chain(s->chk, first, f->commit)) {
-            snprintf(why, cap, "logs_match: nodes %u and %u differ within index %" PRIu64, first,
-                     i, r->commit);
+            snprintf(why, cap, "logs_match: nodes %u and %u differ within index %" PRIu64, first, i,
+                     r->commit);
             return 0;
         }
     }
@@ -768,9 +772,11 @@ static int leader_holds(const sim *s, const scn_expect *e, char *why, size_t cap
                  : e->leader == SCN_LEADER_NONE ? l == 0
                                                 : l == e->leader;
         if (!ok) {
-            if (l) snprintf(why, cap, "leader: node %u is leader (term %" PRIu64 ")", l,
-                            s->nodes[l].raft.term);
-            else snprintf(why, cap, "leader: no live node is leader");
+            if (l)
+                snprintf(why, cap, "leader: node %u is leader (term %" PRIu64 ")", l,
+                         s->nodes[l].raft.term);
+            else
+                snprintf(why, cap, "leader: no live node is leader");
             return 0;
         }
     }
@@ -806,12 +812,11 @@ static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap
         return 0;
     }
     if (e->has_term_at_least && term < e->term_at_least) {
-        snprintf(why, cap, "term_at_least %" PRIu64 ": highest term is %" PRIu64,
-                 e->term_at_least, term);
+        snprintf(why, cap, "term_at_least %" PRIu64 ": highest term is %" PRIu64, e->term_at_least,
+                 term);
         return 0;
     }
-    if (e->has_committed_at_least &&
-        !commit_bound_holds(s, e, 1, e->committed_at_least, why, cap))
+    if (e->has_committed_at_least && !commit_bound_holds(s, e, 1, e->committed_at_least, why, cap))
         return 0;
     if (e->has_committed_at_most && !commit_bound_holds(s, e, 0, e->committed_at_most, why, cap))
         return 0;
@@ -836,10 +841,10 @@ static void expect_failed(sim *s, uint32_t idx, const char *why) {
     trace_expect(s, idx, 0, why);
     if (e->has_within)
         sim_stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms within %g ms): %s", idx,
-             (double)e->at_us / 1000.0, (double)e->within_us / 1000.0, why);
+                 (double)e->at_us / 1000.0, (double)e->within_us / 1000.0, why);
     else
         sim_stop(s, SIM_EXPECT_FAILED, "events[%u] (expect at %g ms): %s", idx,
-             (double)e->at_us / 1000.0, why);
+                 (double)e->at_us / 1000.0, why);
 }
 
 static void on_expect(sim *s, uint32_t idx) {
@@ -882,7 +887,8 @@ static void on_expect_deadline(sim *s, uint32_t idx) {
     }
 }
 
-/* ---- the run ----------------------------------------------------------------------------------- */
+/* ---- the run -----------------------------------------------------------------------------------
+ */
 
 static void on_scenario_event(sim *s, uint32_t idx) {
     const scn_event *e = &s->scn->events[idx];
@@ -1065,11 +1071,13 @@ static int handle(sim *s, const sim_ev *ev) {
 static void sort_events(sim *s) {
     uint32_t n = s->scn->n_events;
     const scn_event *ev = s->scn->events;
-    uint32_t *a = rs_xmalloc(((size_t)n + 1) * sizeof *a), *tmp = rs_xmalloc(((size_t)n + 1) * sizeof *tmp);
+    uint32_t *a = rs_xmalloc(((size_t)n + 1) * sizeof *a),
+             *tmp = rs_xmalloc(((size_t)n + 1) * sizeof *tmp);
     for (uint32_t i = 0; i < n; i++) a[i] = i;
     for (uint32_t width = 1; width < n; width *= 2) {
         for (uint32_t lo = 0; lo < n; lo += 2 * width) {
-            uint32_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint32_t mid = lo + width < n ? lo + width : n,
+                     hi = lo + 2 * width < n ? lo + 2 * width : n;
             uint32_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi) tmp[k++] = ev[a[j]].at_us < ev[a[i]].at_us ? a[j++] : a[i++];
             while (i < mid) tmp[k++] = a[i++];
@@ -1083,8 +1091,8 @@ static void sort_events(sim *s) {
 
 /* The next event: the next scenario event if it is due no later than the queue's first. */
 static int next_event(sim *s, sim_ev *ev) {
-    const scn_event *se = s->next_event < s->scn->n_events
-                              ? &s->scn->events[s->order[s->next_event]] : NULL;
+    const scn_event *se =
+        s->next_event < s->scn->n_events ? &s->scn->events[s->order[s->next_event]] : NULL;
     if (se && (s->heap.n == 0 || se->at_us <= s->heap.v[0].t_us)) {
         *ev = (sim_ev){.t_us = se->at_us, .kind = EV_SCENARIO, .arg = s->order[s->next_event++]};
         return ev->t_us <= s->scn->run_us;

@@ -35,7 +35,7 @@ typedef struct {
 
 typedef struct {
     sim_status status;
-    char reason[2560]; /* why it did not pass (a linearizability report may take lines) */
+    char reason[2560];  /* why it did not pass (a linearizability report may take lines) */
     int64_t fail_event; /* index of the scenario event that failed the run, -1 if none */
     chk_violation violation;
     uint64_t steps;  /* events handled */

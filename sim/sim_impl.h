@@ -18,7 +18,6 @@
 
 enum { EV_TIMER, EV_DELIVER, EV_SCENARIO, EV_EXPECT_DEADLINE, EV_CLIENT_MSG, EV_CLIENT_TIMER };
 
-
 typedef struct {
     uint64_t t_us;
     uint64_t seq;
@@ -41,7 +40,7 @@ typedef struct {
     uint64_t id;
     raft_entry *ebuf; /* the message's entries; kept with the slot and reused */
     uint32_t ebuf_cap;
-    uint32_t refs;    /* pending deliveries (2 when duplicated) */
+    uint32_t refs; /* pending deliveries (2 when duplicated) */
 } net_slot;
 
 typedef struct {
@@ -78,8 +77,8 @@ typedef struct {
     scn_range delay;
     double drop_rate, duplicate_rate;
     uint64_t drop_threshold, duplicate_threshold; /* the rates, as rs_rng_threshold32 */
-    uint8_t group[RS_NODES_MAX + 1]; /* partition group per node; 0 = not listed */
-    link_cfg *links;                 /* [(n+1) * (n+1)], NULL until a link event */
+    uint8_t group[RS_NODES_MAX + 1];              /* partition group per node; 0 = not listed */
+    link_cfg *links;                              /* [(n+1) * (n+1)], NULL until a link event */
     net_slot *slots;
     uint32_t n_slots, cap_slots;
     uint32_t *free_slots;
@@ -130,14 +129,14 @@ void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg);
 /* Key-value clients and service, defined in clients.c. */
 void kv_init(sim *s);
 void kv_free(sim *s);
-void kv_start_op(sim *s, uint32_t event_idx);           /* a scenario kv event */
+void kv_start_op(sim *s, uint32_t event_idx);            /* a scenario kv event */
 int kv_on_msg(sim *s, uint32_t slot);                    /* 1 if it was a step */
 int kv_on_timer(sim *s, uint32_t client, uint64_t t_us); /* 1 if it was a step */
 void kv_on_apply(sim *s, uint8_t node, uint32_t cmd);    /* cmd is a kv command */
 void kv_on_crash(sim *s, uint8_t node);
 void kv_on_restart(sim *s, uint8_t node);
-void kv_drop_held(sim *s, uint32_t slot);                /* a held client message is lost */
-void kv_finish(sim *s);                                  /* end of run: outcomes, history check */
+void kv_drop_held(sim *s, uint32_t slot); /* a held client message is lost */
+void kv_finish(sim *s);                   /* end of run: outcomes, history check */
 int kv_expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap);
 
 #endif

@@ -119,8 +119,10 @@ void trace_str(trace_writer *t, const char *key, const char *s) {
 void trace_bool(trace_writer *t, const char *key, int v) {
     if (!t->on) return;
     put_key(t, key);
-    if (v) put(t, "true", 4);
-    else put(t, "false", 5);
+    if (v)
+        put(t, "true", 4);
+    else
+        put(t, "false", 5);
 }
 
 void trace_null(trace_writer *t, const char *key) {
@@ -162,8 +164,8 @@ void trace_header(trace_writer *t, const char *scenario_json, uint64_t seed, con
     int n = snprintf(buf, cap,
                      "{\"type\":\"header\",\"version\":%d,\"tool\":\"raftsim\",\"build\":\"%s\","
                      "\"scenario\":%s,\"seed\":%llu,\"bug\":%s%s%s}\n",
-                     TRACE_VERSION, build, scenario_json, (unsigned long long)seed,
-                     bug ? "\"" : "", bug ? bug : "null", bug ? "\"" : "");
+                     TRACE_VERSION, build, scenario_json, (unsigned long long)seed, bug ? "\"" : "",
+                     bug ? bug : "null", bug ? "\"" : "");
     ASSERT(n > 0 && (size_t)n < cap);
     if (!t->stopped && t->sink(t->sink_ctx, buf, (size_t)n)) t->stopped = 1;
     free(buf);

@@ -69,8 +69,10 @@ static int parse_header(tracefile *tf, const char *line, size_t len, char *err, 
         !cJSON_IsString(tool) || strcmp(tool->valuestring, "raftsim") != 0)
         errf(err, cap, "%s: line 1: not a raftsim trace header", p);
     else if (json_get_u64(h, "version", &version) || version != TRACE_VERSION)
-        errf(err, cap, "%s: line 1: version: trace format version %" PRIu64
-             " is not the one this build reads (%d)", p, version, TRACE_VERSION);
+        errf(err, cap,
+             "%s: line 1: version: trace format version %" PRIu64
+             " is not the one this build reads (%d)",
+             p, version, TRACE_VERSION);
     else if (json_get_u64(h, "seed", &tf->seed))
         errf(err, cap, "%s: line 1: seed: expected a non-negative integer", p);
     else if (!(cJSON_IsNull(bug) || cJSON_IsString(bug)))
@@ -150,8 +152,11 @@ int tracefile_parse(const char *origin, char *data, size_t size, tracefile *tf, 
         } else if (is_end_line(line, len)) {
             if (parse_end(tf, line, len, lineno, err, err_len)) return -1;
         } else {
-            if (!nl) return errf(err, err_len, "%s: line %" PRIu64 ": truncated (no newline): "
-                                 "the run that wrote it was cut off", origin, lineno);
+            if (!nl)
+                return errf(err, err_len,
+                            "%s: line %" PRIu64 ": truncated (no newline): "
+                            "the run that wrote it was cut off",
+                            origin, lineno);
             if (tf->n_events == cap) {
                 cap *= 2;
                 tf->off = rs_xrealloc(tf->off, cap * sizeof *tf->off);
@@ -282,13 +287,14 @@ static int check_events(const tracefile *tf, int quiet) {
     if (rc == 0) rc = check_history(tf, hist);
     if (rc == 0 && tf->has_end && hash != tf->end_hash) {
         printf("HASH MISMATCH: the end line records %016" PRIx64 ", the event lines hash to "
-               "%016" PRIx64 " (the trace was edited or corrupted)\n", tf->end_hash, hash);
+               "%016" PRIx64 " (the trace was edited or corrupted)\n",
+               tf->end_hash, hash);
         rc = 1;
     }
     if (rc == 0 && !quiet)
         printf("OK %s: %" PRIu64 " events, every safety invariant holds, and the key-value "
-               "history (if any) is linearizable%s\n", tf->path,
-               tf->n_events, tf->has_end ? "" : " (no end line: the run was cut off)");
+               "history (if any) is linearizable%s\n",
+               tf->path, tf->n_events, tf->has_end ? "" : " (no end line: the run was cut off)");
     chk_free(c);
     hist_free(hist);
     return rc;

@@ -7,13 +7,13 @@
 
 /* A broken internal invariant is a bug in raftsim: report where and abort. NDEBUG does not
  * remove it, on purpose (STYLE point 8). Bad user input never reaches an ASSERT. */
-#define ASSERT(cond)                                                                         \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            fprintf(stderr, "raftsim: internal assertion failed: %s (%s:%d)\n", #cond,       \
-                    __FILE__, __LINE__);                                                     \
-            abort();                                                                         \
-        }                                                                                    \
+#define ASSERT(cond)                                                                               \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "raftsim: internal assertion failed: %s (%s:%d)\n", #cond, __FILE__,   \
+                    __LINE__);                                                                     \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* Allocation that aborts on failure: memory exhaustion is not an input error. */
