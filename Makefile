@@ -8,16 +8,18 @@ CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
 CJSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
 CMOCKA_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 BUILD_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -DRAFTSIM_BUILD='"0.1.0-$(BUILD_ID)"' \
+ALL_CFLAGS = $(WARN) -I. -D_POSIX_C_SOURCE=200809L -DRAFTSIM_BUILD='"0.1.0-$(BUILD_ID)"' \
              $(CJSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS := $(CJSON_LIBS) -lm
 
 BUILD ?= build
-CORE_SRC := raft/raft.c sim/util.c sim/rng.c sim/scenario.c sim/check.c sim/trace.c \
-            sim/sim.c sim/tracefile.c sim/bugs.c sim/fuzz_gen.c sim/shrink.c sim/kvstore.c sim/clients.c sim/histcheck.c sim/linz.c
-CLI_SRC  := sim/cmd_run.c sim/fuzz_cmd.c sim/main.c
-CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+# The engine library (raft/ and sim/) and the programs built on it (tools/). Includes are written
+# from the top of the tree ("sim/check/check.h"), so -I. is the only include path.
+LIB_SRC  := raft/raft.c $(sort $(wildcard sim/*/*.c))
+CLI_SRC  := $(sort $(wildcard tools/raftsim/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+HEADERS  := $(wildcard raft/*.h sim/*.h sim/*/*.h tools/*/*.h)
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
@@ -33,19 +35,19 @@ raftsim: $(BUILD)/raftsim
 # V=1 shows the full compiler command lines.
 Q := $(if $(V),,@)
 
-$(BUILD)/raftsim: $(CORE_OBJ) $(CLI_OBJ)
+$(BUILD)/raftsim: $(LIB_OBJ) $(CLI_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard sim/*.h raft/*.h) Makefile
+$(BUILD)/%.o: %.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(CORE_OBJ)
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(CMOCKA_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(CMOCKA_LIBS) $(LIBS)
 
 # The main job: build, then run every scenario in scenarios/.
 demo: deps raftsim
@@ -91,24 +93,24 @@ fuzz-parsers:
 
 fuzz-harnesses: $(BUILD)/fuzz/fuzz_scenario $(BUILD)/fuzz/fuzz_trace
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/parsers_oneshot.h $(CORE_OBJ)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/parsers_oneshot.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isim -fsanitize=fuzzer -o $@ $< $(CORE_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(LIBS)
 
-bench: raftsim $(BUILD)/tools/bench $(BUILD)/tools/bench_linz
-	$(BUILD)/tools/bench ./raftsim
-	$(BUILD)/tools/bench_linz
+bench: raftsim $(BUILD)/bin/bench $(BUILD)/bin/bench_linz
+	$(BUILD)/bin/bench ./raftsim
+	$(BUILD)/bin/bench_linz
 
-$(BUILD)/tools/bench: tools/bench.c $(CORE_OBJ)
+$(BUILD)/bin/bench: tools/bench/bench.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
-$(BUILD)/tools/bench_linz: tools/bench_linz.c $(CORE_OBJ)
+$(BUILD)/bin/bench_linz: tools/bench/bench_linz.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(CORE_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
 # gcc and clang, -O0 and -O2: byte-identical traces and fuzz results.
 determinism:
@@ -128,7 +130,7 @@ valgrind: $(TEST_BIN) raftsim
 	@echo "valgrind: no errors, no leaks"
 
 format:
-	clang-format -i raft/*.[ch] sim/*.[ch] tests/*.c tools/*.c
+	clang-format -i raft/*.[ch] sim/*.h sim/*/*.[ch] tests/*.c tools/*/*.[ch]
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz build-det raftsim raftsim-traces

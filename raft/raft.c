@@ -1,6 +1,6 @@
 /* raft.c - the Raft node of raft.h: Figure 2 of the Raft paper, with conflict-term hints for
  * fast nextIndex backup. Every function is a pure step from (state, input) to (state, out). */
-#include "raft.h"
+#include "raft/raft.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
-#include "../raft/raft.h"
+#include "sim/check/check.h"
+#include "raft/raft.h"
 
 #define FOL RAFT_FOLLOWER
 #define CAND RAFT_CANDIDATE

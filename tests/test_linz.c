@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linz.h"
+#include "sim/kv/linz.h"
 
 /* A test: static, with the cmocka signature, and without unused-parameter noise. */
 #define TEST(name)                                                                             \

@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz/parsers_oneshot.h"
-#include "scenario.h"
-#include "tracefile.h"
+#include "tests/fuzz/parsers_oneshot.h"
+#include "sim/scenario/scenario.h"
+#include "sim/trace/tracefile.h"
 
 #define PATH_CAP 4096
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../raft/raft.h"
+#include "raft/raft.h"
 
 #define MIN_US 150000u
 #define MAX_US 300000u

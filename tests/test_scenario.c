@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scenario.h"
+#include "sim/scenario/scenario.h"
 
 #define ERR_CAP 512
 

@@ -8,8 +8,8 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
-#include "scenario.h"
-#include "sim.h"
+#include "sim/scenario/scenario.h"
+#include "sim/raftsim.h"
 
 static void load(scenario *s, const char *json) {
     char err[512];

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario.h"
-#include "tracefile.h"
+#include "sim/scenario/scenario.h"
+#include "sim/trace/tracefile.h"
 
 #define PF_ERR_CAP 1024
 

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bugs.h"
-#include "cli.h"
-#include "scenario.h"
-#include "sim.h"
-#include "tracefile.h"
-#include "util.h"
+#include "sim/base/bugs.h"
+#include "tools/raftsim/cli.h"
+#include "sim/scenario/scenario.h"
+#include "sim/raftsim.h"
+#include "sim/trace/tracefile.h"
+#include "sim/base/util.h"
 
 typedef struct {
     const char **files;

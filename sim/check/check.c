@@ -1,11 +1,11 @@
 /* check.c - incremental checker of Raft's safety invariants (Raft paper, Figure 3, plus the
  * extra ones of SPEC section 4). See check.h for the model. */
-#include "check.h"
+#include "sim/check/check.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#include "util.h"
+#include "sim/base/util.h"
 
 enum { ROLE_FOLLOWER = 0, ROLE_CANDIDATE = 1, ROLE_LEADER = 2 };
 

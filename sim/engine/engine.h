@@ -6,13 +6,13 @@
 
 #include <stdint.h>
 
-#include "../raft/raft.h"
-#include "check.h"
-#include "limits.h"
-#include "rng.h"
-#include "scenario.h"
-#include "sim.h"
-#include "trace.h"
+#include "raft/raft.h"
+#include "sim/check/check.h"
+#include "sim/base/limits.h"
+#include "sim/base/rng.h"
+#include "sim/scenario/scenario.h"
+#include "sim/raftsim.h"
+#include "sim/trace/trace.h"
 
 /* ---- the event queue: a binary heap ordered by (t_us, seq) ------------------------------ */
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scenario.h"
+#include "sim/scenario/scenario.h"
 
 typedef struct {
     const char *path;

@@ -1,15 +1,15 @@
 /* histcheck.c - rebuilding a key-value history from trace events for the linearizability
  * checker. */
-#include "histcheck.h"
+#include "sim/kv/histcheck.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "jsonget.h"
-#include "linz.h"
-#include "scenario.h"
-#include "util.h"
+#include "sim/base/jsonget.h"
+#include "sim/kv/linz.h"
+#include "sim/scenario/scenario.h"
+#include "sim/base/util.h"
 
 typedef struct {
     lz_op op;

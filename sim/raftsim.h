@@ -6,9 +6,9 @@
 
 #include <stdint.h>
 
-#include "check.h"
-#include "scenario.h"
-#include "trace.h"
+#include "sim/check/check.h"
+#include "sim/scenario/scenario.h"
+#include "sim/trace/trace.h"
 
 typedef enum {
     SIM_PASS,          /* every expectation held, no invariant broke */

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz.h"
-#include "limits.h"
-#include "rng.h"
-#include "util.h"
+#include "tools/raftsim/fuzz.h"
+#include "sim/base/limits.h"
+#include "sim/base/rng.h"
+#include "sim/base/util.h"
 
 const fuzz_profile fuzz_profiles[] = {
     {"default", "swarm: every seed draws its own mix of faults, rates and load"},

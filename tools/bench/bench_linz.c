@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "linz.h"
-#include "util.h"
+#include "sim/kv/linz.h"
+#include "sim/base/util.h"
 
 #define RUNS 5
 

@@ -1,5 +1,5 @@
 /* rng.c - xoshiro256** seeded through splitmix64 (public-domain algorithms by Vigna). */
-#include "rng.h"
+#include "sim/base/rng.h"
 
 uint64_t rs_splitmix64(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);

@@ -1,14 +1,14 @@
 /* sim.c - the discrete-event loop: scenario events, node timers and message deliveries from
  * one queue ordered by (virtual time, sequence number), each handed to one node; the node's
  * effects go to the trace and the checker, its messages into the simulated network. */
-#include "sim.h"
+#include "sim/raftsim.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "sim_impl.h"
-#include "util.h"
+#include "sim/engine/engine.h"
+#include "sim/base/util.h"
 
 static int ev_before(const sim_ev *a, const sim_ev *b) {
     return a->t_us < b->t_us || (a->t_us == b->t_us && a->seq < b->seq);

@@ -1,5 +1,5 @@
 /* scenario.c - loads and validates scenario JSON (SPEC section 2) and writes it back. */
-#include "scenario.h"
+#include "sim/scenario/scenario.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
-#include "util.h"
+#include "sim/base/limits.h"
+#include "sim/base/util.h"
 
 /* JSON numbers are doubles: above 2^53 an integer silently becomes a neighbour, so seeds,
  * terms and indexes are refused there instead of being changed. */

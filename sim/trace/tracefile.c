@@ -1,6 +1,6 @@
 /* tracefile.c - trace reading, and `raftsim check`: the safety invariants re-judged from a
  * trace file alone, by the same checker a run uses. */
-#include "tracefile.h"
+#include "sim/trace/tracefile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -8,12 +8,12 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "check.h"
-#include "histcheck.h"
-#include "jsonget.h"
-#include "limits.h"
-#include "trace.h"
-#include "util.h"
+#include "sim/check/check.h"
+#include "sim/kv/histcheck.h"
+#include "sim/base/jsonget.h"
+#include "sim/base/limits.h"
+#include "sim/trace/trace.h"
+#include "sim/base/util.h"
 
 static int errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -1,5 +1,5 @@
 /* util.c - allocation helpers that abort on exhaustion. */
-#include "util.h"
+#include "sim/base/util.h"
 
 #include <string.h>
 

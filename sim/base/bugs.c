@@ -1,9 +1,9 @@
 /* bugs.c - the injected-bug catalogue. */
-#include "bugs.h"
+#include "sim/base/bugs.h"
 
 #include <string.h>
 
-#include "../raft/raft.h"
+#include "raft/raft.h"
 
 const bug_info bug_catalogue[] = {
     {"vote_ignores_log", RAFT_BUG_VOTE_IGNORES_LOG,

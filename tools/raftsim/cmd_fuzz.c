@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bugs.h"
-#include "cli.h"
-#include "fuzz.h"
-#include "tracefile.h"
-#include "util.h"
+#include "sim/base/bugs.h"
+#include "tools/raftsim/cli.h"
+#include "tools/raftsim/fuzz.h"
+#include "sim/trace/tracefile.h"
+#include "sim/base/util.h"
 #include <cjson/cJSON.h>
 
 #define JOBS_MAX 256

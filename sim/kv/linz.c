@@ -8,14 +8,14 @@
  * stack and its two orders for unknown-outcome ops; "could this value have been written at
  * all"; when an unknown-outcome op can still matter; the explanation (shortest failing cut,
  * shrinking, text); lz_check (grouping by key, interning, one search per key). */
-#include "linz.h"
+#include "sim/kv/linz.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "sim/base/util.h"
 
 #define NONE UINT32_MAX
 /* The state id standing for any value no read can match (see ws_usefulness); never a string's. */

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scenario.h"
-#include "sim.h"
-#include "util.h"
+#include "sim/scenario/scenario.h"
+#include "sim/raftsim.h"
+#include "sim/base/util.h"
 
 #define RUNS 5
 

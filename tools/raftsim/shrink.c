@@ -4,8 +4,8 @@
  * until a whole round changes nothing or the run budget is spent. */
 #include <string.h>
 
-#include "fuzz.h"
-#include "util.h"
+#include "tools/raftsim/fuzz.h"
+#include "sim/base/util.h"
 
 typedef struct {
     const sim_result *target;

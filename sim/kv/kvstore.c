@@ -1,10 +1,10 @@
 /* kvstore.c - the key-value state machine: an open-addressing table of keys, and one session
  * record per client. Never iterated, so addresses cannot leak into any output. */
-#include "kvstore.h"
+#include "sim/kv/kvstore.h"
 
 #include <string.h>
 
-#include "util.h"
+#include "sim/base/util.h"
 
 typedef struct {
     char *key;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scenario.h"
+#include "sim/scenario/scenario.h"
 
 typedef struct {
     uint32_t client; /* dense client number, from 0 */

@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bugs.h"
-#include "kvstore.h"
-#include "linz.h"
-#include "sim_impl.h"
-#include "util.h"
+#include "sim/base/bugs.h"
+#include "sim/kv/kvstore.h"
+#include "sim/kv/linz.h"
+#include "sim/engine/engine.h"
+#include "sim/base/util.h"
 
 /* A client that hears nothing this long tries the next node; one redirected without a hint
  * waits a little before it does. */

@@ -1,10 +1,10 @@
 /* trace.c - JSON Lines trace formatting, written by hand: building a cJSON tree per event
  * would cost more than simulating it. */
-#include "trace.h"
+#include "sim/trace/trace.h"
 
 #include <string.h>
 
-#include "util.h"
+#include "sim/base/util.h"
 
 uint64_t trace_fnv1a(uint64_t h, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {

@@ -7,14 +7,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../raft/raft.h"
-#include "bugs.h"
-#include "cli.h"
-#include "fuzz.h"
-#include "scenario.h"
-#include "sim.h"
-#include "tracefile.h"
-#include "util.h"
+#include "raft/raft.h"
+#include "sim/base/bugs.h"
+#include "tools/raftsim/cli.h"
+#include "tools/raftsim/fuzz.h"
+#include "sim/scenario/scenario.h"
+#include "sim/raftsim.h"
+#include "sim/trace/tracefile.h"
+#include "sim/base/util.h"
 
 static const char usage_text[] =
     "raftsim " RAFTSIM_VERSION " - a deterministic simulator for testing Raft\n"

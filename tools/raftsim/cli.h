@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "tracefile.h"
+#include "sim/trace/tracefile.h"
 
 #ifndef RAFTSIM_VERSION
 #define RAFTSIM_VERSION "0.1.0"

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "scenario.h"
-#include "sim.h"
+#include "sim/scenario/scenario.h"
+#include "sim/raftsim.h"
 
 /* Fault and load kinds a generated scenario may use; swarm testing turns a random subset on
  * per seed so that rare combinations get explored. */
