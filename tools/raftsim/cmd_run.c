@@ -273,39 +273,6 @@ static int replay_report(const replay_ctx *c, const sim_result *r) {
     return 1;
 }
 
-int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,
-                   const char **value) {
-    *path = *value = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], opt)) {
-            if (i + 1 >= argc) return cli_usage_error("%s needs a value", opt);
-            *value = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("unknown option '%s'", argv[i]);
-        } else if (*path) {
-            return cli_usage_error("%s takes exactly one trace file", cmd);
-        } else {
-            *path = argv[i];
-        }
-    }
-    return *path ? 0 : cli_usage_error("%s needs a trace file", cmd);
-}
-
-int cli_load_trace(const char *path, tracefile *tf, uint32_t *bugs) {
-    char err[1024];
-    *bugs = 0;
-    if (tracefile_load(path, tf, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        tracefile_free(tf);
-        return 2;
-    }
-    if (tf->bug && cli_parse_bug(tf->bug, bugs)) {
-        tracefile_free(tf);
-        return 2;
-    }
-    return 0;
-}
-
 int cmd_replay(int argc, char **argv) {
     const char *path, *tee_path;
     int rc = cli_trace_args(argc, argv, "replay", "--trace", &path, &tee_path);

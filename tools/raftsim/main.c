@@ -59,38 +59,6 @@ static const char usage_text[] =
     "diverged; 2 bad usage or bad input (the message names the file and the field);\n"
     "fuzz: 130 when interrupted. Scenario and trace formats: see README.md.\n";
 
-int cli_usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "raftsim: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'raftsim --help'.\n");
-    va_end(ap);
-    return 2;
-}
-
-int cli_parse_u64(const char *opt, const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-') return cli_usage_error("%s expects a non-negative integer", opt);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return cli_usage_error("%s expects a non-negative integer", opt);
-    *out = v;
-    return 0;
-}
-
-int cli_parse_bug(const char *name, uint32_t *bits) {
-    if (!strcmp(name, "list")) {
-        for (unsigned i = 0; i < bug_count; i++)
-            printf("%-18s %s\n", bug_catalogue[i].name, bug_catalogue[i].what);
-        return 1;
-    }
-    const bug_info *b = bug_find(name);
-    if (!b) return cli_usage_error("unknown bug '%s' (raftsim fuzz --bug list shows them)", name);
-    *bits = b->bit;
-    return 0;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_text, stderr);

@@ -1,0 +1,76 @@
+/* cli.c - helpers the subcommands share: usage errors, option values, the bug catalogue, and
+ * loading the trace that replay, shrink and check read. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/base/bugs.h"
+#include "sim/trace/tracefile.h"
+#include "tools/raftsim/cli.h"
+
+int cli_usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "raftsim: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'raftsim --help'.\n");
+    va_end(ap);
+    return 2;
+}
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-') return cli_usage_error("%s expects a non-negative integer", opt);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return cli_usage_error("%s expects a non-negative integer", opt);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_bug(const char *name, uint32_t *bits) {
+    if (!strcmp(name, "list")) {
+        for (unsigned i = 0; i < bug_count; i++)
+            printf("%-18s %s\n", bug_catalogue[i].name, bug_catalogue[i].what);
+        return 1;
+    }
+    const bug_info *b = bug_find(name);
+    if (!b) return cli_usage_error("unknown bug '%s' (raftsim fuzz --bug list shows them)", name);
+    *bits = b->bit;
+    return 0;
+}
+
+int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,
+                   const char **value) {
+    *path = *value = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], opt)) {
+            if (i + 1 >= argc) return cli_usage_error("%s needs a value", opt);
+            *value = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("unknown option '%s'", argv[i]);
+        } else if (*path) {
+            return cli_usage_error("%s takes exactly one trace file", cmd);
+        } else {
+            *path = argv[i];
+        }
+    }
+    return *path ? 0 : cli_usage_error("%s needs a trace file", cmd);
+}
+
+int cli_load_trace(const char *path, tracefile *tf, uint32_t *bugs) {
+    char err[1024];
+    *bugs = 0;
+    if (tracefile_load(path, tf, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        tracefile_free(tf);
+        return 2;
+    }
+    if (tf->bug && cli_parse_bug(tf->bug, bugs)) {
+        tracefile_free(tf);
+        return 2;
+    }
+    return 0;
+}
