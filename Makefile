@@ -23,7 +23,7 @@ HEADERS  := $(wildcard raft/*.h sim/*.h sim/*/*.h tools/*/*.h)
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit scenarios fuzz-smoke asan valgrind bench bug-table determinism clean format
+.PHONY: all deps demo test unit scenarios fuzz-smoke depcheck asan valgrind bench bug-table determinism clean format
 all: raftsim
 
 deps:
@@ -63,9 +63,15 @@ scenarios: raftsim
 fuzz-smoke: raftsim
 	sh tests/run_fuzz.sh ./raftsim
 
-# Unit tests, the scenario suite, then the fuzz/replay/check/shrink workflow end to end.
+# The architecture's dependency rules (tools/depcheck.sh), and proof that each breach is caught.
+depcheck: raftsim
+	sh tools/depcheck.sh $(BUILD)
+	sh tests/run_depcheck.sh $(BUILD)
+
+# Unit tests, the scenario suite, the fuzz/replay/check/shrink workflow end to end, and the
+# dependency rules.
 test: deps
-	@$(MAKE) --no-print-directory unit scenarios fuzz-smoke
+	@$(MAKE) --no-print-directory unit scenarios fuzz-smoke depcheck
 
 # Everything again under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 asan:

@@ -52,8 +52,8 @@ static void ok_at(const chk *c, chk_result r, const char *expr, const char *file
     const chk_violation *v = chk_violation_get(c);
     print_error("%s:%d: %s returned %s, expected CHK_OK: %s (node %u, term %llu, index %llu): "
                 "%s\n",
-                file, line, expr, result_name(r), v->invariant ? v->invariant : "(null)",
-                v->node, (unsigned long long)v->term, (unsigned long long)v->index, v->detail);
+                file, line, expr, result_name(r), v->invariant ? v->invariant : "(null)", v->node,
+                (unsigned long long)v->term, (unsigned long long)v->index, v->detail);
     _fail(file, line);
 }
 
@@ -88,7 +88,7 @@ static void malformed_at(const chk *c, chk_result r, const char *expr, unsigned 
 
 /* These expect a local `chk *c`. */
 #define OK(call) ok_at(c, (call), #call, __FILE__, __LINE__)
-#define VIOL(call, inv, node, term, index) \
+#define VIOL(call, inv, node, term, index)                                                         \
     viol_at(c, (call), #call, (inv), (node), (term), (index), __FILE__, __LINE__)
 #define MALF(call, node) malformed_at(c, (call), #call, (node), __FILE__, __LINE__)
 
@@ -104,8 +104,8 @@ static void elect_at(chk *c, uint8_t node, uint64_t term, const uint8_t *voters,
     }
     ok_at(c, chk_role(c, node, term, LEAD), "role leader", file, line);
 }
-#define ELECT(node, term, ...) elect_at(c, (node), (term), (const uint8_t[]){__VA_ARGS__, 0}, \
-                                        __FILE__, __LINE__)
+#define ELECT(node, term, ...)                                                                     \
+    elect_at(c, (node), (term), (const uint8_t[]){__VA_ARGS__, 0}, __FILE__, __LINE__)
 
 /* Appends one entry to each listed node (0-terminated), each append must be accepted. */
 static void put_at(chk *c, const uint8_t *nodes, uint64_t index, uint64_t term, const char *cmd,
@@ -114,10 +114,10 @@ static void put_at(chk *c, const uint8_t *nodes, uint64_t index, uint64_t term, 
         ok_at(c, chk_append(c, *nodes, index, term, chk_cmd_hash(cmd, strlen(cmd))), cmd, file,
               line);
 }
-#define PUT(index, term, cmd, ...) put_at(c, (const uint8_t[]){__VA_ARGS__, 0}, (index), (term), \
-                                          (cmd), __FILE__, __LINE__)
+#define PUT(index, term, cmd, ...)                                                                 \
+    put_at(c, (const uint8_t[]){__VA_ARGS__, 0}, (index), (term), (cmd), __FILE__, __LINE__)
 
-#define APPLY(node, index, term, cmd) \
+#define APPLY(node, index, term, cmd)                                                              \
     OK(chk_apply(c, (node), (index), (term), chk_cmd_hash((cmd), strlen(cmd))))
 
 /* ---- election safety ------------------------------------------------------------------- */

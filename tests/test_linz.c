@@ -17,12 +17,12 @@
 #include "sim/kv/linz.h"
 
 /* A test: static, with the cmocka signature, and without unused-parameter noise. */
-#define TEST(name)                                                                             \
-    static void name##_body(void);                                                             \
-    static void name(void **state) {                                                           \
-        (void)state;                                                                           \
-        name##_body();                                                                         \
-    }                                                                                          \
+#define TEST(name)                                                                                 \
+    static void name##_body(void);                                                                 \
+    static void name(void **state) {                                                               \
+        (void)state;                                                                               \
+        name##_body();                                                                             \
+    }                                                                                              \
     static void name##_body(void)
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -104,8 +104,8 @@ static void expect_yes(const lz_op *ops, size_t n) {
 
 /* Not linearizable, on `key`, with exactly these culprits (in invoke order); the explanation
  * is returned in *r for further checks (free it with lz_result_free). */
-static void expect_no_r(const lz_op *ops, size_t n, const char *key, const size_t *cul,
-                        size_t ncul, lz_result *r) {
+static void expect_no_r(const lz_op *ops, size_t n, const char *key, const size_t *cul, size_t ncul,
+                        lz_result *r) {
     lz_check(ops, n, 0, r);
     if (r->linearizable != LZ_NO) print_error("expected a failure, got %d\n", r->linearizable);
     assert_int_equal(r->linearizable, LZ_NO);
@@ -117,8 +117,7 @@ static void expect_no_r(const lz_op *ops, size_t n, const char *key, const size_
     assert_non_null(strstr(r->explain, "not linearizable"));
 }
 
-static void expect_no(const lz_op *ops, size_t n, const char *key, const size_t *cul,
-                      size_t ncul) {
+static void expect_no(const lz_op *ops, size_t n, const char *key, const size_t *cul, size_t ncul) {
     lz_result r;
     expect_no_r(ops, n, key, cul, ncul, &r);
     lz_result_free(&r);
@@ -134,7 +133,10 @@ typedef struct {
 static int bf_step(const lz_op *o, bf_state *s) {
     int match = o->kind == LZ_CAS && s->present && strcmp(s->v, o->from) == 0;
     switch (o->kind) {
-    case LZ_PUT: s->present = 1; snprintf(s->v, sizeof s->v, "%s", o->value); return 1;
+    case LZ_PUT:
+        s->present = 1;
+        snprintf(s->v, sizeof s->v, "%s", o->value);
+        return 1;
     case LZ_GET:
         if (!o->result) return !s->present;
         return s->present && strcmp(s->v, o->result) == 0;
@@ -195,7 +197,9 @@ static uint64_t sm64(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-static uint64_t rnd(uint64_t *s, uint64_t lo, uint64_t hi) { return lo + sm64(s) % (hi - lo + 1); }
+static uint64_t rnd(uint64_t *s, uint64_t lo, uint64_t hi) {
+    return lo + sm64(s) % (hi - lo + 1);
+}
 
 typedef struct {
     lz_op *ops;
@@ -264,8 +268,8 @@ static void gh_apply(gen_hist *g, lz_op *o, const char **val, int applied, uint6
  * gaps and durations (so clients overlap), every op taking effect at a random instant inside
  * its interval: linearizable by construction. About unknown_pct percent have unknown outcomes,
  * half of them applied. */
-static void gen_linearizable(gen_hist *g, uint64_t seed, size_t n, uint32_t keys,
-                             uint32_t clients, unsigned unknown_pct) {
+static void gen_linearizable(gen_hist *g, uint64_t seed, size_t n, uint32_t keys, uint32_t clients,
+                             unsigned unknown_pct) {
     memset(g, 0, sizeof *g);
     g->ops = calloc(n, sizeof *g->ops);
     g_lin = calloc(n, sizeof *g_lin);
@@ -332,8 +336,10 @@ static size_t gen_small(uint64_t *seed, lz_op *ops, unsigned unknown_pct, int wi
             ops[i].outcome = rnd(seed, 0, 1) ? LZ_OK : LZ_FAIL;
         }
         r = rnd(seed, 0, 99);
-        if (r < unknown_pct) ops[i].outcome = LZ_UNKNOWN;
-        else if (r < unknown_pct + 3 && kind != LZ_CAS) ops[i].outcome = LZ_FAIL;
+        if (r < unknown_pct)
+            ops[i].outcome = LZ_UNKNOWN;
+        else if (r < unknown_pct + 3 && kind != LZ_CAS)
+            ops[i].outcome = LZ_FAIL;
     }
     return n;
 }
@@ -503,10 +509,10 @@ TEST(stale_read_after_write_completed) {
 }
 
 TEST(stale_read_culprits_leave_out_unrelated_ops) {
-    lz_op h[] = {put(3, 1, "x", "z", 0, 5),     get(3, 2, "x", "z", 6, 8),
+    lz_op h[] = {put(3, 1, "x", "z", 0, 5),          get(3, 2, "x", "z", 6, 8),
                  unknown(put(4, 1, "x", "q", 9, 0)), put(1, 1, "x", "a", 10, 15),
-                 put(1, 2, "x", "b", 20, 30),   get(2, 7, "x", "a", 40, 50),
-                 put(3, 3, "x", "c", 60, 70),   get(3, 4, "x", "c", 80, 90)};
+                 put(1, 2, "x", "b", 20, 30),        get(2, 7, "x", "a", 40, 50),
+                 put(3, 3, "x", "c", 60, 70),        get(3, 4, "x", "c", 80, 90)};
     expect_no(h, N_OF(h), "x", IDX(3, 4, 5));
 }
 
@@ -820,8 +826,7 @@ TEST(same_input_same_result) {
 /* Small random histories (some unknown outcomes) under one search order: the answer
  * agrees with trying every order of the ops, and on a failure the culprits (distinct, in
  * invoke order) are not linearizable on their own either, by brute force and by lz_check. */
-static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unknown_pct,
-                        int wide) {
+static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unknown_pct, int wide) {
     int yes = 0, no = 0, same_size = 0;
     lz_options opt = {0, order};
     for (int iter = 0; iter < iters; iter++) {
@@ -864,11 +869,17 @@ static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unkno
     assert_true(same_size >= no * 95 / 100);
 }
 
-TEST(small_histories_agree_with_brute_force) { cross_check(2024, LZ_ORDER_AUTO, 4000, 12, 0); }
+TEST(small_histories_agree_with_brute_force) {
+    cross_check(2024, LZ_ORDER_AUTO, 4000, 12, 0);
+}
 
-TEST(small_histories_eager_order_agrees) { cross_check(77, LZ_ORDER_EAGER, 3000, 30, 1); }
+TEST(small_histories_eager_order_agrees) {
+    cross_check(77, LZ_ORDER_EAGER, 3000, 30, 1);
+}
 
-TEST(small_histories_lazy_order_agrees) { cross_check(78, LZ_ORDER_LAZY, 3000, 30, 1); }
+TEST(small_histories_lazy_order_agrees) {
+    cross_check(78, LZ_ORDER_LAZY, 3000, 30, 1);
+}
 
 /* Long enough that the eager order gives up and the lazy one must refute, with 3% of the
  * ops timed out. */
@@ -890,10 +901,10 @@ TEST(stale_read_among_many_unknown_outcomes) {
 
 /* A budget too small to shrink the culprits still reports a set that fails on its own. */
 TEST(budget_running_out_while_explaining_keeps_a_failing_set) {
-    lz_op h[] = {put(3, 1, "x", "z", 0, 5),     get(3, 2, "x", "z", 6, 8),
+    lz_op h[] = {put(3, 1, "x", "z", 0, 5),          get(3, 2, "x", "z", 6, 8),
                  unknown(put(4, 1, "x", "q", 9, 0)), put(1, 1, "x", "a", 10, 15),
-                 put(1, 2, "x", "b", 20, 30),   get(2, 7, "x", "a", 40, 50),
-                 put(3, 3, "x", "c", 60, 70),   get(3, 4, "x", "c", 80, 90)};
+                 put(1, 2, "x", "b", 20, 30),        get(2, 7, "x", "a", 40, 50),
+                 put(3, 3, "x", "c", 60, 70),        get(3, 4, "x", "c", 80, 90)};
     int partial = 0, minimal = 0;
     for (uint64_t budget = 1; budget < 400; budget++) {
         lz_result r;

@@ -95,8 +95,8 @@ static size_t replay_dir(const char *dir) {
     char path[PATH_CAP];
     snprintf(path, sizeof path, "%s/%s", root(), dir);
     DIR *d = opendir(path);
-    if (d == NULL) fail_msg("%s: cannot open (run from the repository root or set RAFTSIM_ROOT)",
-                            path);
+    if (d == NULL)
+        fail_msg("%s: cannot open (run from the repository root or set RAFTSIM_ROOT)", path);
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -222,8 +222,8 @@ static void test_parse_header_only(void **state) {
                        "\"bug\":null,\"scenario\":{\"cluster\":{\"nodes\":2},\"events\":[]}}\n";
     tracefile tf;
     char err[256] = "";
-    assert_int_equal(tracefile_parse("h.jsonl", dup_text(text), strlen(text), &tf, err,
-                                     sizeof err), 0);
+    assert_int_equal(tracefile_parse("h.jsonl", dup_text(text), strlen(text), &tf, err, sizeof err),
+                     0);
     assert_int_equal(tf.n_events, 0);
     assert_int_equal(tf.has_end, 0);
     assert_int_equal(tf.seed, 3);

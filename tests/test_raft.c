@@ -27,20 +27,22 @@
 #define MAX_NODES 7
 
 /* A test: static, with the cmocka signature, and without unused-parameter noise. */
-#define TEST(name)                                                                             \
-    static void name##_body(void);                                                             \
-    static void name(void **state) {                                                           \
-        (void)state;                                                                           \
-        name##_body();                                                                         \
-    }                                                                                          \
+#define TEST(name)                                                                                 \
+    static void name##_body(void);                                                                 \
+    static void name(void **state) {                                                               \
+        (void)state;                                                                               \
+        name##_body();                                                                             \
+    }                                                                                              \
     static void name##_body(void)
 
 /* An array of log terms and its length, e.g. TERMS(1, 1, 2). */
-#define TERMS(...)                                                                             \
+#define TERMS(...)                                                                                 \
     (const uint64_t[]){__VA_ARGS__}, sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t)
 
 /* The command stored at a log index written in a term: the same in every log that holds it. */
-static uint32_t cmd_of(uint64_t index, uint64_t term) { return (uint32_t)(term * 1000u + index); }
+static uint32_t cmd_of(uint64_t index, uint64_t term) {
+    return (uint32_t)(term * 1000u + index);
+}
 
 static raft_config cfg_make(uint32_t bugs) {
     raft_config c = {.election_timeout_min_us = MIN_US,
@@ -100,8 +102,9 @@ static int has_fx(const raft_out *o, raft_fx_kind kind, uint64_t a, uint64_t b) 
 }
 
 static void assert_fx(const raft_out *o, raft_fx_kind kind, uint64_t a, uint64_t b) {
-    if (!has_fx(o, kind, a, b)) fail_msg("missing effect kind %d (%llu, %llu)", (int)kind,
-                                         (unsigned long long)a, (unsigned long long)b);
+    if (!has_fx(o, kind, a, b))
+        fail_msg("missing effect kind %d (%llu, %llu)", (int)kind, (unsigned long long)a,
+                 (unsigned long long)b);
 }
 
 /* The only message of the outbox. */
@@ -133,29 +136,47 @@ static size_t msgs_to(const raft_out *o, uint8_t to) {
 
 static raft_msg rv(uint8_t from, uint8_t to, uint64_t term, uint64_t last_index,
                    uint64_t last_term) {
-    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE, .from = from, .to = to, .term = term,
-                  .index = last_index, .log_term = last_term};
+    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE,
+                  .from = from,
+                  .to = to,
+                  .term = term,
+                  .index = last_index,
+                  .log_term = last_term};
     return m;
 }
 
 static raft_msg rv_reply(uint8_t from, uint8_t to, uint64_t term, int granted) {
-    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE_REPLY, .from = from, .to = to, .term = term,
+    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE_REPLY,
+                  .from = from,
+                  .to = to,
+                  .term = term,
                   .ok = (uint8_t)granted};
     return m;
 }
 
 static raft_msg ae(uint8_t from, uint8_t to, uint64_t term, uint64_t prev, uint64_t prev_term,
                    uint64_t commit, const raft_entry *entries, uint32_t n_entries) {
-    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES, .from = from, .to = to, .term = term,
-                  .index = prev, .log_term = prev_term, .commit = commit,
-                  .entries = entries, .n_entries = n_entries};
+    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES,
+                  .from = from,
+                  .to = to,
+                  .term = term,
+                  .index = prev,
+                  .log_term = prev_term,
+                  .commit = commit,
+                  .entries = entries,
+                  .n_entries = n_entries};
     return m;
 }
 
 static raft_msg ae_reply(uint8_t from, uint8_t to, uint64_t term, int ok, uint64_t index,
                          uint64_t log_term) {
-    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES_REPLY, .from = from, .to = to, .term = term,
-                  .ok = (uint8_t)ok, .index = index, .log_term = log_term};
+    raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES_REPLY,
+                  .from = from,
+                  .to = to,
+                  .term = term,
+                  .ok = (uint8_t)ok,
+                  .index = index,
+                  .log_term = log_term};
     return m;
 }
 
@@ -199,8 +220,8 @@ static void hash_u64(uint64_t *h, uint64_t v) {
 }
 
 static snap snap_of(const tnode *t) {
-    snap s = {.term = t->n.term, .log_len = t->n.log_len, .voted_for = t->n.voted_for,
-              .role = t->n.role};
+    snap s = {
+        .term = t->n.term, .log_len = t->n.log_len, .voted_for = t->n.voted_for, .role = t->n.role};
     return s;
 }
 
@@ -259,8 +280,7 @@ static void check_call(tnode *t, const snap *b) {
         assert_int_equal(last_role->a, n->term);
         assert_int_equal(last_role->b, n->role);
     }
-    if (n->voted_for != RAFT_NODE_NONE &&
-        (n->voted_for != b->voted_for || n->term != b->term)) {
+    if (n->voted_for != RAFT_NODE_NONE && (n->voted_for != b->voted_for || n->term != b->term)) {
         assert_non_null(last_vote);
         assert_int_equal(last_vote->a, n->term);
         assert_int_equal(last_vote->b, n->voted_for);
@@ -321,7 +341,8 @@ static void tn_free(tnode *t) {
 static void tn_load(tnode *t, uint64_t term, uint8_t vote, const uint64_t *terms, size_t k) {
     raft_entry e[MAX_ENTS];
     assert_true(k <= MAX_ENTS);
-    for (size_t i = 0; i < k; i++) e[i] = (raft_entry){.term = terms[i], .cmd = cmd_of(i + 1, terms[i])};
+    for (size_t i = 0; i < k; i++)
+        e[i] = (raft_entry){.term = terms[i], .cmd = cmd_of(i + 1, terms[i])};
     raft_load(&t->n, term, vote, e, k);
 }
 
@@ -522,11 +543,11 @@ TEST(test_harness_persist_before_send_checker) {
     raft_out o;
     memset(&o, 0, sizeof o);
     o.fx = fx;
-#define LIST(...)                                                                              \
-    do {                                                                                       \
-        raft_fx tmp_[] = {__VA_ARGS__};                                                        \
-        memcpy(fx, tmp_, sizeof tmp_);                                                         \
-        o.n_fx = sizeof tmp_ / sizeof tmp_[0];                                                 \
+#define LIST(...)                                                                                  \
+    do {                                                                                           \
+        raft_fx tmp_[] = {__VA_ARGS__};                                                            \
+        memcpy(fx, tmp_, sizeof tmp_);                                                             \
+        o.n_fx = sizeof tmp_ / sizeof tmp_[0];                                                     \
     } while (0)
 #define FX(k, x, y) {.kind = (k), .a = (x), .b = (y)}
     LIST(FX(RAFT_FX_ROLE, 3, RAFT_CANDIDATE), FX(RAFT_FX_VOTE, 3, 1), FX(RAFT_FX_SEND, 0, 0));
@@ -936,9 +957,12 @@ TEST(test_5_2_deposed_leader_waits_an_election_timeout) {
         assert_true(t.now > T0 + 2 * MAX_US);
         static const char *const via[] = {"AppendEntries reply", "RequestVote reply",
                                           "refused RequestVote"};
-        if (how == 0) tn_step(&t, ae_reply(2, 1, 3, 0, 0, 0)); /* replies of a higher term */
-        else if (how == 1) tn_step(&t, rv_reply(2, 1, 3, 0));
-        else tn_step(&t, rv(2, 1, 3, 0, 0)); /* a RequestVote of a higher term, refused */
+        if (how == 0)
+            tn_step(&t, ae_reply(2, 1, 3, 0, 0, 0)); /* replies of a higher term */
+        else if (how == 1)
+            tn_step(&t, rv_reply(2, 1, 3, 0));
+        else
+            tn_step(&t, rv(2, 1, 3, 0, 0)); /* a RequestVote of a higher term, refused */
         assert_int_equal(t.n.role, RAFT_FOLLOWER);
         assert_int_equal(t.n.term, 3);
         uint64_t d = raft_deadline(&t.n);
@@ -1693,8 +1717,7 @@ TEST(test_persist_load_then_start) {
 TEST(test_bug_vote_ignores_log) {
     for (int bug = 0; bug <= 1; bug++) {
         tnode t;
-        tn_boot(&t, 1, 3, bug ? RAFT_BUG_VOTE_IGNORES_LOG : 0, 3, RAFT_NODE_NONE,
-                TERMS(1, 1, 3));
+        tn_boot(&t, 1, 3, bug ? RAFT_BUG_VOTE_IGNORES_LOG : 0, 3, RAFT_NODE_NONE, TERMS(1, 1, 3));
         tn_step(&t, rv(2, 1, 4, 10, 2)); /* less up-to-date candidate */
         assert_int_equal(only_msg(&t.out).ok, bug);
         assert_int_equal(t.n.voted_for, bug ? 2 : RAFT_NODE_NONE);
@@ -1786,8 +1809,8 @@ TEST(test_bug_no_stepdown) {
 TEST(test_bugs_change_nothing_else) {
     uint64_t want = run_two_leaders(0);
     static const uint32_t bits[] = {RAFT_BUG_VOTE_IGNORES_LOG, RAFT_BUG_COMMIT_OLD_TERM,
-                                    RAFT_BUG_FORGET_VOTE, RAFT_BUG_TRUNCATE_ON_MATCH,
-                                    RAFT_BUG_NO_STEPDOWN, 0x1f};
+                                    RAFT_BUG_FORGET_VOTE,      RAFT_BUG_TRUNCATE_ON_MATCH,
+                                    RAFT_BUG_NO_STEPDOWN,      0x1f};
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
 }

@@ -1,4 +1,5 @@
-/* test_scenario.c - unit tests of the scenario loader and writer (sim/scenario.c, SPEC section 2). */
+/* test_scenario.c - unit tests of the scenario loader and writer (sim/scenario.c, SPEC section 2).
+ */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* mkdtemp; the Makefile may already define it */
 #endif
@@ -256,7 +257,8 @@ static const char ALL_KINDS[] =
     " \"initial\": [{\"node\": 2, \"term\": 4, \"log\": [1, {\"term\": 2, \"cmd\": \"x\"},"
     "  {\"term\": 4, \"cmd\": \"3:4\"}]}, {\"node\": 3}],"
     " \"events\": ["
-    "  {\"at_ms\": 1.5, \"do\": \"partition\", \"groups\": [[\"leader\", 1], [], [2, \"crashed\"]]},"
+    "  {\"at_ms\": 1.5, \"do\": \"partition\", \"groups\": [[\"leader\", 1], [], [2, "
+    "\"crashed\"]]},"
     "  {\"at_ms\": 3, \"do\": \"link\", \"from\": \"follower\", \"to\": 2, \"delay_ms\": [1, 2],"
     "   \"up\": false, \"drop_rate\": 0.5},"
     "  {\"at_ms\": 3, \"do\": \"link\", \"from\": 4, \"to\": 5, \"up\": true},"
@@ -387,9 +389,9 @@ static void test_free_zeroed(void **state) {
 
 static void test_kind_names(void **state) {
     (void)state;
-    static const char *const names[SCN_KIND_COUNT] = {
-        "crash", "restart", "pause", "resume", "partition", "heal",
-        "link",  "network", "submit", "kv",   "expect"};
+    static const char *const names[SCN_KIND_COUNT] = {"crash",     "restart", "pause", "resume",
+                                                      "partition", "heal",    "link",  "network",
+                                                      "submit",    "kv",      "expect"};
     for (int k = 0; k < SCN_KIND_COUNT; k++) {
         assert_string_equal(scn_kind_name((scn_kind)k), names[k]);
     }
@@ -400,14 +402,14 @@ static void test_prefix_and_origin(void **state) {
     scenario s;
     char err[ERR_CAP];
     cJSON *root = cJSON_Parse("{\"events\": [{\"at_ms\": -1, \"do\": \"heal\"}]}");
-    assert_int_equal(scn_load_json(root, "t.jsonl: header", "scenario.", NULL, &s, err,
-                                   sizeof err), -1);
-    assert_string_equal(err,
-                        "t.jsonl: header: scenario.events[0].at_ms: expected a non-negative number");
+    assert_int_equal(scn_load_json(root, "t.jsonl: header", "scenario.", NULL, &s, err, sizeof err),
+                     -1);
+    assert_string_equal(
+        err, "t.jsonl: header: scenario.events[0].at_ms: expected a non-negative number");
     cJSON_Delete(root);
     root = cJSON_Parse("[1]");
-    assert_int_equal(scn_load_json(root, "t.jsonl: header", "scenario.", NULL, &s, err,
-                                   sizeof err), -1);
+    assert_int_equal(scn_load_json(root, "t.jsonl: header", "scenario.", NULL, &s, err, sizeof err),
+                     -1);
     assert_string_equal(err, "t.jsonl: header: scenario: expected an object");
     cJSON_Delete(root);
 }

@@ -50,7 +50,8 @@ static const char *busy =
     "{\"at_ms\":4000,\"do\":\"resume\",\"node\":3},{\"at_ms\":4000,\"do\":\"resume\",\"node\":4},"
     "{\"at_ms\":4000,\"do\":\"resume\",\"node\":5},"
     "{\"at_ms\":5000,\"do\":\"submit\",\"node\":\"leader\",\"count\":3},"
-    "{\"at_ms\":5000,\"expect\":{\"committed_at_least\":8,\"logs_match\":true},\"within_ms\":1000}]}";
+    "{\"at_ms\":5000,\"expect\":{\"committed_at_least\":8,\"logs_match\":true},\"within_ms\":1000}]"
+    "}";
 
 static void same_seed_same_hash(void **state) {
     (void)state;
@@ -103,7 +104,8 @@ static sim_result run_json(const char *json, uint32_t bugs) {
 static void expectation_can_fail(void **state) {
     (void)state;
     sim_result r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1000,\"expect\":"
-                            "{\"leader\":\"none\"}}]}", 0);
+                            "{\"leader\":\"none\"}}]}",
+                            0);
     assert_int_equal(r.status, SIM_EXPECT_FAILED);
     assert_non_null(strstr(r.reason, "events[0]"));
     assert_non_null(strstr(r.reason, "is leader"));
@@ -113,17 +115,20 @@ static void within_waits_for_condition(void **state) {
     (void)state;
     /* No leader at 1 ms, one within 1 s: passes only because of within_ms. */
     sim_result r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1,\"expect\":"
-                            "{\"leader\":\"any\"},\"within_ms\":1000}]}", 0);
+                            "{\"leader\":\"any\"},\"within_ms\":1000}]}",
+                            0);
     assert_int_equal(r.status, SIM_PASS);
     r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1,\"expect\":"
-                 "{\"leader\":\"any\"}}]}", 0);
+                 "{\"leader\":\"any\"}}]}",
+                 0);
     assert_int_equal(r.status, SIM_EXPECT_FAILED);
 }
 
 static void missing_leader_reference_fails(void **state) {
     (void)state;
     sim_result r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1,\"do\":\"crash\","
-                            "\"node\":\"leader\"}]}", 0);
+                            "\"node\":\"leader\"}]}",
+                            0);
     assert_int_equal(r.status, SIM_EXPECT_FAILED);
     assert_non_null(strstr(r.reason, "no leader"));
 }
@@ -132,12 +137,14 @@ static void optional_event_is_skipped(void **state) {
     (void)state;
     sim_result r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1,\"do\":\"crash\","
                             "\"node\":\"leader\",\"optional\":true},{\"at_ms\":1500,"
-                            "\"expect\":{\"leader\":\"any\"}}]}", 0);
+                            "\"expect\":{\"leader\":\"any\"}}]}",
+                            0);
     assert_int_equal(r.status, SIM_PASS);
     /* Optional only when nothing resolves: with a leader there, it is crashed. */
     r = run_json("{\"run_ms\":2000,\"events\":[{\"at_ms\":1000,\"do\":\"crash\",\"node\":"
                  "\"leader\",\"optional\":true},{\"at_ms\":1000,\"expect\":{\"leader\":"
-                 "\"none\"}}]}", 0);
+                 "\"none\"}}]}",
+                 0);
     assert_int_equal(r.status, SIM_PASS);
 }
 
@@ -146,7 +153,8 @@ static void two_nodes_cannot_elect_in_five(void **state) {
     sim_result r = run_json(
         "{\"run_ms\":5000,\"events\":[{\"at_ms\":0,\"do\":\"crash\",\"node\":3},"
         "{\"at_ms\":0,\"do\":\"crash\",\"node\":4},{\"at_ms\":0,\"do\":\"crash\",\"node\":5},"
-        "{\"at_ms\":4999,\"expect\":{\"leader\":\"none\",\"term_at_least\":3}}]}", 0);
+        "{\"at_ms\":4999,\"expect\":{\"leader\":\"none\",\"term_at_least\":3}}]}",
+        0);
     assert_int_equal(r.status, SIM_PASS);
 }
 

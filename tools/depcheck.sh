@@ -48,6 +48,7 @@ fi
 # graph has a few dozen nodes), then each loop's members and the edges among them.
 loops() {
     awk -v what="$1" '
+        BEGIN { n = 0 }
         $1 == "E" && $2 != $3 {
             if (!($2 in id)) { id[$2] = n; name[n++] = $2 }
             if (!($3 in id)) { id[$3] = n; name[n++] = $3 }
@@ -74,7 +75,9 @@ loops() {
 }
 
 # Rule 3a: symbols. Each object maps back to its source file.
-OBJS=$(find "$BUILD/raft" "$BUILD/sim" "$BUILD/tools" -name '*.o' 2>/dev/null | LC_ALL=C sort)
+# Objects whose source is gone (moved or deleted since the last build) are left out.
+OBJS=$(find "$BUILD/raft" "$BUILD/sim" "$BUILD/tools" -name '*.o' 2>/dev/null | LC_ALL=C sort |
+    while read -r o; do src=${o#"$BUILD/"}; [ ! -e "${src%.o}.c" ] || echo "$o"; done)
 if [ -z "$OBJS" ]; then
     echo "depcheck: no object files under $BUILD/{raft,sim,tools}: build first (make)" >&2
     exit 2
@@ -82,7 +85,6 @@ fi
 if ! for o in $OBJS; do
     src=${o#"$BUILD/"}
     src=${src%.o}.c
-    [ -e "$src" ] || continue # a stale object of a source that moved or went away
     "$NM" -P --defined-only "$o" | awk -v f="$src" '$2 ~ /^[TDBRVWGS]$/ { print "D", f, $1 }'
     "$NM" -P -u "$o" | awk -v f="$src" '{ print "U", f, $1 }'
 done | awk '

@@ -1,8 +1,9 @@
-/* sim_impl.h - the simulator's internal state, shared by sim.c (the loop, the network, the
- * scenario events) and clients.c (key-value clients and the nodes' client service). Not part of
- * the public interface: nothing outside sim/sim.c and sim/clients.c includes it. */
-#ifndef RAFTSIM_SIM_IMPL_H
-#define RAFTSIM_SIM_IMPL_H
+/* engine.h - the engine's internal state and the functions its parts share: cluster.c (the
+ * nodes and their effects), net.c (the network), actions.c and expect.c (the scenario's events),
+ * run.c (the loop), and the layers built on the engine (sim/kv/clients.c). Not for programs:
+ * they use sim/raftsim.h. */
+#ifndef RAFTSIM_ENGINE_H
+#define RAFTSIM_ENGINE_H
 
 #include <stdint.h>
 
@@ -10,26 +11,12 @@
 #include "sim/check/check.h"
 #include "sim/base/limits.h"
 #include "sim/base/rng.h"
+#include "sim/engine/queue.h"
 #include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
 #include "sim/trace/trace.h"
 
-/* ---- the event queue: a binary heap ordered by (t_us, seq) ------------------------------ */
-
 enum { EV_TIMER, EV_DELIVER, EV_SCENARIO, EV_EXPECT_DEADLINE, EV_CLIENT_MSG, EV_CLIENT_TIMER };
-
-typedef struct {
-    uint64_t t_us;
-    uint64_t seq;
-    uint32_t kind;
-    uint32_t arg; /* node id, message slot, or scenario event index */
-} sim_ev;
-
-typedef struct {
-    sim_ev *v;
-    size_t n, cap;
-    uint64_t next_seq;
-} ev_heap;
 
 /* ---- state ----------------------------------------------------------------------------- */
 
@@ -63,7 +50,7 @@ typedef struct {
     scn_range delay;
 } link_cfg;
 
-typedef struct {
+typedef struct sim {
     const scenario *scn;
     const sim_config *cfg;
     sim_result *res;
@@ -111,32 +98,73 @@ typedef struct {
     trace_writer *tr;
     trace_writer off;
     raft_out out;
-    struct kv_state *kv; /* clients.c */
+    struct kv_state *kv; /* the key-value layer (sim/kv/clients.c) */
+    /* The layer above that owns commands with cmd_kv set: called when a node applies one. The
+     * engine calls the key-value layer only through this pointer (run.c sets it), so the
+     * layer can use the engine without a loop between the two. */
+    void (*on_kv_apply)(struct sim *s, uint8_t node, uint32_t cmd);
 } sim;
 
-/* Shared helpers, defined in sim.c. */
-void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg);
+static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
+    heap_push(&s->heap, t_us, kind, arg);
+}
+
+static inline const char *sim_cmd_str(const sim *s, uint32_t id) {
+    return s->cmd_arena + s->cmd_off[id];
+}
+
+/* ---- cluster.c: the nodes, their effects, the run's shared services ---------------------- */
+
+void sim_init(sim *s, const sim_config *cfg, sim_result *res);
+void sim_destroy(sim *s);
+/* Ends the run (the first call wins) with a status and a reason. */
 void sim_stop(sim *s, sim_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Every checker verdict goes through here: 1 if it holds; a violation ends the run, 0. */
+int sim_checked(sim *s, chk_result r);
 uint32_t sim_cmd_add(sim *s, const char *str, size_t len);
 /* Hands the effects in s->out of the node's last call to trace, checker and network. */
 void sim_apply_out(sim *s, uint8_t node);
 void sim_arm_timer(sim *s, uint8_t node);
+/* A message's delivery (EV_DELIVER), and a node's timer (EV_TIMER: 1 if it was a step). */
+void sim_on_deliver(sim *s, uint32_t slot);
+int sim_on_timer(sim *s, uint8_t node, uint64_t t_us);
+/* The scenario's initial persisted state, written at t = 0 (SPEC section 3). */
+void sim_load_initial(sim *s);
+void sim_trace_node(sim *s, const char *ev, uint8_t node);
 uint8_t sim_leader_now(const sim *s);
+uint64_t sim_highest_term(const sim *s);
+const char *sim_ref_name(scn_ref r);
+/* Resolves a node reference now; 0 if it names no node. */
+uint8_t sim_resolve(const sim *s, scn_ref r);
+/* Resolves the reference of scenario event idx, or fails the run naming the event (an
+ * optional event is skipped instead); 0 either way when there is no such node. */
+uint8_t sim_resolve_or_fail(sim *s, uint32_t idx, scn_ref r);
 /* Holds a delivery (EV_DELIVER or EV_CLIENT_MSG) for a paused node until it resumes. */
 void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg);
 
-/* Key-value clients and service, defined in clients.c. */
-void kv_init(sim *s);
-void kv_free(sim *s);
-void kv_start_op(sim *s, uint32_t event_idx);            /* a scenario kv event */
-int kv_on_msg(sim *s, uint32_t slot);                    /* 1 if it was a step */
-int kv_on_timer(sim *s, uint32_t client, uint64_t t_us); /* 1 if it was a step */
-void kv_on_apply(sim *s, uint8_t node, uint32_t cmd);    /* cmd is a kv command */
-void kv_on_crash(sim *s, uint8_t node);
-void kv_on_restart(sim *s, uint8_t node);
-void kv_drop_held(sim *s, uint32_t slot); /* a held client message is lost */
-void kv_finish(sim *s);                   /* end of run: outcomes, history check */
-int kv_expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap);
+/* ---- net.c: the network ------------------------------------------------------------------ */
+
+void net_init(sim *s);
+void net_free(sim *s);
+/* Decides the message's fate and queues its deliveries; 0 when the queue is full (the caller
+ * stops the run). */
+int net_send(sim *s, const raft_msg *m);
+/* Why a message from -> to cannot pass now ("partition", "link"), NULL if it can. */
+const char *net_blocked(sim *s, uint8_t from, uint8_t to);
+void net_trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id, const char *reason);
+/* One delivery of the slot's message is done (or lost). */
+void net_slot_release(sim *s, uint32_t slot);
+void net_set_groups(sim *s, const uint8_t group[RS_NODES_MAX + 1]);
+void net_heal(sim *s);
+void net_link(sim *s, uint8_t from, uint8_t to, const scn_event *e);
+void net_set_defaults(sim *s, const scn_event *e);
+
+/* ---- actions.c and expect.c: the scenario's events ----------------------------------------- */
+
+void sim_action(sim *s, uint32_t idx); /* scenario event idx is due */
+void sim_expect_begin(sim *s, uint32_t idx);
+void sim_expect_recheck(sim *s); /* after every step while expectations wait */
+void sim_expect_deadline(sim *s, uint32_t idx);
 
 #endif

@@ -20,6 +20,7 @@
 #include "sim/kv/kvstore.h"
 #include "sim/kv/linz.h"
 #include "sim/engine/engine.h"
+#include "sim/kv/clients.h"
 #include "sim/base/util.h"
 
 /* A client that hears nothing this long tries the next node; one redirected without a hint

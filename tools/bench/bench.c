@@ -177,8 +177,8 @@ static void observe(void *ctx, uint64_t now_us, uint64_t steps) {
 static void log_growth_figures(void) {
     static const uint32_t lens[] = {1000, 10000, 100000, 1000000};
     double base_ns = 0;
-    printf("\n%-32s %14s %14s %10s\n", "log length (5 nodes, 1000 cmds/s)", "ns / event",
-           "vs 10^3", "peak MiB");
+    printf("\n%-32s %14s %14s %10s\n", "log length (5 nodes, 1000 cmds/s)", "ns / event", "vs 10^3",
+           "peak MiB");
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         scenario s;
         uint64_t load_s = (lens[i] > 100000 ? lens[i] : 100000) / 1000;
@@ -187,8 +187,8 @@ static void log_growth_figures(void) {
         double ns[RUNS];
         for (int r = 0; r < runs; r++) {
             window w = {.from_us = 3000000};
-            sim_config cfg = {.scn = &s, .seed = s.seed, .build = "bench", .observe = observe,
-                              .observe_ctx = &w};
+            sim_config cfg = {
+                .scn = &s, .seed = s.seed, .build = "bench", .observe = observe, .observe_ctx = &w};
             sim_result res;
             sim_run(&cfg, &res);
             ns[r] = (w.t1 - w.t0) * 1e9 / (double)(w.steps1 - w.steps0);
@@ -211,14 +211,16 @@ static void fuzz_figures(const char *raftsim) {
         char cmd[1200];
         snprintf(cmd, sizeof cmd,
                  "%s fuzz --count %" PRIu64 " --jobs 2 --quiet --out /tmp/raftsim-bench-fuzz "
-                 ">/dev/null 2>&1", raftsim, count);
+                 ">/dev/null 2>&1",
+                 raftsim, count);
         double t0 = now_s();
         int rc = system(cmd);
         rate[r] = (double)count / (now_s() - t0);
         if (rc != 0) fprintf(stderr, "bench: the fuzz campaign did not pass (status %d)\n", rc);
     }
     printf("\nfuzz, default profile, 2 jobs: %.0f seeds/s (median of 3 campaigns of %" PRIu64
-           " seeds)\n", median(rate, 3), count);
+           " seeds)\n",
+           median(rate, 3), count);
 }
 
 /* `bench profile [LOG_LEN]`: one run of the loaded case, for perf or callgrind. */

@@ -92,9 +92,13 @@ static void bl_make_op(bl_hist *h, size_t i, uint32_t c, uint64_t *t, const char
     lz_kind kind = r < 25 ? LZ_PUT : r < 75 ? LZ_GET : r < 90 ? LZ_APPEND : LZ_CAS;
     lz_op *o = &h->ops[i];
     memset(o, 0, sizeof *o);
-    *o = (lz_op){.client = c, .op_id = i, .kind = kind,
-                 .key = keys[bl_range(seed, 0, nkeys - 1)], .invoke_us = inv,
-                 .return_us = inv + dur, .outcome = LZ_OK};
+    *o = (lz_op){.client = c,
+                 .op_id = i,
+                 .kind = kind,
+                 .key = keys[bl_range(seed, 0, nkeys - 1)],
+                 .invoke_us = inv,
+                 .return_us = inv + dur,
+                 .outcome = LZ_OK};
     if (kind != LZ_GET) o->value = bl_name(h, kind == LZ_APPEND ? '+' : 'v', i);
     if (kind == LZ_CAS) o->from = bl_name(h, 'v', bl_range(seed, 0, i));
     h->lin_us[i] = inv + bl_range(seed, 0, dur);
@@ -185,15 +189,13 @@ static void bl_row(size_t n, uint32_t nkeys, uint32_t nclients, int broken) {
         lz_check(h.ops, h.n, 0, &res);
         ms[r] = now_ms() - t0;
         if (res.linearizable != (broken ? LZ_NO : LZ_YES)) {
-            fprintf(stderr, "bench_linz: history judged %d:\n%s", res.linearizable,
-                    res.explain);
+            fprintf(stderr, "bench_linz: history judged %d:\n%s", res.linearizable, res.explain);
             exit(1);
         }
         if (r + 1 < RUNS) lz_result_free(&res);
     }
     qsort(ms, RUNS, sizeof *ms, cmp_double);
-    printf("%8zu %6u %8u %10.2f %12" PRIu64, n, nkeys, nclients, ms[RUNS / 2],
-           res.states_explored);
+    printf("%8zu %6u %8u %10.2f %12" PRIu64, n, nkeys, nclients, ms[RUNS / 2], res.states_explored);
     if (broken) printf(" %9zu", res.n_culprits);
     printf("\n");
     lz_result_free(&res);

@@ -1,0 +1,166 @@
+/* actions.c - the scenario's `do` events (SPEC section 2): crash, restart, pause, resume,
+ * partition, heal, link, network and submit, with their node references resolved when they run. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/engine/engine.h"
+#include "sim/kv/clients.h"
+
+static void crashed_remove(sim *s, uint8_t node) {
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->n_crashed; i++)
+        if (s->crashed[i] != node) s->crashed[k++] = s->crashed[i];
+    s->n_crashed = k;
+}
+
+static void do_crash(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    if (!n->up) return;
+    sim_trace_node(s, "crash", node);
+    n->up = 0;
+    n->paused = 0;
+    for (size_t i = 0; i < n->n_held; i++) {
+        const held_msg *h = &n->held[i];
+        if (h->kind == EV_CLIENT_MSG) {
+            kv_drop_held(s, h->arg);
+            continue;
+        }
+        net_slot *sl = &s->slots[h->arg];
+        s->res->msgs_dropped++;
+        net_trace_msg(s, "drop", &sl->m, sl->id, "down");
+        net_slot_release(s, h->arg);
+    }
+    n->n_held = 0;
+    kv_on_crash(s, node);
+    s->crashed[s->n_crashed++] = node;
+    sim_checked(s, chk_crash(s->chk, node));
+}
+
+static void do_restart(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    if (n->up) return;
+    sim_trace_node(s, "restart", node);
+    n->up = 1;
+    crashed_remove(s, node);
+    for (uint32_t w = 0; w < s->n_watch; w++) /* the state machine is rebuilt from index 1 */
+        s->watch_applied[w * (s->n + 1) + node] = 0;
+    kv_on_restart(s, node);
+    if (!sim_checked(s, chk_restart(s->chk, node))) return;
+    raft_out_clear(&s->out);
+    raft_start(&n->raft, s->now, &s->out);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
+}
+
+static void do_pause(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    if (!n->up || n->paused) return;
+    sim_trace_node(s, "pause", node);
+    n->paused = 1;
+}
+
+/* A resumed node first fires the timers that came due while it was frozen, then handles the
+ * messages that waited for it, in arrival order: all at the resume instant. */
+static void do_resume(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    if (!n->up || !n->paused) return;
+    sim_trace_node(s, "resume", node);
+    n->paused = 0;
+    n->timer_at = TIME_NEVER;
+    sim_arm_timer(s, node);
+    for (size_t i = 0; i < n->n_held; i++)
+        heap_push(&s->heap, s->now, n->held[i].kind, n->held[i].arg);
+    n->n_held = 0;
+}
+
+static void do_partition(sim *s, uint32_t idx, const scn_event *e) {
+    uint8_t group[RS_NODES_MAX + 1] = {0};
+    for (uint32_t g = 0; g < e->n_groups; g++) {
+        for (uint32_t k = 0; k < e->group_len[g]; k++) {
+            uint8_t id = sim_resolve_or_fail(s, idx, e->groups[g][k]);
+            if (!id) return;
+            if (group[id]) {
+                sim_stop(s, SIM_EXPECT_FAILED,
+                         "events[%u] at %" PRIu64 " us: node %u is in two groups once references "
+                         "are resolved",
+                         idx, s->now, id);
+                return;
+            }
+            group[id] = (uint8_t)(g + 1);
+        }
+    }
+    net_set_groups(s, group);
+}
+
+static void do_link(sim *s, uint32_t idx, const scn_event *e) {
+    uint8_t from = sim_resolve_or_fail(s, idx, e->from),
+            to = from ? sim_resolve_or_fail(s, idx, e->to) : 0;
+    if (!from || !to) return;
+    net_link(s, from, to, e);
+}
+
+static void submit_one(sim *s, uint8_t node, uint32_t cmd) {
+    sim_node *n = &s->nodes[node];
+    int ok = 0;
+    raft_out_clear(&s->out);
+    if (n->up && !n->paused) ok = raft_propose(&n->raft, s->now, cmd, &s->out);
+    s->res->submitted++;
+    s->res->accepted += (uint64_t)ok;
+    trace_begin_event(s->tr, s->now, "submit");
+    trace_u64(s->tr, "node", node);
+    trace_strn(s->tr, "cmd", sim_cmd_str(s, cmd), s->cmd_len[cmd]);
+    trace_bool(s->tr, "accepted", ok);
+    trace_end(s->tr);
+    if (!ok) return;
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
+}
+
+static void do_submit(sim *s, uint8_t node, const scn_event *e) {
+    if (e->command) {
+        submit_one(s, node, sim_cmd_add(s, e->command, strlen(e->command)));
+        return;
+    }
+    for (uint32_t i = 0; i < e->count && !s->done; i++) {
+        char buf[32]; /* "cmd<n>", formatted by hand: snprintf costs more than the step */
+        size_t len = sizeof buf;
+        uint64_t v = ++s->generated;
+        do buf[--len] = (char)('0' + v % 10);
+        while ((v /= 10) > 0);
+        memcpy(buf + len - 3, "cmd", 3);
+        len -= 3;
+        submit_one(s, node, sim_cmd_add(s, buf + len, sizeof buf - len));
+    }
+}
+
+void sim_action(sim *s, uint32_t idx) {
+    const scn_event *e = &s->scn->events[idx];
+    uint8_t node = 0;
+    switch (e->kind) {
+    case SCN_DO_CRASH:
+    case SCN_DO_RESTART:
+    case SCN_DO_PAUSE:
+    case SCN_DO_RESUME:
+    case SCN_DO_SUBMIT:
+        node = sim_resolve_or_fail(s, idx, e->node);
+        if (!node) return;
+        break;
+    default: break;
+    }
+    switch (e->kind) {
+    case SCN_DO_CRASH: do_crash(s, node); break;
+    case SCN_DO_RESTART: do_restart(s, node); break;
+    case SCN_DO_PAUSE: do_pause(s, node); break;
+    case SCN_DO_RESUME: do_resume(s, node); break;
+    case SCN_DO_PARTITION: do_partition(s, idx, e); break;
+    case SCN_DO_HEAL: net_heal(s); break;
+    case SCN_DO_LINK: do_link(s, idx, e); break;
+    case SCN_DO_NETWORK: net_set_defaults(s, e); break;
+    case SCN_DO_SUBMIT: do_submit(s, node, e); break;
+    case SCN_EXPECT: sim_expect_begin(s, idx); break;
+    case SCN_DO_KV: kv_start_op(s, idx); break;
+    case SCN_KIND_COUNT: ASSERT(!"bad event kind"); break;
+    }
+}

@@ -1,0 +1,399 @@
+/* cluster.c - the nodes of one run and what they do: a node's call (boot, message, timer,
+ * command) is made here, and its effects go, in order, to the trace, the checker and the network.
+ * Also the run's shared services: the command arena, stopping the run, node references and the
+ * cluster queries that actions and expectations ask. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/engine/engine.h"
+
+void sim_stop(sim *s, sim_status status, const char *fmt, ...) {
+    if (s->done) return;
+    s->done = 1;
+    s->res->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->res->reason, sizeof s->res->reason, fmt, ap);
+    va_end(ap);
+}
+
+uint32_t sim_cmd_add(sim *s, const char *str, size_t len) {
+    if (s->n_cmds == s->cap_cmds) {
+        s->cap_cmds = s->cap_cmds ? s->cap_cmds * 2 : 256;
+        s->cmd_off = rs_xrealloc(s->cmd_off, s->cap_cmds * sizeof *s->cmd_off);
+        s->cmd_hash = rs_xrealloc(s->cmd_hash, s->cap_cmds * sizeof *s->cmd_hash);
+        s->cmd_len = rs_xrealloc(s->cmd_len, s->cap_cmds * sizeof *s->cmd_len);
+        s->cmd_kv = rs_xrealloc(s->cmd_kv, s->cap_cmds * sizeof *s->cmd_kv);
+    }
+    if (s->arena_len + len > s->arena_cap) {
+        while (s->arena_len + len > s->arena_cap)
+            s->arena_cap = s->arena_cap ? s->arena_cap * 2 : 4096;
+        s->cmd_arena = rs_xrealloc(s->cmd_arena, s->arena_cap);
+    }
+    memcpy(s->cmd_arena + s->arena_len, str, len);
+    uint32_t id = s->n_cmds++;
+    s->cmd_kv[id] = 0;
+    s->cmd_off[id] = s->arena_len;
+    s->cmd_len[id] = (uint32_t)len;
+    s->cmd_hash[id] = chk_cmd_hash(str, len);
+    s->arena_len += len;
+    return id;
+}
+
+static void report_violation(sim *s, const chk_violation *v) {
+    trace_writer *t = s->tr;
+    trace_begin_event(t, s->now, "violation");
+    trace_str(t, "invariant", v->invariant);
+    trace_str(t, "detail", v->detail);
+    trace_u64(t, "node", v->node);
+    if (v->other) trace_u64(t, "other", v->other);
+    trace_u64(t, "term", v->term);
+    trace_u64(t, "index", v->index);
+    trace_end(t);
+    s->res->violation = *v;
+    sim_stop(s, SIM_VIOLATION, "invariant %s violated at %" PRIu64 " us: %s", v->invariant, s->now,
+             v->detail);
+}
+
+/* Every checker verdict goes through here: a violation ends the run at once. */
+int sim_checked(sim *s, chk_result r) {
+    if (r == CHK_OK) return 1;
+    ASSERT(r == CHK_VIOLATION); /* the simulator never feeds the checker a malformed sequence */
+    report_violation(s, chk_violation_get(s->chk));
+    return 0;
+}
+
+static void trace_entry(sim *s, const char *ev, uint8_t node, uint64_t index, const raft_entry *e) {
+    trace_writer *t = s->tr;
+    if (!t->on) return;
+    trace_begin_event(t, s->now, ev);
+    trace_u64(t, "node", node);
+    trace_u64(t, "index", index);
+    trace_u64(t, "term", e->term);
+    trace_strn(t, "cmd", sim_cmd_str(s, e->cmd), s->cmd_len[e->cmd]);
+    trace_end(t);
+}
+
+static void fx_role(sim *s, uint8_t node, uint64_t term, raft_role role) {
+    trace_begin_event(s->tr, s->now, "role");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "term", term);
+    trace_str(s->tr, "role", raft_role_name(role));
+    trace_end(s->tr);
+    if (role == RAFT_LEADER) s->res->leaders++;
+    sim_checked(s, chk_role(s->chk, node, term, (int)role));
+}
+
+static void fx_vote(sim *s, uint8_t node, uint64_t term, uint8_t candidate) {
+    trace_begin_event(s->tr, s->now, "vote");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "term", term);
+    trace_u64(s->tr, "for", candidate);
+    trace_end(s->tr);
+    sim_checked(s, chk_vote(s->chk, node, term, candidate));
+}
+
+static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
+    const raft_node *r = &s->nodes[node].raft;
+    for (uint64_t i = first; i <= last && !s->done; i++) {
+        const raft_entry *e = &r->log[i];
+        if (s->tr->on) trace_entry(s, "append", node, i, e);
+        sim_checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
+    }
+    s->appended += last + 1 - first;
+    if (r->log_len > RS_LOG_ENTRIES_MAX)
+        sim_stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
+                 RS_LOG_ENTRIES_MAX);
+    else if (s->appended > RS_RUN_ENTRIES_MAX)
+        sim_stop(s, SIM_LIMIT, "the nodes appended more than %llu entries in all",
+                 (unsigned long long)RS_RUN_ENTRIES_MAX);
+}
+
+static void fx_truncate(sim *s, uint8_t node, uint64_t from) {
+    trace_begin_event(s->tr, s->now, "truncate");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "from", from);
+    trace_end(s->tr);
+    sim_checked(s, chk_truncate(s->chk, node, from));
+}
+
+static void fx_commit(sim *s, uint8_t node, uint64_t index) {
+    trace_begin_event(s->tr, s->now, "commit");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "index", index);
+    trace_end(s->tr);
+    sim_checked(s, chk_commit(s->chk, node, index));
+}
+
+static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
+    for (uint32_t w = 0; w < s->n_watch; w++)
+        if (s->watch_hash[w] == s->cmd_hash[cmd] && strlen(s->watch[w]) == s->cmd_len[cmd] &&
+            memcmp(s->watch[w], sim_cmd_str(s, cmd), s->cmd_len[cmd]) == 0)
+            s->watch_applied[w * (s->n + 1) + node] = 1;
+}
+
+static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
+    const raft_node *r = &s->nodes[node].raft;
+    for (uint64_t i = first; i <= last && !s->done; i++) {
+        const raft_entry *e = &r->log[i];
+        if (s->tr->on) trace_entry(s, "apply", node, i, e);
+        sim_checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
+        if (s->n_watch) watch_applied(s, node, e->cmd);
+        if (s->cmd_kv[e->cmd] && !s->done) s->on_kv_apply(s, node, e->cmd);
+    }
+}
+
+/* Hands one node's effects, in order, to the trace, the checker and the network. Persist
+ * before send: once a message of the step has left, no persistent state may change. */
+void sim_apply_out(sim *s, uint8_t node) {
+    const raft_out *o = &s->out;
+    int sent = 0;
+    uint64_t term = s->nodes[node].raft.term;
+    for (size_t i = 0; i < o->n_fx && !s->done; i++) {
+        const raft_fx *f = &o->fx[i];
+        ASSERT(!sent ||
+               (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
+                f->kind != RAFT_FX_TRUNCATE && !(f->kind == RAFT_FX_ROLE && f->a != term)));
+        switch ((raft_fx_kind)f->kind) {
+        case RAFT_FX_ROLE:
+            fx_role(s, node, f->a, (raft_role)f->b);
+            term = f->a;
+            break;
+        case RAFT_FX_VOTE: fx_vote(s, node, f->a, (uint8_t)f->b); break;
+        case RAFT_FX_APPEND: fx_append(s, node, f->a, f->b); break;
+        case RAFT_FX_TRUNCATE: fx_truncate(s, node, f->a); break;
+        case RAFT_FX_COMMIT: fx_commit(s, node, f->a); break;
+        case RAFT_FX_APPLY: fx_apply(s, node, f->a, f->b); break;
+        case RAFT_FX_SEND: {
+            raft_msg m = raft_out_msg(o, (size_t)f->a);
+            if (!net_send(s, &m))
+                sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)",
+                         RS_QUEUE_MAX);
+            sent = 1;
+            break;
+        }
+        }
+    }
+}
+
+/* After a node's step its deadline may have moved earlier: schedule a timer event then. A
+ * later deadline needs nothing: the pending event fires early, sees it, and re-arms. */
+void sim_arm_timer(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    uint64_t d = raft_deadline(&n->raft);
+    if (d < s->now) d = s->now;
+    if (d >= n->timer_at) return;
+    n->timer_at = d;
+    heap_push(&s->heap, d, EV_TIMER, node);
+}
+
+void sim_on_deliver(sim *s, uint32_t slot) {
+    net_slot *sl = &s->slots[slot];
+    const raft_msg *m = &sl->m;
+    sim_node *to = &s->nodes[m->to];
+    const char *why = net_blocked(s, m->from, m->to);
+    if (!why && !to->up) why = "down";
+    if (why) {
+        s->res->msgs_dropped++;
+        net_trace_msg(s, "drop", m, sl->id, why);
+        net_slot_release(s, slot);
+        return;
+    }
+    if (to->paused) { /* held until resume, still counted in refs */
+        sim_hold(s, m->to, EV_DELIVER, slot);
+        return;
+    }
+    uint8_t dst = m->to;
+    s->res->msgs_delivered++;
+    if (s->tr->on) net_trace_msg(s, "deliver", m, sl->id, NULL);
+    raft_out_clear(&s->out);
+    raft_step(&to->raft, s->now, m, &s->out);
+    net_slot_release(s, slot); /* the node copied what it kept: m must not be used from here */
+    sim_apply_out(s, dst);
+    sim_arm_timer(s, dst);
+}
+
+void sim_trace_node(sim *s, const char *ev, uint8_t node) {
+    trace_begin_event(s->tr, s->now, ev);
+    trace_u64(s->tr, "node", node);
+    trace_end(s->tr);
+}
+
+/* Returns 1 if the event was a step (it did something), 0 if it was a stale timer. */
+int sim_on_timer(sim *s, uint8_t node, uint64_t t_us) {
+    sim_node *n = &s->nodes[node];
+    if (t_us != n->timer_at) return 0; /* superseded by an earlier one */
+    n->timer_at = TIME_NEVER;
+    if (!n->up || n->paused) return 0; /* restart and resume re-arm */
+    if (raft_deadline(&n->raft) > s->now) {
+        sim_arm_timer(s, node);
+        return 0;
+    }
+    /* A leader's timer is its heartbeat; anyone else's is an election timeout. */
+    sim_trace_node(s, n->raft.role == RAFT_LEADER ? "heartbeat" : "timeout", node);
+    raft_out_clear(&s->out);
+    raft_tick(&n->raft, s->now, &s->out);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
+    return 1;
+}
+
+/* The leader in the highest term among live nodes, 0 if none. Paused nodes are live. */
+uint8_t sim_leader_now(const sim *s) {
+    uint8_t best = 0;
+    for (uint32_t i = 1; i <= s->n; i++) {
+        const sim_node *n = &s->nodes[i];
+        if (!n->up || n->raft.role != RAFT_LEADER) continue;
+        if (!best || n->raft.term > s->nodes[best].raft.term) best = i;
+    }
+    return best;
+}
+
+uint64_t sim_highest_term(const sim *s) {
+    uint64_t t = 0;
+    for (uint32_t i = 1; i <= s->n; i++)
+        if (s->nodes[i].up && s->nodes[i].raft.term > t) t = s->nodes[i].raft.term;
+    return t;
+}
+
+const char *sim_ref_name(scn_ref r) {
+    switch (r) {
+    case SCN_REF_LEADER: return "leader";
+    case SCN_REF_FOLLOWER: return "follower";
+    case SCN_REF_CRASHED: return "crashed";
+    default: return "node";
+    }
+}
+
+/* Resolves a reference when its event runs; 0 if it names no node now. */
+uint8_t sim_resolve(const sim *s, scn_ref r) {
+    if (r > 0) return (uint8_t)r;
+    uint8_t leader = sim_leader_now(s);
+    switch (r) {
+    case SCN_REF_LEADER: return leader;
+    case SCN_REF_FOLLOWER:
+        for (uint32_t i = 1; i <= s->n; i++)
+            if (s->nodes[i].up && i != leader) return i;
+        return 0;
+    case SCN_REF_CRASHED: return s->n_crashed ? s->crashed[s->n_crashed - 1] : 0;
+    default: ASSERT(!"unknown node reference"); return 0;
+    }
+}
+
+/* Resolves the reference of scenario event idx, or fails the run naming the event; an
+ * optional event is skipped instead (0 is returned either way, and the caller gives up). */
+uint8_t sim_resolve_or_fail(sim *s, uint32_t idx, scn_ref r) {
+    uint8_t id = sim_resolve(s, r);
+    if (!id && s->scn->events[idx].optional) {
+        trace_begin_event(s->tr, s->now, "skip");
+        trace_u64(s->tr, "event", idx);
+        trace_str(s->tr, "why", sim_ref_name(r));
+        trace_end(s->tr);
+        return 0;
+    }
+    if (!id) s->res->fail_event = idx;
+    if (!id)
+        sim_stop(s, SIM_EXPECT_FAILED, "events[%u] at %" PRIu64 " us: no %s node to act on", idx,
+                 s->now, sim_ref_name(r));
+    return id;
+}
+
+void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg) {
+    sim_node *n = &s->nodes[node];
+    if (n->n_held == n->cap_held) {
+        n->cap_held = n->cap_held ? n->cap_held * 2 : 16;
+        n->held = rs_xrealloc(n->held, n->cap_held * sizeof *n->held);
+    }
+    n->held[n->n_held++] = (held_msg){.kind = kind, .arg = arg};
+}
+
+/* Initial persisted state, written at t = 0 as SPEC section 3 says, and shown to the checker. */
+void sim_load_initial(sim *s) {
+    for (uint32_t k = 0; k < s->scn->n_initial && !s->done; k++) {
+        const scn_initial *in = &s->scn->initial[k];
+        raft_entry *es = rs_xcalloc(in->n_log ? in->n_log : 1, sizeof *es);
+        for (uint32_t i = 0; i < in->n_log; i++)
+            es[i] = (raft_entry){.term = in->log[i].term,
+                                 .cmd = sim_cmd_add(s, in->log[i].cmd, strlen(in->log[i].cmd))};
+        raft_load(&s->nodes[in->node].raft, in->term, in->voted_for, es, in->n_log);
+        free(es);
+        fx_role(s, in->node, in->term, RAFT_FOLLOWER);
+        if (in->voted_for && !s->done) fx_vote(s, in->node, in->term, in->voted_for);
+        if (in->n_log && !s->done) fx_append(s, in->node, 1, in->n_log);
+    }
+}
+
+/* Collects the commands that applied_cmd expectations name, each once. */
+static void init_watch(sim *s) {
+    const scenario *scn = s->scn;
+    for (uint32_t i = 0; i < scn->n_events; i++) {
+        const char *c = scn->events[i].expect.applied_cmd;
+        if (scn->events[i].kind != SCN_EXPECT || !c) continue;
+        uint32_t w = 0;
+        while (w < s->n_watch && strcmp(s->watch[w], c) != 0) w++;
+        if (w < s->n_watch) continue;
+        s->watch = rs_xrealloc(s->watch, (s->n_watch + 1) * sizeof *s->watch);
+        s->watch_hash = rs_xrealloc(s->watch_hash, (s->n_watch + 1) * sizeof *s->watch_hash);
+        s->watch[s->n_watch] = c;
+        s->watch_hash[s->n_watch++] = chk_cmd_hash(c, strlen(c));
+    }
+    s->watch_applied = rs_xcalloc((size_t)s->n_watch * (s->n + 1) + 1, 1);
+}
+
+void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
+    const scenario *scn = cfg->scn;
+    memset(s, 0, sizeof *s);
+    memset(res, 0, sizeof *res);
+    res->fail_event = -1;
+    s->scn = scn;
+    s->cfg = cfg;
+    s->res = res;
+    s->n = scn->nodes;
+    ASSERT(s->n >= 1 && s->n <= RS_NODES_MAX);
+    trace_init_off(&s->off);
+    s->tr = cfg->trace ? cfg->trace : &s->off;
+    s->chk = chk_new(s->n);
+    raft_out_init(&s->out);
+    net_init(s);
+    s->crashed = rs_xcalloc(s->n + 1, 1);
+    s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
+    s->nodes = rs_xcalloc(s->n + 1, sizeof *s->nodes);
+    init_watch(s);
+    raft_config rc = {.election_timeout_min_us = scn->election_timeout.min_us,
+                      .election_timeout_max_us = scn->election_timeout.max_us,
+                      .heartbeat_us = scn->heartbeat_us,
+                      .max_entries_per_msg = RS_AE_ENTRIES_MAX,
+                      .bugs = cfg->bugs};
+    for (uint32_t i = 1; i <= s->n; i++) {
+        rs_rng seeder;
+        rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */
+        raft_init(&s->nodes[i].raft, (uint8_t)i, (uint8_t)s->n, &rc, rs_rng_next(&seeder));
+        s->nodes[i].up = 1;
+        s->nodes[i].timer_at = TIME_NEVER;
+    }
+}
+
+void sim_destroy(sim *s) {
+    for (uint32_t i = 1; i <= s->n; i++) {
+        raft_free(&s->nodes[i].raft);
+        free(s->nodes[i].held);
+    }
+    free(s->nodes);
+    net_free(s);
+    free(s->heap.v);
+    free(s->cmd_arena);
+    free(s->cmd_off);
+    free(s->cmd_hash);
+    free(s->cmd_len);
+    free(s->crashed);
+    free(s->pending);
+    free(s->order);
+    free(s->watch);
+    free(s->watch_hash);
+    free(s->watch_applied);
+    free(s->cmd_kv);
+    chk_free(s->chk);
+    raft_out_free(&s->out);
+}

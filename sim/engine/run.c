@@ -1,0 +1,149 @@
+/* run.c - one whole run (sim_run): builds the cluster and the key-value layer, writes the
+ * trace's header, then the loop: take the next event (the scenario's, or the queue's first),
+ * hand it to its handler, check what must be checked after a step; at the end, the history
+ * check and the trace's end line. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/engine/engine.h"
+#include "sim/kv/clients.h"
+#include "sim/raftsim.h"
+
+static void write_header(sim *s) {
+    if (!s->tr->on) return;
+    scenario as_run = *s->scn; /* shallow: only read by scn_to_json */
+    as_run.seed = s->cfg->seed;
+    char *json = scn_to_json(&as_run);
+    trace_header(s->tr, json, s->cfg->seed, s->cfg->bug_name, s->cfg->build);
+    free(json);
+}
+
+static void write_end(sim *s) {
+    trace_writer *t = s->tr;
+    if (!t->on) return;
+    static const char *const results[] = {"ok", "violation", "expect_failed", "limit", "stopped"};
+    char hash[24];
+    snprintf(hash, sizeof hash, "%016" PRIx64, t->hash);
+    trace_begin_raw(t);
+    trace_str(t, "type", "end");
+    trace_str(t, "result", results[s->res->status]);
+    trace_u64(t, "events", t->seq);
+    trace_str(t, "hash", hash);
+    if (s->res->status == SIM_VIOLATION) {
+        const chk_violation *v = &s->res->violation;
+        char vbuf[700], det[600];
+        trace_escape(det, sizeof det, v->detail, strlen(v->detail));
+        snprintf(vbuf, sizeof vbuf,
+                 "{\"invariant\":\"%s\",\"node\":%u,\"term\":%" PRIu64 ",\"index\":%" PRIu64
+                 ",\"detail\":\"%s\"}",
+                 v->invariant, v->node, v->term, v->index, det);
+        trace_raw(t, "violation", vbuf);
+    } else if (s->res->status != SIM_PASS) {
+        trace_str(t, "reason", s->res->reason);
+    }
+    trace_end_raw(t);
+}
+
+/* Handles one queued event; returns 1 if it was a step of the run. */
+static int handle(sim *s, const sim_ev *ev) {
+    switch (ev->kind) {
+    case EV_TIMER: return sim_on_timer(s, (uint8_t)ev->arg, ev->t_us);
+    case EV_DELIVER: sim_on_deliver(s, ev->arg); return 1;
+    case EV_SCENARIO: sim_action(s, ev->arg); return 1;
+    case EV_EXPECT_DEADLINE: sim_expect_deadline(s, ev->arg); return 1;
+    case EV_CLIENT_MSG: return kv_on_msg(s, ev->arg);
+    case EV_CLIENT_TIMER: return kv_on_timer(s, ev->arg, ev->t_us);
+    default: ASSERT(!"unknown event kind"); return 0;
+    }
+}
+
+/* Stable merge sort of the scenario's event indices by time. */
+static void sort_events(sim *s) {
+    uint32_t n = s->scn->n_events;
+    const scn_event *ev = s->scn->events;
+    uint32_t *a = rs_xmalloc(((size_t)n + 1) * sizeof *a),
+             *tmp = rs_xmalloc(((size_t)n + 1) * sizeof *tmp);
+    for (uint32_t i = 0; i < n; i++) a[i] = i;
+    for (uint32_t width = 1; width < n; width *= 2) {
+        for (uint32_t lo = 0; lo < n; lo += 2 * width) {
+            uint32_t mid = lo + width < n ? lo + width : n,
+                     hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint32_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = ev[a[j]].at_us < ev[a[i]].at_us ? a[j++] : a[i++];
+            while (i < mid) tmp[k++] = a[i++];
+            while (j < hi) tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, (size_t)n * sizeof *a);
+    }
+    free(tmp);
+    s->order = a;
+}
+
+/* The next event: the next scenario event if it is due no later than the queue's first. */
+static int next_event(sim *s, sim_ev *ev) {
+    const scn_event *se =
+        s->next_event < s->scn->n_events ? &s->scn->events[s->order[s->next_event]] : NULL;
+    if (se && (s->heap.n == 0 || se->at_us <= s->heap.v[0].t_us)) {
+        *ev = (sim_ev){.t_us = se->at_us, .kind = EV_SCENARIO, .arg = s->order[s->next_event++]};
+        return ev->t_us <= s->scn->run_us;
+    }
+    if (s->heap.n == 0 || s->heap.v[0].t_us > s->scn->run_us) return 0;
+    *ev = heap_pop(&s->heap);
+    return 1;
+}
+
+static void main_loop(sim *s) {
+    uint64_t max_steps = s->cfg->max_steps ? s->cfg->max_steps : RS_RUN_EVENTS_MAX;
+    uint64_t observe_every = s->cfg->observe_every ? s->cfg->observe_every : 4096;
+    ASSERT((observe_every & (observe_every - 1)) == 0);
+    sim_ev ev;
+    while (!s->done && next_event(s, &ev)) {
+        ASSERT(ev.t_us >= s->now); /* virtual time never runs backwards */
+        s->now = ev.t_us;
+        if (!handle(s, &ev)) continue;
+        if (++s->res->steps >= max_steps)
+            sim_stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
+        if (s->cfg->observe && (s->res->steps & (observe_every - 1)) == 0)
+            s->cfg->observe(s->cfg->observe_ctx, s->now, s->res->steps);
+        if (s->n_pending && !s->done) sim_expect_recheck(s);
+
+        if (s->tr->stopped) sim_stop(s, SIM_STOPPED, "trace output stopped the run");
+    }
+}
+
+void sim_run(const sim_config *cfg, sim_result *res) {
+    sim s;
+    sim_init(&s, cfg, res);
+    kv_init(&s);
+    s.on_kv_apply = kv_on_apply;
+    write_header(&s);
+    sim_load_initial(&s);
+    for (uint32_t i = 1; i <= s.n && !s.done; i++) {
+        raft_out_clear(&s.out);
+        raft_start(&s.nodes[i].raft, 0, &s.out);
+        sim_apply_out(&s, (uint8_t)i);
+        sim_arm_timer(&s, (uint8_t)i);
+    }
+    sort_events(&s);
+    main_loop(&s);
+    if (!s.done) s.now = s.scn->run_us;
+    kv_finish(&s);
+    res->end_us = s.now;
+    res->committed = chk_committed_max(s.chk);
+    write_end(&s);
+    kv_free(&s);
+    sim_destroy(&s);
+}
+
+const char *sim_status_name(sim_status status) {
+    switch (status) {
+    case SIM_PASS: return "pass";
+    case SIM_VIOLATION: return "violation";
+    case SIM_EXPECT_FAILED: return "expect_failed";
+    case SIM_LIMIT: return "limit";
+    case SIM_STOPPED: return "stopped";
+    }
+    return "?";
+}
