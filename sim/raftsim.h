@@ -1,14 +1,19 @@
-/* sim.h - one deterministic run: a cluster of raft nodes, a simulated network, a virtual
- * clock and the scenario's events, with the invariant checker after every step. The run is a
- * pure function of (scenario, seed, bugs): same input, same trace, byte for byte. */
-#ifndef RAFTSIM_SIM_H
-#define RAFTSIM_SIM_H
+/* raftsim.h - the engine's public interface, the one header a program needs: load a scenario
+ * (sim/scenario), run it (sim_run: a cluster of Raft nodes, a simulated network, a virtual clock
+ * and the scenario's events, with the invariant checker after every step), observe it (a trace
+ * writer receives every event; an observer is called every few steps), read its result, and
+ * read a trace back (sim/trace/tracefile.h). The run is a pure function of (scenario, seed,
+ * bugs): same input, same trace, byte for byte. */
+#ifndef RAFTSIM_RAFTSIM_H
+#define RAFTSIM_RAFTSIM_H
 
 #include <stdint.h>
 
+#include "sim/base/bugs.h"
 #include "sim/check/check.h"
 #include "sim/scenario/scenario.h"
 #include "sim/trace/trace.h"
+#include "sim/trace/tracefile.h"
 
 typedef enum {
     SIM_PASS,          /* every expectation held, no invariant broke */

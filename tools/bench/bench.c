@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
 #include "sim/base/util.h"
 

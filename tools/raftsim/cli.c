@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/base/bugs.h"
-#include "sim/trace/tracefile.h"
+#include "sim/raftsim.h"
 #include "tools/raftsim/cli.h"
 
 int cli_usage_error(const char *fmt, ...) {

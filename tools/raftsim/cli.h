@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "sim/trace/tracefile.h"
+#include "sim/raftsim.h"
 
 #ifndef RAFTSIM_VERSION
 #define RAFTSIM_VERSION "0.1.0"

@@ -15,10 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/base/bugs.h"
+#include "sim/raftsim.h"
 #include "tools/raftsim/cli.h"
 #include "tools/raftsim/fuzz.h"
-#include "sim/trace/tracefile.h"
 #include "sim/base/util.h"
 #include <cjson/cJSON.h>
 

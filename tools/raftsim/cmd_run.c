@@ -6,11 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sim/base/bugs.h"
 #include "tools/raftsim/cli.h"
-#include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
-#include "sim/trace/tracefile.h"
 #include "sim/base/util.h"
 
 typedef struct {

@@ -5,7 +5,6 @@
 
 #include <stdint.h>
 
-#include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
 
 /* Fault and load kinds a generated scenario may use; swarm testing turns a random subset on

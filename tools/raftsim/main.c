@@ -8,12 +8,9 @@
 #include <sys/stat.h>
 
 #include "raft/raft.h"
-#include "sim/base/bugs.h"
 #include "tools/raftsim/cli.h"
 #include "tools/raftsim/fuzz.h"
-#include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
-#include "sim/trace/tracefile.h"
 #include "sim/base/util.h"
 
 static const char usage_text[] =
