@@ -58,9 +58,13 @@ static inline void fx_push(raft_out *out, raft_fx_kind kind, uint64_t a, uint64_
     out->fx[out->n_fx++] = (raft_fx){.kind = (uint8_t)kind, .a = a, .b = b};
 }
 
+void raft_out_fx(raft_out *out, raft_fx_kind kind, uint64_t a, uint64_t b) {
+    fx_push(out, kind, a, b);
+}
+
 /* Queues a message. Its entries are copied into the outbox, so that later log changes in the
  * same step cannot alter it; raft_out_msg() hands the message out with its entries. */
-static void send_msg(raft_out *out, const raft_msg *m) {
+void raft_out_send(raft_out *out, const raft_msg *m) {
     out->msgs = raft_grow(out->msgs, &out->cap_msgs, out->n_msgs + 1, sizeof *out->msgs);
     out->msg_entry_off =
         raft_grow(out->msg_entry_off, &out->cap_off, out->n_msgs + 1, sizeof *out->msg_entry_off);
@@ -169,7 +173,7 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
                   .n_entries = (uint32_t)count,
                   .entries = &n->log[next]};
     n->next_index[peer] = next + count;
-    send_msg(out, &m);
+    raft_out_send(out, &m);
 }
 
 static void broadcast_append(raft_node *n, raft_out *out) {
@@ -238,7 +242,7 @@ static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
     for (uint32_t p = 1; p <= n->n_nodes; p++) {
         if (p == n->id) continue;
         m.to = p;
-        send_msg(out, &m);
+        raft_out_send(out, &m);
     }
     count_vote(n, n->id, now_us, out);
 }
@@ -266,7 +270,7 @@ static void on_request_vote(raft_node *n, uint64_t now_us, const raft_msg *m, ra
                   .to = m->from,
                   .term = n->term,
                   .ok = (uint8_t)granted};
-    send_msg(out, &r);
+    raft_out_send(out, &r);
 }
 
 /* Replies answer a request of the current term only; a higher term ends our role. Under
@@ -294,7 +298,7 @@ static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index
                   .ok = (uint8_t)ok,
                   .index = index,
                   .log_term = log_term};
-    send_msg(out, &r);
+    raft_out_send(out, &r);
 }
 
 static void truncate_from(raft_node *n, uint64_t from, raft_out *out) {

@@ -157,6 +157,10 @@ static inline uint64_t raft_last_term(const raft_node *n) {
 void raft_out_init(raft_out *out);
 void raft_out_clear(raft_out *out);
 void raft_out_free(raft_out *out);
+/* Appends an effect, or a message (its entries copied, and a RAFT_FX_SEND naming it): how the
+ * node fills its outbox, open to other producers of the same format. */
+void raft_out_fx(raft_out *out, raft_fx_kind kind, uint64_t a, uint64_t b);
+void raft_out_send(raft_out *out, const raft_msg *m);
 
 const char *raft_role_name(raft_role role);
 const char *raft_msg_type_name(raft_msg_type type);

@@ -33,6 +33,7 @@ static void do_crash(sim *s, uint8_t node) {
         net_slot_release(s, h->arg);
     }
     n->n_held = 0;
+    s->impl->crash(n->node);
     kv_on_crash(s, node);
     s->crashed[s->n_crashed++] = node;
     sim_checked(s, chk_crash(s->chk, node));
@@ -48,8 +49,8 @@ static void do_restart(sim *s, uint8_t node) {
         s->watch_applied[w * (s->n + 1) + node] = 0;
     kv_on_restart(s, node);
     if (!sim_checked(s, chk_restart(s->chk, node))) return;
-    raft_out_clear(&s->out);
-    raft_start(&n->raft, s->now, &s->out);
+    node_out_clear(&s->out);
+    s->impl->start(n->node, s->now, &s->out);
     sim_apply_out(s, node);
     sim_arm_timer(s, node);
 }
@@ -104,8 +105,8 @@ static void do_link(sim *s, uint32_t idx, const scn_event *e) {
 static void submit_one(sim *s, uint8_t node, uint32_t cmd) {
     sim_node *n = &s->nodes[node];
     int ok = 0;
-    raft_out_clear(&s->out);
-    if (n->up && !n->paused) ok = raft_propose(&n->raft, s->now, cmd, &s->out);
+    node_out_clear(&s->out);
+    if (n->up && !n->paused) ok = s->impl->propose(n->node, s->now, cmd, &s->out);
     s->res->submitted++;
     s->res->accepted += (uint64_t)ok;
     trace_begin_event(s->tr, s->now, "submit");

@@ -96,14 +96,14 @@ static void fx_vote(sim *s, uint8_t node, uint64_t term, uint8_t candidate) {
 }
 
 static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
-    const raft_node *r = &s->nodes[node].raft;
+    const void *r = s->nodes[node].node;
     for (uint64_t i = first; i <= last && !s->done; i++) {
-        const raft_entry *e = &r->log[i];
+        const raft_entry *e = s->impl->entry(r, i);
         if (s->tr->on) trace_entry(s, "append", node, i, e);
         sim_checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
     }
     s->appended += last + 1 - first;
-    if (r->log_len > RS_LOG_ENTRIES_MAX)
+    if (last > RS_LOG_ENTRIES_MAX)
         sim_stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
                  RS_LOG_ENTRIES_MAX);
     else if (s->appended > RS_RUN_ENTRIES_MAX)
@@ -135,9 +135,9 @@ static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
 }
 
 static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
-    const raft_node *r = &s->nodes[node].raft;
+    const void *r = s->nodes[node].node;
     for (uint64_t i = first; i <= last && !s->done; i++) {
-        const raft_entry *e = &r->log[i];
+        const raft_entry *e = s->impl->entry(r, i);
         if (s->tr->on) trace_entry(s, "apply", node, i, e);
         sim_checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
         if (s->n_watch) watch_applied(s, node, e->cmd);
@@ -146,14 +146,15 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
 }
 
 /* Hands one node's effects, in order, to the trace, the checker and the network. Persist
- * before send: once a message of the step has left, no persistent state may change. */
+ * before send (for an implementation that promises it): once a message of the step has left,
+ * no persistent state may change. */
 void sim_apply_out(sim *s, uint8_t node) {
-    const raft_out *o = &s->out;
+    const raft_out *o = &s->out.r;
     int sent = 0;
-    uint64_t term = s->nodes[node].raft.term;
+    uint64_t term = s->impl->persist_before_send ? sim_node_status(s, node).term : 0;
     for (size_t i = 0; i < o->n_fx && !s->done; i++) {
         const raft_fx *f = &o->fx[i];
-        ASSERT(!sent ||
+        ASSERT(!sent || !s->impl->persist_before_send ||
                (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
                 f->kind != RAFT_FX_TRUNCATE && !(f->kind == RAFT_FX_ROLE && f->a != term)));
         switch ((raft_fx_kind)f->kind) {
@@ -168,7 +169,7 @@ void sim_apply_out(sim *s, uint8_t node) {
         case RAFT_FX_APPLY: fx_apply(s, node, f->a, f->b); break;
         case RAFT_FX_SEND: {
             raft_msg m = raft_out_msg(o, (size_t)f->a);
-            if (!net_send(s, &m))
+            if (!net_send(s, &m, s->out.body ? s->out.body[f->a] : NULL))
                 sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)",
                          RS_QUEUE_MAX);
             sent = 1;
@@ -182,7 +183,7 @@ void sim_apply_out(sim *s, uint8_t node) {
  * later deadline needs nothing: the pending event fires early, sees it, and re-arms. */
 void sim_arm_timer(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
-    uint64_t d = raft_deadline(&n->raft);
+    uint64_t d = s->impl->deadline(n->node);
     if (d < s->now) d = s->now;
     if (d >= n->timer_at) return;
     n->timer_at = d;
@@ -208,8 +209,8 @@ void sim_on_deliver(sim *s, uint32_t slot) {
     uint8_t dst = m->to;
     s->res->msgs_delivered++;
     if (s->tr->on) net_trace_msg(s, "deliver", m, sl->id, NULL);
-    raft_out_clear(&s->out);
-    raft_step(&to->raft, s->now, m, &s->out);
+    node_out_clear(&s->out);
+    s->impl->step(to->node, s->now, m, sl->body, &s->out);
     net_slot_release(s, slot); /* the node copied what it kept: m must not be used from here */
     sim_apply_out(s, dst);
     sim_arm_timer(s, dst);
@@ -227,14 +228,14 @@ int sim_on_timer(sim *s, uint8_t node, uint64_t t_us) {
     if (t_us != n->timer_at) return 0; /* superseded by an earlier one */
     n->timer_at = TIME_NEVER;
     if (!n->up || n->paused) return 0; /* restart and resume re-arm */
-    if (raft_deadline(&n->raft) > s->now) {
+    if (s->impl->deadline(n->node) > s->now) {
         sim_arm_timer(s, node);
         return 0;
     }
     /* A leader's timer is its heartbeat; anyone else's is an election timeout. */
-    sim_trace_node(s, n->raft.role == RAFT_LEADER ? "heartbeat" : "timeout", node);
-    raft_out_clear(&s->out);
-    raft_tick(&n->raft, s->now, &s->out);
+    sim_trace_node(s, s->impl->timer_name(n->node), node);
+    node_out_clear(&s->out);
+    s->impl->tick(n->node, s->now, &s->out);
     sim_apply_out(s, node);
     sim_arm_timer(s, node);
     return 1;
@@ -243,10 +244,15 @@ int sim_on_timer(sim *s, uint8_t node, uint64_t t_us) {
 /* The leader in the highest term among live nodes, 0 if none. Paused nodes are live. */
 uint8_t sim_leader_now(const sim *s) {
     uint8_t best = 0;
+    uint64_t best_term = 0;
     for (uint32_t i = 1; i <= s->n; i++) {
-        const sim_node *n = &s->nodes[i];
-        if (!n->up || n->raft.role != RAFT_LEADER) continue;
-        if (!best || n->raft.term > s->nodes[best].raft.term) best = i;
+        if (!s->nodes[i].up) continue;
+        node_status st = sim_node_status(s, (uint8_t)i);
+        if (st.role != RAFT_LEADER) continue;
+        if (!best || st.term > best_term) {
+            best = (uint8_t)i;
+            best_term = st.term;
+        }
     }
     return best;
 }
@@ -254,7 +260,8 @@ uint8_t sim_leader_now(const sim *s) {
 uint64_t sim_highest_term(const sim *s) {
     uint64_t t = 0;
     for (uint32_t i = 1; i <= s->n; i++)
-        if (s->nodes[i].up && s->nodes[i].raft.term > t) t = s->nodes[i].raft.term;
+        if (s->nodes[i].up && sim_node_status(s, (uint8_t)i).term > t)
+            t = sim_node_status(s, (uint8_t)i).term;
     return t;
 }
 
@@ -317,7 +324,7 @@ void sim_load_initial(sim *s) {
         for (uint32_t i = 0; i < in->n_log; i++)
             es[i] = (raft_entry){.term = in->log[i].term,
                                  .cmd = sim_cmd_add(s, in->log[i].cmd, strlen(in->log[i].cmd))};
-        raft_load(&s->nodes[in->node].raft, in->term, in->voted_for, es, in->n_log);
+        s->impl->load(s->nodes[in->node].node, in->term, in->voted_for, es, in->n_log);
         free(es);
         fx_role(s, in->node, in->term, RAFT_FOLLOWER);
         if (in->voted_for && !s->done) fx_vote(s, in->node, in->term, in->voted_for);
@@ -355,7 +362,9 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     trace_init_off(&s->off);
     s->tr = cfg->trace ? cfg->trace : &s->off;
     s->chk = chk_new(s->n);
-    raft_out_init(&s->out);
+    node_out_init(&s->out);
+    s->impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
+    ASSERT(s->impl); /* the loader accepts only names it knows */
     net_init(s);
     s->crashed = rs_xcalloc(s->n + 1, 1);
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
@@ -369,7 +378,13 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
         rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */
-        raft_init(&s->nodes[i].raft, (uint8_t)i, (uint8_t)s->n, &rc, rs_rng_next(&seeder));
+        node_params p = {.id = (uint8_t)i,
+                         .n_nodes = (uint8_t)s->n,
+                         .cfg = rc,
+                         .rng_seed = rs_rng_next(&seeder),
+                         .scn = scn,
+                         .env = &s->env};
+        s->nodes[i].node = s->impl->create(&p);
         s->nodes[i].up = 1;
         s->nodes[i].timer_at = TIME_NEVER;
     }
@@ -377,7 +392,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
 
 void sim_destroy(sim *s) {
     for (uint32_t i = 1; i <= s->n; i++) {
-        raft_free(&s->nodes[i].raft);
+        s->impl->destroy(s->nodes[i].node);
         free(s->nodes[i].held);
     }
     free(s->nodes);
@@ -395,5 +410,5 @@ void sim_destroy(sim *s) {
     free(s->watch_applied);
     free(s->cmd_kv);
     chk_free(s->chk);
-    raft_out_free(&s->out);
+    node_out_free(&s->out);
 }

@@ -12,6 +12,7 @@
 #include "sim/base/limits.h"
 #include "sim/base/rng.h"
 #include "sim/engine/queue.h"
+#include "sim/node/node.h"
 #include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
 #include "sim/trace/trace.h"
@@ -28,6 +29,7 @@ typedef struct {
     raft_entry *ebuf; /* the message's entries; kept with the slot and reused */
     uint32_t ebuf_cap;
     uint32_t refs; /* pending deliveries (2 when duplicated) */
+    void *body;    /* the implementation's message body, NULL for the built-in node */
 } net_slot;
 
 typedef struct {
@@ -36,7 +38,7 @@ typedef struct {
 } held_msg;
 
 typedef struct {
-    raft_node raft;
+    void *node; /* the implementation's node (node.h) */
     uint8_t up;
     uint8_t paused;
     uint64_t timer_at; /* time of this node's pending timer event, TIME_NEVER if none */
@@ -97,7 +99,9 @@ typedef struct sim {
     chk *chk;
     trace_writer *tr;
     trace_writer off;
-    raft_out out;
+    const node_impl *impl;
+    node_env env;
+    node_out out;
     struct kv_state *kv; /* the key-value layer (sim/kv/clients.c) */
     /* The layer above that owns commands with cmd_kv set: called when a node applies one. The
      * engine calls the key-value layer only through this pointer (run.c sets it), so the
@@ -107,6 +111,13 @@ typedef struct sim {
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
     heap_push(&s->heap, t_us, kind, arg);
+}
+
+/* A node's status (role, term, commit, last index, leader hint). */
+static inline node_status sim_node_status(const sim *s, uint8_t id) {
+    node_status st;
+    s->impl->status(s->nodes[id].node, &st);
+    return st;
 }
 
 static inline const char *sim_cmd_str(const sim *s, uint32_t id) {
@@ -149,7 +160,7 @@ void net_init(sim *s);
 void net_free(sim *s);
 /* Decides the message's fate and queues its deliveries; 0 when the queue is full (the caller
  * stops the run). */
-int net_send(sim *s, const raft_msg *m);
+int net_send(sim *s, const raft_msg *m, void *body);
 /* Why a message from -> to cannot pass now ("partition", "link"), NULL if it can. */
 const char *net_blocked(sim *s, uint8_t from, uint8_t to);
 void net_trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id, const char *reason);

@@ -21,7 +21,7 @@ static int commit_bound_holds(const sim *s, const scn_expect *e, int at_least, u
                      at_least ? "least" : "most", bound, sim_ref_name(e->on[k]), id);
             return 0;
         }
-        uint64_t c = s->nodes[id].raft.commit;
+        uint64_t c = sim_node_status(s, id).commit;
         if (at_least ? c < bound : c > bound) {
             snprintf(why, cap, "committed_at_%s %" PRIu64 ": node %u has commit index %" PRIu64,
                      at_least ? "least" : "most", bound, id, c);
@@ -51,21 +51,21 @@ static int applied_holds(const sim *s, const scn_expect *e, char *why, size_t ca
 static int logs_match_holds(const sim *s, char *why, size_t cap) {
     uint8_t first = 0;
     for (uint32_t i = 1; i <= s->n; i++) {
-        const raft_node *r = &s->nodes[i].raft;
         if (!s->nodes[i].up) continue;
+        node_status r = sim_node_status(s, (uint8_t)i);
         if (!first) {
             first = i;
             continue;
         }
-        const raft_node *f = &s->nodes[first].raft;
-        if (r->commit != f->commit) {
+        node_status f = sim_node_status(s, first);
+        if (r.commit != f.commit) {
             snprintf(why, cap, "logs_match: node %u commit index %" PRIu64 ", node %u %" PRIu64,
-                     first, f->commit, i, r->commit);
+                     first, f.commit, i, r.commit);
             return 0;
         }
-        if (chk_chain(s->chk, i, r->commit) != chk_chain(s->chk, first, f->commit)) {
+        if (chk_chain(s->chk, i, r.commit) != chk_chain(s->chk, first, f.commit)) {
             snprintf(why, cap, "logs_match: nodes %u and %u differ within index %" PRIu64, first, i,
-                     r->commit);
+                     r.commit);
             return 0;
         }
     }
@@ -81,7 +81,7 @@ static int leader_holds(const sim *s, const scn_expect *e, char *why, size_t cap
         if (!ok) {
             if (l)
                 snprintf(why, cap, "leader: node %u is leader (term %" PRIu64 ")", l,
-                         s->nodes[l].raft.term);
+                         sim_node_status(s, l).term);
             else
                 snprintf(why, cap, "leader: no live node is leader");
             return 0;
@@ -101,7 +101,7 @@ static int role_holds(const sim *s, const scn_expect *e, char *why, size_t cap) 
         snprintf(why, cap, "role: %s %u is down or absent", sim_ref_name(e->role_node), id);
         return 0;
     }
-    raft_role r = s->nodes[id].raft.role;
+    raft_role r = sim_node_status(s, id).role;
     if (r == want[e->role_is]) return 1;
     snprintf(why, cap, "role: node %u is %s, not %s", id, raft_role_name(r),
              raft_role_name(want[e->role_is]));

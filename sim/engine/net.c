@@ -27,7 +27,7 @@ void net_trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id, const
     trace_begin_event(t, s->now, ev);
     trace_u64(t, "from", m->from);
     trace_u64(t, "to", m->to);
-    trace_str(t, "type", raft_msg_type_name((raft_msg_type)m->type));
+    trace_str(t, "type", node_msg_type_name(m->type));
     trace_u64(t, "id", id);
     if (reason) trace_str(t, "reason", reason);
     trace_end(t);
@@ -40,10 +40,10 @@ static void trace_send(sim *s, const raft_msg *m, uint64_t id) {
     trace_begin_event(t, s->now, "send");
     trace_u64(t, "from", m->from);
     trace_u64(t, "to", m->to);
-    trace_str(t, "type", raft_msg_type_name((raft_msg_type)m->type));
+    trace_str(t, "type", node_msg_type_name(m->type));
     trace_u64(t, "id", id);
     trace_u64(t, "term", m->term);
-    switch ((raft_msg_type)m->type) {
+    switch (m->type) {
     case RAFT_MSG_REQUEST_VOTE:
         trace_u64(t, "last_index", m->index);
         trace_u64(t, "last_term", m->log_term);
@@ -60,7 +60,15 @@ static void trace_send(sim *s, const raft_msg *m, uint64_t id) {
         trace_u64(t, "index", m->index);
         if (!m->ok) trace_u64(t, "conflict_term", m->log_term);
         break;
-    case RAFT_MSG_TYPE_COUNT: break;
+    case NODE_MSG_INSTALL_SNAPSHOT:
+        trace_u64(t, "last_index", m->index);
+        trace_u64(t, "last_term", m->log_term);
+        break;
+    case NODE_MSG_TIMEOUT_NOW:
+        trace_u64(t, "last_index", m->index);
+        trace_u64(t, "last_term", m->log_term);
+        break;
+    default: break;
     }
     trace_end(t);
 }
@@ -97,10 +105,15 @@ static uint32_t slot_alloc(sim *s, const raft_msg *m, uint64_t id) {
 
 void net_slot_release(sim *s, uint32_t i) {
     ASSERT(s->slots[i].refs > 0);
-    if (--s->slots[i].refs == 0) s->free_slots[s->n_free++] = i;
+    if (--s->slots[i].refs > 0) return;
+    if (s->slots[i].body) {
+        s->impl->body_free(s->slots[i].body);
+        s->slots[i].body = NULL;
+    }
+    s->free_slots[s->n_free++] = i;
 }
 
-int net_send(sim *s, const raft_msg *m) {
+int net_send(sim *s, const raft_msg *m, void *body) {
     uint64_t id = ++s->msg_id;
     s->res->msgs_sent++;
     if (s->tr->on) trace_send(s, m, id);
@@ -120,10 +133,15 @@ int net_send(sim *s, const raft_msg *m) {
     if (why) {
         s->res->msgs_dropped++;
         net_trace_msg(s, "drop", m, id, why);
+        if (body) s->impl->body_free(body);
         return 1;
     }
-    if (s->heap.n >= RS_QUEUE_MAX) return 0; /* checked here: one step may send very many */
+    if (s->heap.n >= RS_QUEUE_MAX) { /* checked here: one step may send very many */
+        if (body) s->impl->body_free(body);
+        return 0;
+    }
     uint32_t slot = slot_alloc(s, m, id);
+    s->slots[slot].body = body;
     heap_push(&s->heap, s->now + d1, EV_DELIVER, slot);
     if (dup) {
         s->slots[slot].refs++;
@@ -222,7 +240,10 @@ void net_init(sim *s) {
 }
 
 void net_free(sim *s) {
-    for (uint32_t i = 0; i < s->n_slots; i++) free(s->slots[i].ebuf);
+    for (uint32_t i = 0; i < s->n_slots; i++) {
+        free(s->slots[i].ebuf);
+        if (s->slots[i].refs > 0 && s->slots[i].body) s->impl->body_free(s->slots[i].body);
+    }
     free(s->slots);
     free(s->free_slots);
     free(s->links);

@@ -121,8 +121,8 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     write_header(&s);
     sim_load_initial(&s);
     for (uint32_t i = 1; i <= s.n && !s.done; i++) {
-        raft_out_clear(&s.out);
-        raft_start(&s.nodes[i].raft, 0, &s.out);
+        node_out_clear(&s.out);
+        s.impl->start(s.nodes[i].node, 0, &s.out);
         sim_apply_out(&s, (uint8_t)i);
         sim_arm_timer(&s, (uint8_t)i);
     }

@@ -377,11 +377,11 @@ static uint32_t kv_command(sim *s, uint32_t op) {
 static void on_request(sim *s, uint32_t slot) {
     struct kv_state *k = s->kv;
     kv_msg *m = &k->msgs[slot];
-    raft_node *r = &s->nodes[m->node].raft;
+    node_status st = sim_node_status(s, m->node);
     const kv_hist *h = &k->hist[m->op];
-    if (r->role != RAFT_LEADER) {
+    if (st.role != RAFT_LEADER) {
         trace_client_msg(s, "client_request", m, "action", "redirect");
-        reply(s, m->node, m->op, R_REDIRECT, r->leader_hint, NULL);
+        reply(s, m->node, m->op, R_REDIRECT, st.leader_hint, NULL);
         return;
     }
     if (k->stale_read && h->ev->kv_op == SCN_KV_GET) {
@@ -394,10 +394,14 @@ static void on_request(sim *s, uint32_t slot) {
     trace_client_msg(s, "client_request", m, "action", "propose");
     uint32_t cmd = kv_command(s, m->op);
     add_pending(&k->nodes[m->node], h->client, h->seq);
-    raft_out_clear(&s->out);
-    int ok = raft_propose(r, s->now, cmd, &s->out);
-    ASSERT(ok);
+    node_out_clear(&s->out);
+    int ok = s->impl->propose(s->nodes[m->node].node, s->now, cmd, &s->out);
     s->res->submitted++;
+    if (!ok) { /* a leader may still refuse (canonical raft during a leadership transfer) */
+        k->nodes[m->node].n_pending--;
+        reply(s, m->node, m->op, R_REDIRECT, 0, NULL);
+        return;
+    }
     s->res->accepted++;
     sim_apply_out(s, m->node);
     sim_arm_timer(s, m->node);

@@ -1650,6 +1650,7 @@ void scn_free(scenario *s) {
     free(s->events);
     free(s->name);
     free(s->description);
+    free(s->implementation);
     memset(s, 0, sizeof *s);
 }
 
@@ -1686,6 +1687,7 @@ void scn_copy(scenario *dst, const scenario *src) {
     *dst = *src;
     dst->name = dup_str(src->name);
     dst->description = dup_str(src->description);
+    dst->implementation = dup_str(src->implementation);
     dst->initial = dup_mem(src->initial, src->n_initial * sizeof *src->initial);
     for (uint32_t i = 0; i < src->n_initial; i++) {
         const scn_initial *in = &src->initial[i];

@@ -109,6 +109,7 @@ typedef struct {
 typedef struct {
     char *name;
     char *description;
+    char *implementation; /* SPEC section 6: NULL means "builtin" */
     uint64_t seed;
     uint32_t nodes;
     scn_range election_timeout;

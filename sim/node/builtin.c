@@ -1,0 +1,104 @@
+/* builtin.c - the built-in node (raft/) behind node.h: every call goes straight to raft/'s pure
+ * interface, and its outbox is the engine's. Messages have no body. */
+#include <stdlib.h>
+
+#include "raft/raft.h"
+#include "sim/base/util.h"
+#include "sim/node/node.h"
+
+static int builtin_check(const scenario *scn, char *why, size_t cap) {
+    (void)scn;
+    (void)why;
+    (void)cap;
+    return 0;
+}
+
+static void *builtin_create(const node_params *p) {
+    raft_node *n = rs_xcalloc(1, sizeof *n);
+    raft_init(n, p->id, p->n_nodes, &p->cfg, p->rng_seed);
+    return n;
+}
+
+static void builtin_destroy(void *node) {
+    raft_free(node);
+    free(node);
+}
+
+static void builtin_load(void *node, uint64_t term, uint8_t voted_for, const raft_entry *entries,
+                         uint64_t n_entries) {
+    raft_load(node, term, voted_for, entries, n_entries);
+}
+
+static void builtin_start(void *node, uint64_t now_us, node_out *out) {
+    raft_start(node, now_us, &out->r);
+}
+
+/* raft/ keeps its persistent and volatile state in one struct; raft_start() at the restart
+ * resets the volatile part (role, commit, timers), so a crash itself has nothing to do. */
+static void builtin_crash(void *node) {
+    (void)node;
+}
+
+static void builtin_step(void *node, uint64_t now_us, const raft_msg *m, const void *body,
+                         node_out *out) {
+    (void)body;
+    raft_step(node, now_us, m, &out->r);
+}
+
+static void builtin_tick(void *node, uint64_t now_us, node_out *out) {
+    raft_tick(node, now_us, &out->r);
+}
+
+static uint64_t builtin_deadline(const void *node) {
+    return raft_deadline(node);
+}
+
+/* A leader's timer is its heartbeat; anyone else's is an election timeout. */
+static const char *builtin_timer_name(const void *node) {
+    const raft_node *n = node;
+    return n->role == RAFT_LEADER ? "heartbeat" : "timeout";
+}
+
+static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
+    return raft_propose(node, now_us, cmd, &out->r);
+}
+
+static void builtin_status(const void *node, node_status *st) {
+    const raft_node *n = node;
+    st->role = n->role;
+    st->term = n->term;
+    st->commit = n->commit;
+    st->last_index = n->log_len;
+    st->leader_hint = n->leader_hint;
+}
+
+static const raft_entry *builtin_entry(const void *node, uint64_t index) {
+    const raft_node *n = node;
+    ASSERT(index >= 1 && index <= n->log_len);
+    return &n->log[index];
+}
+
+static void builtin_body_free(void *body) {
+    ASSERT(body == NULL);
+}
+
+const node_impl node_builtin = {
+    .name = "builtin",
+    .version = "0.1.0",
+    .what = "raftsim's own node (raft/): Raft paper Figure 2",
+    .persist_before_send = 1,
+    .check_scenario = builtin_check,
+    .create = builtin_create,
+    .destroy = builtin_destroy,
+    .load = builtin_load,
+    .start = builtin_start,
+    .crash = builtin_crash,
+    .step = builtin_step,
+    .tick = builtin_tick,
+    .deadline = builtin_deadline,
+    .timer_name = builtin_timer_name,
+    .propose = builtin_propose,
+    .status = builtin_status,
+    .entry = builtin_entry,
+    .body_free = builtin_body_free,
+};

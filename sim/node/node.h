@@ -1,0 +1,115 @@
+/* node.h - the one interface between the engine and a Raft implementation (SPEC section 6).
+ *
+ * An implementation is a table of functions (node_impl). The engine creates one node per id,
+ * boots it, hands it messages and fires its timer, offers it client commands, crashes and
+ * restarts it, and reads what it did from a node_out: the same ordered list of effects the
+ * built-in node produces (raft/raft.h: role and term changes, votes, appends, truncations,
+ * commits, applies, messages to send), plus for each message an optional body that only the
+ * implementation understands (the engine carries it through the network and frees it through
+ * the table). An implementation translates; it never decides a protocol question, so a failure
+ * found under it belongs to the node (STYLE point 17).
+ *
+ * Implementations: sim/node/builtin.c (raft/ through its pure interface) and
+ * sim/node/canonical.c (canonical raft, libraft, through its struct raft_io). Nothing else in
+ * sim/ knows which one runs. */
+#ifndef RAFTSIM_NODE_H
+#define RAFTSIM_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raft/raft.h"
+#include "sim/scenario/scenario.h"
+
+/* Message types beyond the built-in node's four (raft_msg_type), for implementations that
+ * have them. The envelope (raft_msg) carries the fields the trace shows; see node_msg_fields. */
+enum {
+    NODE_MSG_INSTALL_SNAPSHOT = RAFT_MSG_TYPE_COUNT, /* index: last index, log_term: its term */
+    NODE_MSG_TIMEOUT_NOW,                            /* index/log_term: the sender's last entry */
+    NODE_MSG_TYPE_COUNT
+};
+const char *node_msg_type_name(unsigned type);
+
+/* What one call of a node produced: the effects and messages (raft_out), and one body pointer
+ * per message (NULL for the built-in node, whose messages are plain raft_msg). */
+typedef struct {
+    raft_out r;
+    void **body; /* [r.n_msgs] when the implementation has bodies */
+    size_t cap_body;
+} node_out;
+
+void node_out_init(node_out *o);
+void node_out_clear(node_out *o);
+void node_out_free(node_out *o);
+/* For implementations that are not raft/: append an effect, or a message with its body. */
+void node_out_fx(node_out *o, raft_fx_kind kind, uint64_t a, uint64_t b);
+void node_out_send(node_out *o, const raft_msg *m, void *body);
+
+/* Services of the engine an implementation may call (function pointers: an implementation
+ * never calls into the engine's files directly). */
+typedef struct {
+    void *ctx;
+    /* The command handle of an entry's bytes (an entry the library made itself, such as a
+     * configuration or a barrier, gets its own handle and shows in the trace by these bytes). */
+    uint32_t (*cmd_intern)(void *ctx, const char *bytes, size_t len);
+} node_env;
+
+typedef struct {
+    uint8_t id;
+    uint8_t n_nodes;
+    raft_config cfg;   /* timing in microseconds, bugs */
+    uint64_t rng_seed; /* the node's own stream */
+    const scenario *scn;
+    const node_env *env;
+} node_params;
+
+/* What the engine asks of a node between calls: scenario references, expectations, clients. */
+typedef struct {
+    raft_role role;
+    uint64_t term;
+    uint64_t commit;
+    uint64_t last_index;
+    uint8_t leader_hint; /* the leader this node believes in, 0 if none */
+} node_status;
+
+typedef struct node_impl {
+    const char *name;
+    const char *version; /* recorded in the trace header */
+    const char *what;    /* one line for --impl list */
+    /* Set when the implementation reports its persistent changes before any message that
+     * depends on them, within one call (the engine then asserts that order). */
+    int persist_before_send;
+    /* 0 if the implementation can run the scenario; otherwise writes "FIELD: why" into why and
+     * returns 2 (the run is refused with exit 2, never skipped silently). */
+    int (*check_scenario)(const scenario *scn, char *why, size_t cap);
+    void *(*create)(const node_params *p);
+    void (*destroy)(void *node);
+    /* Persisted state before the run (scenario "initial"); no effects. */
+    void (*load)(void *node, uint64_t term, uint8_t voted_for, const raft_entry *entries,
+                 uint64_t n_entries);
+    /* Boots, or reboots after crash(), from persisted state. */
+    void (*start)(void *node, uint64_t now_us, node_out *out);
+    /* Loses every volatile state; persisted state survives for the next start(). */
+    void (*crash)(void *node);
+    void (*step)(void *node, uint64_t now_us, const raft_msg *m, const void *body, node_out *out);
+    /* Fires whatever is due: called when now_us >= deadline(). */
+    void (*tick)(void *node, uint64_t now_us, node_out *out);
+    uint64_t (*deadline)(const void *node);
+    /* The trace's name for the timer about to fire (e.g. "heartbeat", "timeout"). */
+    const char *(*timer_name)(const void *node);
+    /* A client command: 1 if accepted (the node is leader), 0 if refused, with no effects. */
+    int (*propose)(void *node, uint64_t now_us, uint32_t cmd, node_out *out);
+    void (*status)(const void *node, node_status *st);
+    /* Entry `index` of the node's log (1..last_index), valid until the node's next call. */
+    const raft_entry *(*entry)(const void *node, uint64_t index);
+    /* Frees a message body once the network is done with every copy of it. */
+    void (*body_free)(void *body);
+} node_impl;
+
+/* The implementations compiled in, in the order --impl list shows them; the first is the
+ * default. */
+extern const node_impl *const node_impls[];
+extern const unsigned node_impl_count;
+const node_impl *node_impl_find(const char *name);
+
+#endif
