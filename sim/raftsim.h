@@ -11,6 +11,7 @@
 
 #include "sim/base/bugs.h"
 #include "sim/check/check.h"
+#include "sim/node/node.h"
 #include "sim/scenario/scenario.h"
 #include "sim/trace/trace.h"
 #include "sim/trace/tracefile.h"
@@ -52,6 +53,10 @@ typedef struct {
 } sim_result;
 
 void sim_run(const sim_config *cfg, sim_result *res);
+
+/* 0 if the scenario's implementation can run it; otherwise writes "FIELD: why" (e.g.
+ * "initial: ...") into why and returns 2. sim_run must only be given scenarios that pass. */
+int sim_refusal(const scenario *scn, char *why, size_t cap);
 
 const char *sim_status_name(sim_status status);
 

@@ -180,7 +180,8 @@ static void test_to_json_exact(void **state) {
     load_ok("{\"events\": [{\"at_ms\": 2000, \"do\": \"crash\", \"node\": \"leader\"}]}", &s);
     char *text = scn_to_json(&s);
     assert_string_equal(
-        text, "{\"name\":\"dflt\",\"description\":\"\",\"seed\":7,\"cluster\":{\"nodes\":5,"
+        text, "{\"name\":\"dflt\",\"description\":\"\",\"implementation\":\"builtin\",\"seed\":7,"
+              "\"cluster\":{\"nodes\":5,"
               "\"election_timeout_ms\":[150,300],\"heartbeat_ms\":50},\"network\":{\"delay_ms\":"
               "[1,10],\"drop_rate\":0,\"duplicate_rate\":0},\"run_ms\":10000,\"events\":"
               "[{\"at_ms\":2000,\"do\":\"crash\",\"node\":\"leader\"}]}");

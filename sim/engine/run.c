@@ -16,7 +16,8 @@ static void write_header(sim *s) {
     scenario as_run = *s->scn; /* shallow: only read by scn_to_json */
     as_run.seed = s->cfg->seed;
     char *json = scn_to_json(&as_run);
-    trace_header(s->tr, json, s->cfg->seed, s->cfg->bug_name, s->cfg->build);
+    trace_header(s->tr, json, s->cfg->seed, s->cfg->bug_name, s->cfg->build, s->impl->name,
+                 s->impl->version);
     free(json);
 }
 
@@ -135,6 +136,15 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     write_end(&s);
     kv_free(&s);
     sim_destroy(&s);
+}
+
+int sim_refusal(const scenario *scn, char *why, size_t cap) {
+    const node_impl *impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
+    if (!impl) {
+        snprintf(why, cap, "implementation: unknown implementation \"%s\"", scn->implementation);
+        return 2;
+    }
+    return impl->check_scenario(scn, why, cap);
 }
 
 const char *sim_status_name(sim_status status) {

@@ -14,6 +14,7 @@
 
 #include "sim/base/limits.h"
 #include "sim/base/util.h"
+#include "sim/node/node.h"
 
 /* JSON numbers are doubles: above 2^53 an integer silently becomes a neighbour, so seeds,
  * terms and indexes are refused there instead of being changed. */
@@ -54,8 +55,9 @@ static const char *const KIND_NAMES[SCN_KIND_COUNT] = {
 static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
 
-static const char *const TOP_FIELDS[] = {"name",    "description", "seed",    "cluster",
-                                         "network", "run_ms",      "initial", "events"};
+static const char *const TOP_FIELDS[] = {"name",   "description", "implementation",
+                                         "seed",   "cluster",     "network",
+                                         "run_ms", "initial",     "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
@@ -1201,6 +1203,18 @@ static void set_defaults(scenario *s) {
     s->run_us = 10000000;
 }
 
+/* SPEC section 6: the implementation's name, one of those compiled in. */
+static int parse_implementation(scn_ctx *c, const cJSON *root, scenario *s) {
+    uint8_t given;
+    if (get_string(c, root, "implementation", 1, 64, &s->implementation, &given) != 0) return -1;
+    if (!given) return 0;
+    if (node_impl_find(s->implementation)) return 0;
+    char shown[SCN_SHOW_CAP + 8];
+    show_user(shown, sizeof shown, s->implementation);
+    path_key(c, "implementation");
+    return fail(c, "unknown implementation \"%s\" (raftsim run --impl list shows them)", shown);
+}
+
 /* Fields are read in dependency order (cluster, then run_ms, then what refers to them),
  * whatever order the file has them in. */
 static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_name, scenario *s) {
@@ -1215,6 +1229,7 @@ static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_nam
     uint8_t given;
     if (get_string(c, root, "name", 0, SIZE_MAX, &s->name, &given) != 0 ||
         get_string(c, root, "description", 0, SIZE_MAX, &s->description, &given) != 0 ||
+        parse_implementation(c, root, s) != 0 ||
         get_uint(c, root, "seed", 0, SCN_INT_MAX, &s->seed, &given) != 0 ||
         parse_cluster(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
         get_time(c, root, "run_ms", &s->run_us, &given) != 0) {
@@ -1601,6 +1616,8 @@ char *scn_to_json(const scenario *s) {
     cJSON *root = new_object();
     add(root, "name", json_str(s->name));
     add(root, "description", json_str(s->description));
+    add(root, "implementation",
+        json_str(s->implementation ? s->implementation : node_impls[0]->name));
     add(root, "seed", json_u64(s->seed));
     cJSON *cluster = new_object();
     add(cluster, "nodes", json_u64(s->nodes));

@@ -157,15 +157,17 @@ void trace_end_raw(trace_writer *t) {
 }
 
 void trace_header(trace_writer *t, const char *scenario_json, uint64_t seed, const char *bug,
-                  const char *build) {
+                  const char *build, const char *impl, const char *impl_version) {
     if (!t->on) return;
-    size_t cap = strlen(scenario_json) + strlen(build) + (bug ? strlen(bug) : 0) + 256;
+    size_t cap = strlen(scenario_json) + strlen(build) + (bug ? strlen(bug) : 0) + strlen(impl) +
+                 strlen(impl_version) + 256;
     char *buf = rs_xmalloc(cap);
     int n = snprintf(buf, cap,
                      "{\"type\":\"header\",\"version\":%d,\"tool\":\"raftsim\",\"build\":\"%s\","
-                     "\"scenario\":%s,\"seed\":%llu,\"bug\":%s%s%s}\n",
+                     "\"scenario\":%s,\"seed\":%llu,\"bug\":%s%s%s,\"implementation\":\"%s\","
+                     "\"implementation_version\":\"%s\"}\n",
                      TRACE_VERSION, build, scenario_json, (unsigned long long)seed, bug ? "\"" : "",
-                     bug ? bug : "null", bug ? "\"" : "");
+                     bug ? bug : "null", bug ? "\"" : "", impl, impl_version);
     ASSERT(n > 0 && (size_t)n < cap);
     if (!t->stopped && t->sink(t->sink_ctx, buf, (size_t)n)) t->stopped = 1;
     free(buf);

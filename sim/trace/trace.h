@@ -51,6 +51,6 @@ uint64_t trace_fnv1a(uint64_t h, const char *s, size_t n);
 
 /* Writes the header line (SPEC section 3); scenario_json is the full scenario object. */
 void trace_header(trace_writer *t, const char *scenario_json, uint64_t seed, const char *bug,
-                  const char *build);
+                  const char *build, const char *impl, const char *impl_version);
 /* A rate or other fraction, printed with %.17g (exact, and the same on every glibc). */
 void trace_f64(trace_writer *t, const char *key, double v);

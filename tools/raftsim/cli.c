@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/util.h"
 #include "sim/raftsim.h"
 #include "tools/raftsim/cli.h"
 
@@ -39,6 +40,31 @@ int cli_parse_bug(const char *name, uint32_t *bits) {
     if (!b) return cli_usage_error("unknown bug '%s' (raftsim fuzz --bug list shows them)", name);
     *bits = b->bit;
     return 0;
+}
+
+int cli_parse_impl(const char *name, const char **out) {
+    if (!strcmp(name, "list")) {
+        for (unsigned i = 0; i < node_impl_count; i++)
+            printf("%-10s %-8s %s%s\n", node_impls[i]->name, node_impls[i]->version,
+                   node_impls[i]->what, i == 0 ? " (default)" : "");
+        return 1;
+    }
+    if (!node_impl_find(name))
+        return cli_usage_error("unknown implementation '%s' (raftsim run --impl list shows them)",
+                               name);
+    *out = name;
+    return 0;
+}
+
+int cli_set_impl(const char *origin, scenario *s, const char *impl) {
+    if (impl) {
+        free(s->implementation);
+        s->implementation = rs_xstrdup(impl);
+    }
+    char why[512];
+    if (sim_refusal(s, why, sizeof why) == 0) return 0;
+    fprintf(stderr, "%s: %s\n", origin, why);
+    return 2;
 }
 
 int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,

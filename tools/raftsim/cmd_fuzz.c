@@ -552,6 +552,10 @@ static int parse_value_opt(const char *a, const char *v, fuzz_opts *o, seed_args
             return cli_usage_error("unknown profile '%s' (--profile list)", v);
         return o->gen.profile = v, 0;
     }
+    if (!strcmp(a, "--impl")) {
+        int rc = cli_parse_impl(v, &o->gen.impl);
+        return rc == 1 ? -1 : rc;
+    }
     if (!strcmp(a, "--bug")) {
         int rc = cli_parse_bug(v, &o->bugs);
         if (rc == 1) return -1;

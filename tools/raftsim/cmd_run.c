@@ -17,6 +17,7 @@ typedef struct {
     uint64_t seed;
     const char *trace;
     const char *bug_name;
+    const char *impl; /* --impl, NULL: the scenario's own */
     uint32_t bugs;
     int quiet, verbose;
 } run_opts;
@@ -53,6 +54,12 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
         if (!strcmp(a, "--seed")) {
             if (cli_parse_u64("--seed", next, &o->seed)) return 2;
             o->has_seed = 1;
+            i++;
+        } else if (!strcmp(a, "--impl")) {
+            if (!next) return cli_usage_error("%s needs a value", a);
+            int rc = cli_parse_impl(next, &o->impl);
+            if (rc == 1) return -1; /* listed: done, success */
+            if (rc) return rc;
             i++;
         } else if (!strcmp(a, "--trace") || !strcmp(a, "--bug")) {
             if (!next) return cli_usage_error("%s needs a value", a);
@@ -193,6 +200,7 @@ int cmd_run(int argc, char **argv) {
             continue;
         }
         if (o.has_seed) scns[i].seed = o.seed;
+        if (cli_set_impl(o.files[i], &scns[i], o.impl)) bad = 1;
     }
     rc = bad ? 2 : run_all(scns, &o);
     for (int i = 0; i < o.n_files; i++) scn_free(&scns[i]);

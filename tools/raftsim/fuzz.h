@@ -28,6 +28,7 @@ typedef struct {
     uint32_t nodes;   /* 0: drawn per seed */
     uint64_t time_ms; /* total simulated time per seed */
     const char *profile;
+    const char *impl; /* NULL: the default implementation */
 } fuzz_gen_opts;
 
 typedef struct {

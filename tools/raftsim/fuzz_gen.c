@@ -279,6 +279,7 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
              o->profile ? o->profile : "default", f);
     s->description = rs_xstrdup(desc);
     s->seed = seed;
+    if (o->impl) s->implementation = rs_xstrdup(o->impl);
     gen_cluster(&r, f, o, s);
     uint64_t total = o->time_ms ? o->time_ms : FUZZ_TIME_MS_DEFAULT;
     ASSERT(total >= FUZZ_SETTLE_MS + 100);
