@@ -7,10 +7,15 @@ PKG_CONFIG ?= pkg-config
 CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
 CJSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
 CMOCKA_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+# canonical raft (libraft-dev), linked statically: only the library's core comes in (no libuv,
+# no lz4, which its shared library would need at run time).
+RAFT_LIBDIR  := $(shell $(PKG_CONFIG) --variable=libdir raft 2>/dev/null)
+RAFT_LIBS    := $(if $(wildcard $(RAFT_LIBDIR)/libraft.a),$(RAFT_LIBDIR)/libraft.a,-lraft)
+RAFT_CFLAGS  := $(shell $(PKG_CONFIG) --cflags raft 2>/dev/null)
 BUILD_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ALL_CFLAGS = $(WARN) -I. -D_POSIX_C_SOURCE=200809L -DRAFTSIM_BUILD='"0.1.0-$(BUILD_ID)"' \
-             $(CJSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
-LIBS := $(CJSON_LIBS) -lm
+             $(CJSON_CFLAGS) $(RAFT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+LIBS := $(RAFT_LIBS) $(CJSON_LIBS) -lm
 
 BUILD ?= build
 # The engine library (raft/ and sim/) and the programs built on it (tools/). Includes are written

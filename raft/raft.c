@@ -118,12 +118,13 @@ static void log_append(raft_node *n, raft_entry e) {
 /* The one place where role and term change, checked against the allowed transitions. */
 static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
     RAFT_ASSERT(term >= n->term);
-    RAFT_ASSERT(role != RAFT_LEADER || (n->role == RAFT_CANDIDATE && term == n->term));
-    RAFT_ASSERT(role != RAFT_CANDIDATE || term == n->term + 1);
+    RAFT_ASSERT(role != RAFT_ROLE_LEADER || (n->role == RAFT_ROLE_CANDIDATE && term == n->term));
+    RAFT_ASSERT(role != RAFT_ROLE_CANDIDATE || term == n->term + 1);
     if (role == n->role && term == n->term) return;
     /* A deposed leader's election deadline is from before it led: restart it, or it would
      * stand for election the instant it steps down and depose the leader that just won. */
-    if (n->role == RAFT_LEADER && role == RAFT_FOLLOWER) reset_election_timer(n, n->now_us);
+    if (n->role == RAFT_ROLE_LEADER && role == RAFT_ROLE_FOLLOWER)
+        reset_election_timer(n, n->now_us);
     if (term > n->term) {
         n->term = term;
         n->voted_for = RAFT_NODE_NONE;
@@ -142,7 +143,7 @@ static void grant_vote(raft_node *n, uint8_t candidate, raft_out *out) {
 
 /* Rules for all servers: a higher term seen anywhere turns the node into a follower. */
 static void observe_term(raft_node *n, uint64_t term, raft_out *out) {
-    if (term > n->term) become(n, RAFT_FOLLOWER, term, out);
+    if (term > n->term) become(n, RAFT_ROLE_FOLLOWER, term, out);
 }
 
 static void advance_commit(raft_node *n, uint64_t commit, raft_out *out) {
@@ -205,7 +206,7 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
 }
 
 static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
-    become(n, RAFT_LEADER, n->term, out);
+    become(n, RAFT_ROLE_LEADER, n->term, out);
     n->leader_hint = n->id;
     for (uint32_t p = 1; p <= n->n_nodes; p++) {
         n->next_index[p] = n->log_len + 1;
@@ -228,7 +229,7 @@ static void count_vote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *o
 
 /* Followers and candidates whose election timeout elapses start an election (5.2). */
 static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
-    become(n, RAFT_CANDIDATE, n->term + 1, out);
+    become(n, RAFT_ROLE_CANDIDATE, n->term + 1, out);
     n->leader_hint = RAFT_NODE_NONE;
     grant_vote(n, n->id, out);
     memset(n->voted_me, 0, (size_t)n->n_nodes + 1);
@@ -283,7 +284,7 @@ static int reply_is_current(raft_node *n, const raft_msg *m, raft_out *out) {
 
 static void on_vote_reply(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     if (!reply_is_current(n, m, out)) return;
-    if (n->role != RAFT_CANDIDATE || !m->ok) return;
+    if (n->role != RAFT_ROLE_CANDIDATE || !m->ok) return;
     count_vote(n, m->from, now_us, out);
 }
 
@@ -333,8 +334,8 @@ static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out
         reply_append(n, m, 0, 0, 0, out);
         return;
     }
-    if (n->role == RAFT_CANDIDATE) become(n, RAFT_FOLLOWER, n->term, out);
-    RAFT_ASSERT(n->role == RAFT_FOLLOWER);
+    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+    RAFT_ASSERT(n->role == RAFT_ROLE_FOLLOWER);
     n->leader_hint = m->from;
     reset_election_timer(n, now_us);
     if (m->index > n->log_len) {
@@ -383,7 +384,7 @@ static uint64_t backup_next(const raft_node *n, const raft_msg *m) {
 
 static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
     if (!reply_is_current(n, m, out)) return;
-    if (n->role != RAFT_LEADER) return;
+    if (n->role != RAFT_ROLE_LEADER) return;
     uint8_t p = m->from;
     if (m->ok) {
         uint64_t match = m->index <= n->log_len ? m->index : n->log_len;
@@ -401,8 +402,8 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
 
 /* ---- public API ------------------------------------------------------------------------ */
 
-void raft_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
-               uint64_t rng_seed) {
+void raft_node_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
+                    uint64_t rng_seed) {
     RAFT_ASSERT(id >= 1 && id <= n_nodes);
     RAFT_ASSERT(cfg->election_timeout_min_us <= cfg->election_timeout_max_us);
     RAFT_ASSERT(cfg->max_entries_per_msg >= 1);
@@ -419,10 +420,10 @@ void raft_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg
     n->match_index = calloc(per, sizeof *n->match_index);
     n->scratch = calloc(per, sizeof *n->scratch);
     RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch);
-    n->role = RAFT_FOLLOWER;
+    n->role = RAFT_ROLE_FOLLOWER;
 }
 
-void raft_free(raft_node *n) {
+void raft_node_free(raft_node *n) {
     free(n->log);
     free(n->voted_me);
     free(n->next_index);
@@ -443,11 +444,11 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
     }
 }
 
-void raft_start(raft_node *n, uint64_t now_us, raft_out *out) {
+void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
     n->now_us = now_us;
     if (n->cfg.bugs & RAFT_BUG_FORGET_VOTE) n->voted_for = RAFT_NODE_NONE;
-    if (n->role != RAFT_FOLLOWER) fx_push(out, RAFT_FX_ROLE, n->term, RAFT_FOLLOWER);
-    n->role = RAFT_FOLLOWER;
+    if (n->role != RAFT_ROLE_FOLLOWER) fx_push(out, RAFT_FX_ROLE, n->term, RAFT_ROLE_FOLLOWER);
+    n->role = RAFT_ROLE_FOLLOWER;
     n->leader_hint = RAFT_NODE_NONE;
     n->commit = 0;
     n->applied = 0;
@@ -470,7 +471,7 @@ void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) 
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
     RAFT_ASSERT(now_us >= raft_deadline(n));
     n->now_us = now_us;
-    if (n->role == RAFT_LEADER) {
+    if (n->role == RAFT_ROLE_LEADER) {
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
     } else {
@@ -479,12 +480,12 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
 }
 
 uint64_t raft_deadline(const raft_node *n) {
-    return n->role == RAFT_LEADER ? n->heartbeat_deadline_us : n->election_deadline_us;
+    return n->role == RAFT_ROLE_LEADER ? n->heartbeat_deadline_us : n->election_deadline_us;
 }
 
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
     n->now_us = now_us;
-    if (n->role != RAFT_LEADER) return 0;
+    if (n->role != RAFT_ROLE_LEADER) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
     n->match_index[n->id] = n->log_len;
@@ -495,9 +496,9 @@ int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
 
 const char *raft_role_name(raft_role role) {
     switch (role) {
-    case RAFT_FOLLOWER: return "follower";
-    case RAFT_CANDIDATE: return "candidate";
-    case RAFT_LEADER: return "leader";
+    case RAFT_ROLE_FOLLOWER: return "follower";
+    case RAFT_ROLE_CANDIDATE: return "candidate";
+    case RAFT_ROLE_LEADER: return "leader";
     }
     return "?";
 }

@@ -14,7 +14,7 @@
 
 #define RAFT_NODE_NONE 0
 
-typedef enum { RAFT_FOLLOWER, RAFT_CANDIDATE, RAFT_LEADER } raft_role;
+typedef enum { RAFT_ROLE_FOLLOWER, RAFT_ROLE_CANDIDATE, RAFT_ROLE_LEADER } raft_role;
 
 /* Deliberately broken variants (SPEC section 5), one bit each; 0 is correct Raft. */
 typedef enum {
@@ -128,17 +128,17 @@ typedef struct {
     uint64_t *scratch;     /* [n_nodes + 1], for the commit median */
 } raft_node;
 
-/* Creates a follower in term 0 with an empty log; call raft_start() before stepping it. */
-void raft_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
-               uint64_t rng_seed);
-void raft_free(raft_node *n);
+/* Creates a follower in term 0 with an empty log; call raft_node_start() before stepping it. */
+void raft_node_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
+                    uint64_t rng_seed);
+void raft_node_free(raft_node *n);
 /* Sets persisted state before the run (scenario "initial"); emits no effects. */
 void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry *entries,
                uint64_t n_entries);
 /* Boots (or reboots after a crash) from persisted state: follower, commit 0, new timeout.
  * Emits RAFT_FX_ROLE if the node was not a follower. Under RAFT_BUG_FORGET_VOTE the vote is lost
  * here. */
-void raft_start(raft_node *n, uint64_t now_us, raft_out *out);
+void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out);
 
 /* Handles one delivered message addressed to this node. */
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out);

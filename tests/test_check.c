@@ -15,9 +15,9 @@
 #include "sim/check/check.h"
 #include "raft/raft.h"
 
-#define FOL RAFT_FOLLOWER
-#define CAND RAFT_CANDIDATE
-#define LEAD RAFT_LEADER
+#define FOL RAFT_ROLE_FOLLOWER
+#define CAND RAFT_ROLE_CANDIDATE
+#define LEAD RAFT_ROLE_LEADER
 
 /* The fingerprint of a literal command string. */
 #define H(s) chk_cmd_hash((s), sizeof(s) - 1)

@@ -202,7 +202,7 @@ typedef struct {
     raft_node n;
     raft_out out;
     uint64_t now;
-    uint64_t applied; /* last index of the APPLY effects since the last raft_start */
+    uint64_t applied; /* last index of the APPLY effects since the last raft_node_start */
     uint64_t hash;    /* FNV-1a over every effect and message produced */
 } tnode;
 
@@ -241,7 +241,7 @@ static void check_call(tnode *t, const snap *b) {
         switch ((raft_fx_kind)f->kind) {
         case RAFT_FX_ROLE:
             assert_true(f->a >= term);
-            assert_true(f->b <= RAFT_LEADER);
+            assert_true(f->b <= RAFT_ROLE_LEADER);
             term = f->a;
             last_role = f;
             break;
@@ -321,7 +321,7 @@ static void check_call(tnode *t, const snap *b) {
 static void tn_init_cfg(tnode *t, uint8_t id, uint8_t n_nodes, const raft_config *cfg,
                         uint64_t seed) {
     memset(t, 0, sizeof *t);
-    raft_init(&t->n, id, n_nodes, cfg, seed);
+    raft_node_init(&t->n, id, n_nodes, cfg, seed);
     raft_out_init(&t->out);
     t->now = T0;
     t->hash = 1469598103934665603ull;
@@ -333,7 +333,7 @@ static void tn_init(tnode *t, uint8_t id, uint8_t n_nodes, uint32_t bugs) {
 }
 
 static void tn_free(tnode *t) {
-    raft_free(&t->n);
+    raft_node_free(&t->n);
     raft_out_free(&t->out);
 }
 
@@ -350,7 +350,7 @@ static void tn_start(tnode *t) {
     snap b = snap_of(t);
     raft_out_clear(&t->out);
     t->applied = 0;
-    raft_start(&t->n, t->now, &t->out);
+    raft_node_start(&t->n, t->now, &t->out);
     check_call(t, &b);
 }
 
@@ -391,9 +391,9 @@ static void tn_boot(tnode *t, uint8_t id, uint8_t n_nodes, uint32_t bugs, uint64
 static void tn_elect(tnode *t) {
     tn_tick(t);
     uint64_t term = t->n.term;
-    for (uint8_t p = 1; p <= t->n.n_nodes && t->n.role != RAFT_LEADER; p++)
+    for (uint8_t p = 1; p <= t->n.n_nodes && t->n.role != RAFT_ROLE_LEADER; p++)
         if (p != t->n.id) tn_step(t, rv_reply(p, t->n.id, term, 1));
-    assert_int_equal(t->n.role, RAFT_LEADER);
+    assert_int_equal(t->n.role, RAFT_ROLE_LEADER);
     assert_int_equal(t->n.term, term);
 }
 
@@ -513,7 +513,7 @@ static uint64_t run_two_leaders(uint32_t bugs) {
         assert_int_equal(w.nodes[i].n.commit, 3);
         assert_int_equal(w.nodes[i].applied, 3);
         assert_int_equal(w.nodes[i].n.leader_hint, 1);
-        assert_int_equal(w.nodes[i].n.role, i == 1 ? RAFT_LEADER : RAFT_FOLLOWER);
+        assert_int_equal(w.nodes[i].n.role, i == 1 ? RAFT_ROLE_LEADER : RAFT_ROLE_FOLLOWER);
     }
     net_tick(&w, 2);
     net_propose(&w, 2, 200);
@@ -523,7 +523,7 @@ static uint64_t run_two_leaders(uint32_t bugs) {
     for (uint8_t i = 1; i <= 3; i++) {
         const tnode *t = &w.nodes[i];
         assert_int_equal(t->n.term, 2);
-        assert_int_equal(t->n.role, i == 2 ? RAFT_LEADER : RAFT_FOLLOWER);
+        assert_int_equal(t->n.role, i == 2 ? RAFT_ROLE_LEADER : RAFT_ROLE_FOLLOWER);
         assert_int_equal(t->n.log_len, 4);
         assert_int_equal(t->n.commit, 4);
         assert_int_equal(t->n.log[4].cmd, 200);
@@ -550,7 +550,7 @@ TEST(test_harness_persist_before_send_checker) {
         o.n_fx = sizeof tmp_ / sizeof tmp_[0];                                                     \
     } while (0)
 #define FX(k, x, y) {.kind = (k), .a = (x), .b = (y)}
-    LIST(FX(RAFT_FX_ROLE, 3, RAFT_CANDIDATE), FX(RAFT_FX_VOTE, 3, 1), FX(RAFT_FX_SEND, 0, 0));
+    LIST(FX(RAFT_FX_ROLE, 3, RAFT_ROLE_CANDIDATE), FX(RAFT_FX_VOTE, 3, 1), FX(RAFT_FX_SEND, 0, 0));
     assert_true(persist_before_send_ok(&o, 2));
     LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_VOTE, 3, 1));
     assert_false(persist_before_send_ok(&o, 3));
@@ -558,10 +558,10 @@ TEST(test_harness_persist_before_send_checker) {
     assert_false(persist_before_send_ok(&o, 3));
     LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_TRUNCATE, 1, 0));
     assert_false(persist_before_send_ok(&o, 3));
-    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_ROLE, 4, RAFT_FOLLOWER));
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_ROLE, 4, RAFT_ROLE_FOLLOWER));
     assert_false(persist_before_send_ok(&o, 3));
     /* A role change within the term, and commit/apply, may follow a send. */
-    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_ROLE, 3, RAFT_LEADER), FX(RAFT_FX_COMMIT, 2, 0),
+    LIST(FX(RAFT_FX_SEND, 0, 0), FX(RAFT_FX_ROLE, 3, RAFT_ROLE_LEADER), FX(RAFT_FX_COMMIT, 2, 0),
          FX(RAFT_FX_APPLY, 1, 2));
     assert_true(persist_before_send_ok(&o, 3));
 #undef FX
@@ -587,11 +587,11 @@ TEST(test_5_1_higher_term_in_any_message_makes_leader_follower) {
         default: m = ae_reply(2, 1, 3, 0, 0, 0); break;
         }
         tn_step(&t, m);
-        assert_int_equal(t.n.role, RAFT_FOLLOWER);
+        assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
         assert_int_equal(t.n.term, 3);
         assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
         assert_int_equal(fx_pos(&t.out, RAFT_FX_ROLE, 0), 0);
-        assert_fx(&t.out, RAFT_FX_ROLE, 3, RAFT_FOLLOWER);
+        assert_fx(&t.out, RAFT_FX_ROLE, 3, RAFT_ROLE_FOLLOWER);
         tn_free(&t);
     }
 }
@@ -604,8 +604,8 @@ TEST(test_5_1_higher_term_clears_vote_of_follower) {
     tn_step(&t, rv(2, 1, 3, 1, 1));
     assert_int_equal(t.n.term, 3);
     assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
-    assert_int_equal(t.n.role, RAFT_FOLLOWER);
-    assert_fx(&t.out, RAFT_FX_ROLE, 3, RAFT_FOLLOWER);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    assert_fx(&t.out, RAFT_FX_ROLE, 3, RAFT_ROLE_FOLLOWER);
     assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE), 0);
     raft_msg r = only_msg(&t.out);
     assert_int_equal(r.type, RAFT_MSG_REQUEST_VOTE_REPLY);
@@ -664,7 +664,7 @@ TEST(test_5_1_stale_append_does_not_depose_candidate) {
     tn_tick(&t);
     assert_int_equal(t.n.term, 2);
     tn_step(&t, ae(2, 1, 1, 0, 0, 0, NULL, 0));
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.n.term, 2);
     assert_int_equal(t.n.voted_for, 1);
     assert_int_equal(only_msg(&t.out).ok, 0);
@@ -690,7 +690,7 @@ TEST(test_5_1_stale_replies_ignored) {
     assert_int_equal(c.n.term, 3);
     tn_step(&c, rv_reply(2, 1, 2, 1));
     tn_step(&c, rv_reply(3, 1, 2, 1)); /* with self, 3 of 5 - but of an old election */
-    assert_int_equal(c.n.role, RAFT_CANDIDATE);
+    assert_int_equal(c.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(c.n.votes, 1);
     tn_free(&c);
 }
@@ -704,13 +704,13 @@ TEST(test_5_2_timeout_starts_election) {
     tnode t;
     tn_boot(&t, 1, 5, 0, 2, RAFT_NODE_NONE, TERMS(1, 1, 2));
     tn_tick(&t);
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.n.term, 3);
     assert_int_equal(t.n.voted_for, 1);
     assert_int_equal(t.out.n_fx, 2 + 4);
     assert_int_equal(t.out.fx[0].kind, RAFT_FX_ROLE);
     assert_int_equal(t.out.fx[0].a, 3);
-    assert_int_equal(t.out.fx[0].b, RAFT_CANDIDATE);
+    assert_int_equal(t.out.fx[0].b, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.out.fx[1].kind, RAFT_FX_VOTE);
     assert_int_equal(t.out.fx[1].a, 3);
     assert_int_equal(t.out.fx[1].b, 1);
@@ -737,18 +737,18 @@ TEST(test_5_2_candidate_timeout_starts_new_election) {
     tn_step(&t, rv_reply(2, 1, 1, 1));
     assert_int_equal(t.n.votes, 2);
     tn_tick(&t);
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.n.term, 2);
     assert_int_equal(t.n.voted_for, 1);
-    assert_fx(&t.out, RAFT_FX_ROLE, 2, RAFT_CANDIDATE);
+    assert_fx(&t.out, RAFT_FX_ROLE, 2, RAFT_ROLE_CANDIDATE);
     assert_fx(&t.out, RAFT_FX_VOTE, 2, 1);
     assert_int_equal(t.out.n_msgs, 4);
     assert_int_equal(raft_out_msg(&t.out, 0).term, 2);
     /* Votes of the previous election do not carry over: one new grant is not a majority. */
     tn_step(&t, rv_reply(3, 1, 2, 1));
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     tn_step(&t, rv_reply(2, 1, 2, 1));
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     tn_free(&t);
 }
 
@@ -759,15 +759,15 @@ TEST(test_5_2_candidate_wins_with_majority) {
     tn_boot(&t, 1, 5, 0, 1, RAFT_NODE_NONE, TERMS(1));
     tn_tick(&t);
     tn_step(&t, rv_reply(2, 1, 2, 1));
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.out.n_fx, 0);
     tn_step(&t, rv_reply(3, 1, 2, 1));
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     assert_int_equal(t.n.term, 2);
     assert_int_equal(t.n.leader_hint, 1);
     assert_int_equal(t.out.fx[0].kind, RAFT_FX_ROLE);
     assert_int_equal(t.out.fx[0].a, 2);
-    assert_int_equal(t.out.fx[0].b, RAFT_LEADER);
+    assert_int_equal(t.out.fx[0].b, RAFT_ROLE_LEADER);
     assert_int_equal(t.out.n_msgs, 4);
     for (uint8_t p = 2; p <= 5; p++) {
         raft_msg m;
@@ -783,7 +783,7 @@ TEST(test_5_2_candidate_wins_with_majority) {
     /* Later votes change nothing. */
     tn_step(&t, rv_reply(4, 1, 2, 1));
     assert_int_equal(t.out.n_fx, 0);
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     tn_free(&t);
 }
 
@@ -794,9 +794,9 @@ TEST(test_5_2_duplicate_and_refused_votes_do_not_count) {
     tn_step(&t, rv_reply(2, 1, 1, 1));
     tn_step(&t, rv_reply(2, 1, 1, 1));
     tn_step(&t, rv_reply(2, 1, 1, 1));
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     for (uint8_t p = 3; p <= 5; p++) tn_step(&t, rv_reply(p, 1, 1, 0));
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.n.votes, 2);
     assert_int_equal(t.n.term, 1);
     tn_free(&t);
@@ -811,18 +811,18 @@ TEST(test_5_2_candidate_steps_down_on_append_of_its_term) {
     assert_int_equal(t.n.term, 1);
     ebuf e = mk_entries(1, TERMS(1));
     tn_step(&t, ae(2, 1, 1, 0, 0, 0, e.e, e.n));
-    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
     assert_int_equal(t.n.term, 1);
     assert_int_equal(t.n.voted_for, 1); /* the vote of term 1 stays */
     assert_int_equal(t.n.leader_hint, 2);
-    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_FOLLOWER);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_ROLE_FOLLOWER);
     raft_msg r = only_msg(&t.out);
     assert_int_equal(r.ok, 1);
     assert_int_equal(r.index, 1);
     assert_log(&t, TERMS(1));
     /* A vote reply arriving afterwards does not make it leader. */
     tn_step(&t, rv_reply(3, 1, 1, 1));
-    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
     tn_free(&t);
 }
 
@@ -889,12 +889,12 @@ TEST(test_5_2_single_node_cluster_elects_itself_and_commits_at_once) {
     tnode t;
     tn_boot(&t, 1, 1, 0, 0, RAFT_NODE_NONE, NULL, 0);
     tn_tick(&t);
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     assert_int_equal(t.n.term, 1);
     assert_int_equal(t.out.n_msgs, 0);
-    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_CANDIDATE);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_ROLE_CANDIDATE);
     assert_fx(&t.out, RAFT_FX_VOTE, 1, 1);
-    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_LEADER);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_ROLE_LEADER);
     for (uint32_t c = 1; c <= 3; c++) {
         assert_int_equal(tn_propose(&t, 50 + c), 1);
         assert_int_equal(t.n.commit, c);
@@ -909,7 +909,7 @@ TEST(test_5_2_single_node_cluster_elects_itself_and_commits_at_once) {
     }
     /* Its heartbeat timer fires with nobody to send to. */
     tn_tick(&t);
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     assert_int_equal(t.out.n_fx, 0);
     tn_free(&t);
 }
@@ -924,7 +924,7 @@ TEST(test_5_2_leader_heartbeats_at_interval) {
     for (int k = 1; k <= 5; k++) {
         tn_tick(&t);
         assert_int_equal(t.now, elected + (uint64_t)k * HB_US);
-        assert_int_equal(t.n.role, RAFT_LEADER);
+        assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
         assert_int_equal(t.n.term, 2);
         assert_int_equal(t.out.n_msgs, 2);
         assert_int_equal(t.out.n_fx, 2); /* nothing but the two sends */
@@ -963,7 +963,7 @@ TEST(test_5_2_deposed_leader_waits_an_election_timeout) {
             tn_step(&t, rv_reply(2, 1, 3, 0));
         else
             tn_step(&t, rv(2, 1, 3, 0, 0)); /* a RequestVote of a higher term, refused */
-        assert_int_equal(t.n.role, RAFT_FOLLOWER);
+        assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
         assert_int_equal(t.n.term, 3);
         uint64_t d = raft_deadline(&t.n);
         if (d < t.now + MIN_US || d > t.now + MAX_US) {
@@ -1313,10 +1313,10 @@ TEST(test_5_3_majority_for_cluster_sizes) {
         uint8_t need = n / 2;
         for (uint8_t p = 2; p <= need; p++) tn_step(&t, rv_reply(p, 1, 1, 1));
         if (need > 0) {
-            assert_int_equal(t.n.role, RAFT_CANDIDATE);
+            assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
             tn_step(&t, rv_reply((uint8_t)(need + 1), 1, 1, 1));
         }
-        assert_int_equal(t.n.role, RAFT_LEADER);
+        assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
         assert_int_equal(tn_propose(&t, 1), 1);
         for (uint8_t p = 2; p <= need; p++) tn_step(&t, ae_reply(p, 1, 1, 1, 1, 0));
         if (need > 0) {
@@ -1587,13 +1587,13 @@ TEST(test_5_4_1_candidate_and_leader_refuse_votes_in_their_term) {
     tn_tick(&t);
     tn_step(&t, rv(2, 1, 1, 0, 0));
     assert_int_equal(only_msg(&t.out).ok, 0);
-    assert_int_equal(t.n.role, RAFT_CANDIDATE);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
     assert_int_equal(t.n.voted_for, 1);
     tn_step(&t, rv_reply(3, 1, 1, 1));
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     tn_step(&t, rv(2, 1, 1, 5, 1));
     assert_int_equal(only_msg(&t.out).ok, 0);
-    assert_int_equal(t.n.role, RAFT_LEADER);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
     tn_free(&t);
 }
 
@@ -1646,8 +1646,8 @@ TEST(test_persist_restart_keeps_term_vote_log) {
     t.now += 12345;
     tn_start(&t); /* crash and reboot */
     assert_int_equal(t.out.n_fx, 1);
-    assert_fx(&t.out, RAFT_FX_ROLE, 2, RAFT_FOLLOWER);
-    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_fx(&t.out, RAFT_FX_ROLE, 2, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
     assert_int_equal(t.n.term, 2);
     assert_int_equal(t.n.voted_for, 1);
     assert_log(&t, TERMS(1, 2));
@@ -1690,7 +1690,7 @@ TEST(test_persist_restart_keeps_vote_of_term) {
     tn_free(&t);
 }
 
-/* raft_load sets the persisted state; raft_start of a follower emits nothing. */
+/* raft_load sets the persisted state; raft_node_start of a follower emits nothing. */
 TEST(test_persist_load_then_start) {
     tnode t;
     tn_init(&t, 2, 3, 0);
@@ -1699,7 +1699,7 @@ TEST(test_persist_load_then_start) {
     assert_int_equal(t.out.n_fx, 0);
     assert_int_equal(t.n.term, 7);
     assert_int_equal(t.n.voted_for, 3);
-    assert_int_equal(t.n.role, RAFT_FOLLOWER);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
     assert_int_equal(t.n.commit, 0);
     assert_log(&t, TERMS(1, 4, 7));
     assert_int_equal(raft_last_term(&t.n), 7);
@@ -1787,11 +1787,11 @@ TEST(test_bug_no_stepdown) {
         tn_elect(&l);
         tn_step(&l, ae_reply(2, 1, 5, 0, 0, 0));
         assert_int_equal(l.n.term, bug ? 2 : 5);
-        assert_int_equal(l.n.role, bug ? RAFT_LEADER : RAFT_FOLLOWER);
+        assert_int_equal(l.n.role, bug ? RAFT_ROLE_LEADER : RAFT_ROLE_FOLLOWER);
         /* Requests of a higher term still depose it. */
         tn_step(&l, rv(3, 1, 6, 0, 0));
         assert_int_equal(l.n.term, 6);
-        assert_int_equal(l.n.role, RAFT_FOLLOWER);
+        assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
         tn_free(&l);
 
         tnode c;
@@ -1799,7 +1799,7 @@ TEST(test_bug_no_stepdown) {
         tn_tick(&c);
         tn_step(&c, rv_reply(2, 1, 5, 0));
         assert_int_equal(c.n.term, bug ? 2 : 5);
-        assert_int_equal(c.n.role, bug ? RAFT_CANDIDATE : RAFT_FOLLOWER);
+        assert_int_equal(c.n.role, bug ? RAFT_ROLE_CANDIDATE : RAFT_ROLE_FOLLOWER);
         tn_free(&c);
     }
 }

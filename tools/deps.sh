@@ -4,6 +4,7 @@ set -e
 need=""
 pkg-config --exists libcjson 2>/dev/null || need="$need libcjson-dev"
 pkg-config --exists cmocka 2>/dev/null || need="$need libcmocka-dev"
+pkg-config --exists raft 2>/dev/null || need="$need libraft-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"

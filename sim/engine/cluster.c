@@ -82,7 +82,7 @@ static void fx_role(sim *s, uint8_t node, uint64_t term, raft_role role) {
     trace_u64(s->tr, "term", term);
     trace_str(s->tr, "role", raft_role_name(role));
     trace_end(s->tr);
-    if (role == RAFT_LEADER) s->res->leaders++;
+    if (role == RAFT_ROLE_LEADER) s->res->leaders++;
     sim_checked(s, chk_role(s->chk, node, term, (int)role));
 }
 
@@ -152,7 +152,8 @@ void sim_apply_out(sim *s, uint8_t node) {
     const raft_out *o = &s->out.r;
     int sent = 0;
     uint64_t term = s->impl->persist_before_send ? sim_node_status(s, node).term : 0;
-    for (size_t i = 0; i < o->n_fx && !s->done; i++) {
+    size_t i = 0;
+    for (; i < o->n_fx && !s->done; i++) {
         const raft_fx *f = &o->fx[i];
         ASSERT(!sent || !s->impl->persist_before_send ||
                (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
@@ -177,6 +178,10 @@ void sim_apply_out(sim *s, uint8_t node) {
         }
         }
     }
+    /* A run stopped part-way: the bodies of the messages that never left are freed here. */
+    for (; i < o->n_fx && s->out.body; i++)
+        if (o->fx[i].kind == RAFT_FX_SEND && s->out.body[o->fx[i].a])
+            s->impl->body_free(s->out.body[o->fx[i].a]);
 }
 
 /* After a node's step its deadline may have moved earlier: schedule a timer event then. A
@@ -248,7 +253,7 @@ uint8_t sim_leader_now(const sim *s) {
     for (uint32_t i = 1; i <= s->n; i++) {
         if (!s->nodes[i].up) continue;
         node_status st = sim_node_status(s, (uint8_t)i);
-        if (st.role != RAFT_LEADER) continue;
+        if (st.role != RAFT_ROLE_LEADER) continue;
         if (!best || st.term > best_term) {
             best = (uint8_t)i;
             best_term = st.term;
@@ -326,7 +331,7 @@ void sim_load_initial(sim *s) {
                                  .cmd = sim_cmd_add(s, in->log[i].cmd, strlen(in->log[i].cmd))};
         s->impl->load(s->nodes[in->node].node, in->term, in->voted_for, es, in->n_log);
         free(es);
-        fx_role(s, in->node, in->term, RAFT_FOLLOWER);
+        fx_role(s, in->node, in->term, RAFT_ROLE_FOLLOWER);
         if (in->voted_for && !s->done) fx_vote(s, in->node, in->term, in->voted_for);
         if (in->n_log && !s->done) fx_append(s, in->node, 1, in->n_log);
     }
@@ -349,6 +354,10 @@ static void init_watch(sim *s) {
     s->watch_applied = rs_xcalloc((size_t)s->n_watch * (s->n + 1) + 1, 1);
 }
 
+static uint32_t env_cmd_intern(void *ctx, const char *bytes, size_t len) {
+    return sim_cmd_add(ctx, bytes, len);
+}
+
 void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     const scenario *scn = cfg->scn;
     memset(s, 0, sizeof *s);
@@ -365,6 +374,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     node_out_init(&s->out);
     s->impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
     ASSERT(s->impl); /* the loader accepts only names it knows */
+    s->env = (node_env){.ctx = s, .cmd_intern = env_cmd_intern};
     net_init(s);
     s->crashed = rs_xcalloc(s->n + 1, 1);
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);

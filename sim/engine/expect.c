@@ -21,7 +21,8 @@ static int commit_bound_holds(const sim *s, const scn_expect *e, int at_least, u
                      at_least ? "least" : "most", bound, sim_ref_name(e->on[k]), id);
             return 0;
         }
-        uint64_t c = sim_node_status(s, id).commit;
+        uint64_t c = sim_node_status(s, id).commit, base = s->impl->index_base;
+        c = c > base ? c - base : 0; /* commands, whatever the implementation wrote first */
         if (at_least ? c < bound : c > bound) {
             snprintf(why, cap, "committed_at_%s %" PRIu64 ": node %u has commit index %" PRIu64,
                      at_least ? "least" : "most", bound, id, c);
@@ -96,7 +97,7 @@ static int leader_holds(const sim *s, const scn_expect *e, char *why, size_t cap
 
 static int role_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
     uint8_t id = sim_resolve(s, e->role_node);
-    static const raft_role want[] = {RAFT_FOLLOWER, RAFT_CANDIDATE, RAFT_LEADER};
+    static const raft_role want[] = {RAFT_ROLE_FOLLOWER, RAFT_ROLE_CANDIDATE, RAFT_ROLE_LEADER};
     if (!id || !s->nodes[id].up) {
         snprintf(why, cap, "role: %s %u is down or absent", sim_ref_name(e->role_node), id);
         return 0;
@@ -113,6 +114,9 @@ static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap
     if (!leader_holds(s, e, why, cap)) return 0;
     /* Evaluated after every step while an expectation waits: walk the nodes only if asked. */
     uint64_t term = e->has_term_at_most || e->has_term_at_least ? sim_highest_term(s) : 0;
+    /* Terms count from the implementation's first one (canonical raft bootstraps in term 1). */
+    uint64_t base = s->impl->term_base;
+    term = term > base ? term - base : 0;
     if (e->has_term_at_most && term > e->term_at_most) {
         snprintf(why, cap, "term_at_most %" PRIu64 ": highest term is %" PRIu64, e->term_at_most,
                  term);

@@ -121,6 +121,11 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     s.on_kv_apply = kv_on_apply;
     write_header(&s);
     sim_load_initial(&s);
+    for (uint32_t i = 1; i <= s.n && !s.done && s.impl->bootstrap; i++) {
+        node_out_clear(&s.out);
+        s.impl->bootstrap(s.nodes[i].node, &s.out);
+        sim_apply_out(&s, (uint8_t)i);
+    }
     for (uint32_t i = 1; i <= s.n && !s.done; i++) {
         node_out_clear(&s.out);
         s.impl->start(s.nodes[i].node, 0, &s.out);
@@ -139,12 +144,22 @@ void sim_run(const sim_config *cfg, sim_result *res) {
 }
 
 int sim_refusal(const scenario *scn, char *why, size_t cap) {
-    const node_impl *impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
-    if (!impl) {
-        snprintf(why, cap, "implementation: unknown implementation \"%s\"", scn->implementation);
+    const char *name = scn->implementation ? scn->implementation : node_impls[0]->name;
+    unsigned k = 0;
+    while (k < node_impl_count && strcmp(node_impls[k]->name, name) != 0) k++;
+    if (k == node_impl_count) {
+        snprintf(why, cap, "implementation: unknown implementation \"%s\"", name);
         return 2;
     }
-    return impl->check_scenario(scn, why, cap);
+    if (scn->impl_mask && !(scn->impl_mask & (1u << k))) {
+        size_t o = (size_t)snprintf(why, cap, "implementations: written for");
+        for (unsigned i = 0; i < node_impl_count && o < cap; i++)
+            if (scn->impl_mask & (1u << i))
+                o += (size_t)snprintf(why + o, cap - o, " %s", node_impls[i]->name);
+        if (o < cap) snprintf(why + o, cap - o, " only, not %s", name);
+        return 2;
+    }
+    return node_impls[k]->check_scenario(scn, why, cap);
 }
 
 const char *sim_status_name(sim_status status) {

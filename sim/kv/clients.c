@@ -379,7 +379,7 @@ static void on_request(sim *s, uint32_t slot) {
     kv_msg *m = &k->msgs[slot];
     node_status st = sim_node_status(s, m->node);
     const kv_hist *h = &k->hist[m->op];
-    if (st.role != RAFT_LEADER) {
+    if (st.role != RAFT_ROLE_LEADER) {
         trace_client_msg(s, "client_request", m, "action", "redirect");
         reply(s, m->node, m->op, R_REDIRECT, st.leader_hint, NULL);
         return;

@@ -15,12 +15,12 @@ static int builtin_check(const scenario *scn, char *why, size_t cap) {
 
 static void *builtin_create(const node_params *p) {
     raft_node *n = rs_xcalloc(1, sizeof *n);
-    raft_init(n, p->id, p->n_nodes, &p->cfg, p->rng_seed);
+    raft_node_init(n, p->id, p->n_nodes, &p->cfg, p->rng_seed);
     return n;
 }
 
 static void builtin_destroy(void *node) {
-    raft_free(node);
+    raft_node_free(node);
     free(node);
 }
 
@@ -30,10 +30,10 @@ static void builtin_load(void *node, uint64_t term, uint8_t voted_for, const raf
 }
 
 static void builtin_start(void *node, uint64_t now_us, node_out *out) {
-    raft_start(node, now_us, &out->r);
+    raft_node_start(node, now_us, &out->r);
 }
 
-/* raft/ keeps its persistent and volatile state in one struct; raft_start() at the restart
+/* raft/ keeps its persistent and volatile state in one struct; raft_node_start() at the restart
  * resets the volatile part (role, commit, timers), so a crash itself has nothing to do. */
 static void builtin_crash(void *node) {
     (void)node;
@@ -56,7 +56,7 @@ static uint64_t builtin_deadline(const void *node) {
 /* A leader's timer is its heartbeat; anyone else's is an election timeout. */
 static const char *builtin_timer_name(const void *node) {
     const raft_node *n = node;
-    return n->role == RAFT_LEADER ? "heartbeat" : "timeout";
+    return n->role == RAFT_ROLE_LEADER ? "heartbeat" : "timeout";
 }
 
 static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
@@ -87,6 +87,8 @@ const node_impl node_builtin = {
     .version = "0.1.0",
     .what = "raftsim's own node (raft/): Raft paper Figure 2",
     .persist_before_send = 1,
+    .index_base = 0,
+    .term_base = 0,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,

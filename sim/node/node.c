@@ -1,22 +1,11 @@
-/* node.c - what every implementation of node.h shares: the outbox with message bodies, the
- * names of the message types, and the table of implementations compiled in. */
+/* node.c - what every implementation of node.h shares: the outbox with message bodies and the
+ * names of the message types. */
 #include "sim/node/node.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/base/util.h"
-
-extern const node_impl node_builtin;
-
-const node_impl *const node_impls[] = {&node_builtin};
-const unsigned node_impl_count = sizeof node_impls / sizeof node_impls[0];
-
-const node_impl *node_impl_find(const char *name) {
-    for (unsigned i = 0; i < node_impl_count; i++)
-        if (!strcmp(node_impls[i]->name, name)) return node_impls[i];
-    return NULL;
-}
 
 const char *node_msg_type_name(unsigned type) {
     if (type < RAFT_MSG_TYPE_COUNT) return raft_msg_type_name((raft_msg_type)type);

@@ -79,6 +79,13 @@ typedef struct node_impl {
     /* Set when the implementation reports its persistent changes before any message that
      * depends on them, within one call (the engine then asserts that order). */
     int persist_before_send;
+    /* Entries the implementation writes before the first command (canonical raft: its
+     * bootstrap configuration at index 1). Index-based expectations (committed_at_least,
+     * committed_at_most) count commands, so they are shifted by this much. */
+    uint32_t index_base;
+    /* The term every node starts in (canonical raft: 1, its bootstrap term). term_at_most and
+     * term_at_least count terms from it, so a scenario reads the same on every implementation. */
+    uint32_t term_base;
     /* 0 if the implementation can run the scenario; otherwise writes "FIELD: why" into why and
      * returns 2 (the run is refused with exit 2, never skipped silently). */
     int (*check_scenario)(const scenario *scn, char *why, size_t cap);
@@ -87,6 +94,9 @@ typedef struct node_impl {
     /* Persisted state before the run (scenario "initial"); no effects. */
     void (*load)(void *node, uint64_t term, uint8_t voted_for, const raft_entry *entries,
                  uint64_t n_entries);
+    /* Optional: the implementation's own persisted state before the run (canonical raft: its
+     * bootstrap configuration entry), reported as effects at time 0 before any node starts. */
+    void (*bootstrap)(void *node, node_out *out);
     /* Boots, or reboots after crash(), from persisted state. */
     void (*start)(void *node, uint64_t now_us, node_out *out);
     /* Loses every volatile state; persisted state survives for the next start(). */

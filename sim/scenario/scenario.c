@@ -55,9 +55,9 @@ static const char *const KIND_NAMES[SCN_KIND_COUNT] = {
 static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
 
-static const char *const TOP_FIELDS[] = {"name",   "description", "implementation",
-                                         "seed",   "cluster",     "network",
-                                         "run_ms", "initial",     "events"};
+static const char *const TOP_FIELDS[] = {
+    "name",    "description", "implementation", "implementations", "seed",
+    "cluster", "network",     "run_ms",         "initial",         "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
@@ -1215,6 +1215,32 @@ static int parse_implementation(scn_ctx *c, const cJSON *root, scenario *s) {
     return fail(c, "unknown implementation \"%s\" (raftsim run --impl list shows them)", shown);
 }
 
+/* "implementations": a non-empty list of known implementation names, each at most once. */
+static int parse_implementations(scn_ctx *c, const cJSON *root, scenario *s) {
+    const cJSON *arr;
+    size_t old;
+    uint8_t given;
+    if (lookup(c, root, "implementations", &given, &arr, &old) <= 0) return given ? -1 : 0;
+    if (!cJSON_IsArray(arr) || array_len(arr) == 0)
+        return fail(c, "expected a non-empty array of implementation names");
+    size_t i = 0;
+    for (const cJSON *it = arr->child; it != NULL; it = it->next, i++) {
+        size_t o = path_index(c, i);
+        char *name = NULL;
+        if (val_string(c, it, 1, 64, &name) != 0) return -1;
+        unsigned k = 0;
+        while (k < node_impl_count && strcmp(node_impls[k]->name, name) != 0) k++;
+        free(name);
+        if (k == node_impl_count)
+            return fail(c, "unknown implementation (raftsim run --impl list shows them)");
+        if (s->impl_mask & (1u << k)) return fail(c, "implementation listed twice");
+        s->impl_mask |= 1u << k;
+        path_pop(c, o);
+    }
+    path_pop(c, old);
+    return 0;
+}
+
 /* Fields are read in dependency order (cluster, then run_ms, then what refers to them),
  * whatever order the file has them in. */
 static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_name, scenario *s) {
@@ -1229,7 +1255,7 @@ static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_nam
     uint8_t given;
     if (get_string(c, root, "name", 0, SIZE_MAX, &s->name, &given) != 0 ||
         get_string(c, root, "description", 0, SIZE_MAX, &s->description, &given) != 0 ||
-        parse_implementation(c, root, s) != 0 ||
+        parse_implementation(c, root, s) != 0 || parse_implementations(c, root, s) != 0 ||
         get_uint(c, root, "seed", 0, SCN_INT_MAX, &s->seed, &given) != 0 ||
         parse_cluster(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
         get_time(c, root, "run_ms", &s->run_us, &given) != 0) {
@@ -1618,6 +1644,12 @@ char *scn_to_json(const scenario *s) {
     add(root, "description", json_str(s->description));
     add(root, "implementation",
         json_str(s->implementation ? s->implementation : node_impls[0]->name));
+    if (s->impl_mask) {
+        cJSON *list = new_array();
+        for (unsigned k = 0; k < node_impl_count; k++)
+            if (s->impl_mask & (1u << k)) push(list, cJSON_CreateString(node_impls[k]->name));
+        add(root, "implementations", list);
+    }
     add(root, "seed", json_u64(s->seed));
     cJSON *cluster = new_object();
     add(cluster, "nodes", json_u64(s->nodes));

@@ -110,6 +110,9 @@ typedef struct {
     char *name;
     char *description;
     char *implementation; /* SPEC section 6: NULL means "builtin" */
+    /* "implementations": the ones the scenario is written for, bit i for node_impls[i]; 0 for
+     * every one. Running it on another is refused (exit 2). */
+    uint32_t impl_mask;
     uint64_t seed;
     uint32_t nodes;
     scn_range election_timeout;
