@@ -61,6 +61,31 @@ while IFS='	' read -r file bug inv; do
     grep -q '^1 passed, 0 failed$' out.txt || bad "regress $file: no PASS without the bug"
 done < "$ROOT/tests/regress/EXPECTED"
 
+# canonical raft's own failures, kept as shrunk scenarios (README, "What raftsim found in
+# canonical raft"): each fails today with its recorded invariant, and the failure is in the
+# trace (check finds it without re-running) and replays identically.
+while IFS='	' read -r file inv; do
+    expect_rc "canonical regress $file fails" 1 "$BIN" run "$ROOT/tests/regress/canonical/$file" \
+        --trace "canon-$file.jsonl"
+    grep -q "invariant $inv violated" out.txt && ok "canonical regress $file: $inv" \
+        || bad "canonical regress $file: $inv"
+    expect_rc "canonical regress $file: check finds it in the trace" 1 "$BIN" check "canon-$file.jsonl"
+    grep -q "^VIOLATION $inv" out.txt && ok "canonical regress $file: check names $inv" \
+        || bad "canonical regress $file: check names $inv"
+    expect_rc "canonical regress $file: replay" 1 "$BIN" replay "canon-$file.jsonl"
+    grep -q "^IDENTICAL" out.txt && ok "canonical regress $file: replays identically" \
+        || bad "canonical regress $file: replays identically"
+done < "$ROOT/tests/regress/canonical/EXPECTED"
+
+# A campaign on canonical raft runs the library in every worker; its failures (the library's
+# own, above) are saved with a trace and a shrunk scenario that names the implementation.
+expect_rc "fuzz --impl canonical finds the library's match-index failure" 1 "$BIN" fuzz \
+    --impl canonical --seeds 3800..3810 --jobs 2 --out canon
+grep -q "^FAIL seed 3806: committed_never_lost" out.txt && [ -f canon/seed-3806.min.json ] \
+    && grep -q '"implementation":.*"canonical"' canon/seed-3806.min.json \
+    && ok "canonical failure saved, its shrunk scenario names the implementation" \
+    || bad "canonical failure saved with its implementation"
+
 # A worker that crashes or hangs costs its seed only; the campaign goes on.
 expect_rc "crashing and hanging workers are failures of their seeds" 1 "$BIN" fuzz --count 120 \
     --jobs 2 --test-crash-seed 30 --test-hang-seed 60 --seed-timeout-s 1 --out hurt

@@ -92,7 +92,9 @@ static uint32_t slot_alloc(sim *s, const raft_msg *m, uint64_t id) {
     sl->id = id;
     sl->refs = 1;
     if (m->n_entries > 0) {
-        ASSERT(m->n_entries <= RS_AE_ENTRIES_MAX);
+        ASSERT(m->n_entries <=
+               RS_LOG_ENTRIES_MAX); /* the built-in node sends at most RS_AE_ENTRIES_MAX; canonical
+                                       raft has no cap */
         if (sl->ebuf_cap < m->n_entries) { /* grows to the largest message it carried */
             sl->ebuf = rs_xrealloc(sl->ebuf, m->n_entries * sizeof *sl->ebuf);
             sl->ebuf_cap = m->n_entries;

@@ -102,7 +102,7 @@ typedef struct {
     /* The log as the library has written it (durable or not), for entry(); [0] unused. */
     raft_entry *log;
     uint64_t log_len, log_cap;
-    uint64_t call_low; /* lowest index appended or applied in the current call */
+    uint64_t call_high; /* highest index appended or applied in the current call */
     /* What the engine has been told. */
     int told_role;
     uint64_t told_term, told_commit, told_applied;
@@ -237,7 +237,7 @@ static void report(cnode *c) {
     }
     if (r->last_applied > c->told_applied) {
         ASSERT(r->last_applied <= c->log_len);
-        if (c->told_applied + 1 < c->call_low) c->call_low = c->told_applied + 1;
+        if (r->last_applied > c->call_high) c->call_high = r->last_applied;
         fx(c, RAFT_FX_APPLY, c->told_applied + 1, r->last_applied);
         c->told_applied = r->last_applied;
     }
@@ -257,7 +257,7 @@ static void log_push(cnode *c, uint64_t term, uint32_t cmd) {
  * index within the call would be misread, and the library never does that. */
 static void log_truncate(cnode *c, uint64_t from) {
     if (from > c->log_len) return;
-    if (from <= c->call_low) {
+    if (from <= c->call_high) {
         fprintf(stderr,
                 "raftsim: canonical adapter: index %llu written and truncated in one "
                 "step (not supported)\n",
@@ -633,7 +633,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     req->cb = cb;
     uint64_t first = c->log_len + 1;
     for (unsigned i = 0; i < n; i++) log_push(c, entries[i].term, cmd_of_entry(c, &entries[i]));
-    if (first < c->call_low) c->call_low = first;
+    c->call_high = c->log_len;
     fx(c, RAFT_FX_APPEND, first, c->log_len);
     op_add(c, (pending_op){.at_us = disk_done_at(c),
                            .kind = OP_APPEND,
@@ -726,7 +726,7 @@ static void tracer_emit(struct raft_tracer *t, const char *file, int line, const
 static void begin(cnode *c, uint64_t now_us, node_out *out) {
     c->now_us = now_us;
     c->out = out;
-    c->call_low = UINT64_MAX;
+    c->call_high = 0;
 }
 
 static void end(cnode *c) {

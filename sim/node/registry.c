@@ -15,4 +15,3 @@ const node_impl *node_impl_find(const char *name) {
         if (!strcmp(node_impls[i]->name, name)) return node_impls[i];
     return NULL;
 }
-
