@@ -56,7 +56,7 @@ void sim_run(const sim_config *cfg, sim_result *res);
 
 /* 0 if the scenario's implementation can run it; otherwise writes "FIELD: why" (e.g.
  * "initial: ...") into why and returns 2. sim_run must only be given scenarios that pass. */
-int sim_refusal(const scenario *scn, char *why, size_t cap);
+int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap);
 
 const char *sim_status_name(sim_status status);
 

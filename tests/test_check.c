@@ -972,6 +972,98 @@ static void test_full_legal_history_ok(void **state) {
     assert_true(chk_chain(c, 1, 4) == chk_chain(c, 3, 4));
 }
 
+/* ---- durability (SPEC section 7) ------------------------------------------------------ */
+
+/* A granted vote that was sent binds across a crash: restarting below its term breaks it. */
+static void test_durable_vote_lost_after_sending(void **state) {
+    chk *c = mk(state, 3);
+    OK(chk_role(c, 2, 4, FOL));
+    OK(chk_vote(c, 2, 4, 1));
+    OK(chk_promise_vote(c, 2, 4, 1));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    VIOL(chk_restore(c, 2, 3, 0, 0), CHK_DURABLE_VOTE, 2, 4, 0);
+}
+
+/* ... and restarting in its term but voting for someone else (or no one) breaks it too. */
+static void test_durable_vote_forgotten_in_same_term(void **state) {
+    chk *c = mk(state, 3);
+    OK(chk_role(c, 2, 4, FOL));
+    OK(chk_vote(c, 2, 4, 1));
+    OK(chk_promise_vote(c, 2, 4, 1));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    VIOL(chk_restore(c, 2, 4, 0, 0), CHK_DURABLE_VOTE, 2, 4, 0);
+}
+
+/* A vote never sent may be lost with the write, and the node may then vote again in that
+ * term for another candidate: no one ever counted the first one. */
+static void test_unsent_vote_may_be_lost(void **state) {
+    chk *c = mk(state, 3);
+    OK(chk_role(c, 2, 4, FOL));
+    OK(chk_vote(c, 2, 4, 1));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    OK(chk_restore(c, 2, 3, 0, 0)); /* the term-4 write was lost too: term goes back to 3 */
+    OK(chk_role(c, 2, 4, FOL));
+    OK(chk_vote(c, 2, 4, 3));
+}
+
+/* Entries acknowledged to a leader are durable: a restart without them breaks it. */
+static void test_durable_ack_lost(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "b", 1, 2);
+    PUT(3, 1, "c", 1, 2);
+    OK(chk_promise_ack(c, 2, 1, 3));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    VIOL(chk_restore(c, 2, 1, 1, 1), CHK_DURABLE_ACK, 2, 1, 3);
+}
+
+/* Entries written but not acknowledged may be lost; acknowledged ones kept are fine. */
+static void test_unacked_entries_may_be_lost(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "b", 1, 2);
+    PUT(3, 1, "c", 1, 2);
+    OK(chk_promise_ack(c, 2, 1, 1));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    OK(chk_restore(c, 2, 1, 1, 1));
+    OK(chk_truncate(c, 2, 2));
+}
+
+/* A node's own truncation (on a leader's word) releases what it had acknowledged there. */
+static void test_ack_released_by_truncation(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    OK(chk_role(c, 3, 1, FOL));
+    OK(chk_append(c, 2, 2, 1, H("stale")));
+    OK(chk_promise_ack(c, 2, 1, 2));
+    OK(chk_truncate(c, 2, 2));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    OK(chk_restore(c, 2, 1, 1, 1));
+}
+
+/* An acknowledgement binds only while no later term is durable: a later leader may have
+ * replaced the entries, durably. */
+static void test_ack_binds_in_its_term_only(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "b", 1, 2);
+    OK(chk_promise_ack(c, 2, 1, 2));
+    OK(chk_role(c, 2, 2, FOL));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    OK(chk_restore(c, 2, 2, 0, 1));
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void) {
@@ -1039,6 +1131,13 @@ int main(void) {
         T(test_cmd_hash_is_fnv1a),
         T(test_single_node_cluster_ok),
         T(test_full_legal_history_ok),
+        T(test_durable_vote_lost_after_sending),
+        T(test_durable_vote_forgotten_in_same_term),
+        T(test_unsent_vote_may_be_lost),
+        T(test_durable_ack_lost),
+        T(test_unacked_entries_may_be_lost),
+        T(test_ack_released_by_truncation),
+        T(test_ack_binds_in_its_term_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -183,7 +183,8 @@ static void test_to_json_exact(void **state) {
         text, "{\"name\":\"dflt\",\"description\":\"\",\"implementation\":\"builtin\",\"seed\":7,"
               "\"cluster\":{\"nodes\":5,"
               "\"election_timeout_ms\":[150,300],\"heartbeat_ms\":50},\"network\":{\"delay_ms\":"
-              "[1,10],\"drop_rate\":0,\"duplicate_rate\":0},\"run_ms\":10000,\"events\":"
+              "[1,10],\"drop_rate\":0,\"duplicate_rate\":0},\"disk\":{\"write_ms\":[0,0],\"torn_"
+              "writes\":false},\"run_ms\":10000,\"events\":"
               "[{\"at_ms\":2000,\"do\":\"crash\",\"node\":\"leader\"}]}");
     free(text);
     scn_free(&s);

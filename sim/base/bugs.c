@@ -15,6 +15,9 @@ const bug_info bug_catalogue[] = {
      "followers delete every entry after prevLogIndex, even matching ones"},
     {"no_stepdown", RAFT_BUG_NO_STEPDOWN,
      "reply handlers ignore the reply's term: no step-down on a higher one, stale replies counted"},
+    {"ack_before_persist", BUG_ACK_BEFORE_PERSIST,
+     "votes and AppendEntries successes are sent before the writes they depend on are durable "
+     "(only a crash that loses the write shows it)"},
     {"stale_read", BUG_STALE_READ,
      "a leader answers reads from its own state without confirming it is still leader"},
     {"dup_apply", BUG_DUP_APPLY,

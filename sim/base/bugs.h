@@ -7,6 +7,11 @@
 /* Bugs of the key-value layer (sim/clients.c); bits above those of raft_bug. */
 #define BUG_STALE_READ (1u << 16)
 #define BUG_DUP_APPLY (1u << 17)
+/* A bug of the built-in node's persistence, enforced by the engine's disk (sim/engine/disk.c):
+ * votes and AppendEntries successes leave before the writes they depend on are durable. */
+#define BUG_ACK_BEFORE_PERSIST (1u << 18)
+/* The bugs that belong to the key-value layer, which every implementation runs under. */
+#define BUGS_OF_KV (BUG_STALE_READ | BUG_DUP_APPLY)
 
 typedef struct {
     const char *name;

@@ -26,6 +26,11 @@ typedef struct {
     uint8_t holds_committed; /* log agrees with the committed prefix through its end */
     uint64_t commit;
     uint64_t applied;
+    /* Promises (SPEC section 7): the latest granted vote sent, and the latest acknowledgement
+     * (its term, the index it covers and the chain hash there when sent). */
+    uint64_t promised_vote_term;
+    uint8_t promised_vote_for;
+    uint64_t promised_ack_term, promised_ack_index, promised_ack_chain;
 } shadow_node;
 
 /* Open-addressing map from a (key1, key2) pair to a value; never iterated, so its layout
@@ -386,6 +391,12 @@ chk_result chk_truncate(chk *c, uint8_t node, uint64_t from) {
                     "node %u deleted entries from index %llu though it had committed through %llu",
                     node, (unsigned long long)from, (unsigned long long)s->commit);
     s->log.len = from - 1;
+    /* A truncation is a write of the node's own: entries it acknowledged and now deletes
+     * (on a leader's word) are no longer promised. */
+    if (s->promised_ack_index >= from) {
+        s->promised_ack_index = from - 1;
+        s->promised_ack_chain = s->log.chain[from - 1];
+    }
     if (from <= c->committed.len) {
         set_holding(c, s, 0);
         return check_holding(c, node);
@@ -454,6 +465,64 @@ chk_result chk_restart(chk *c, uint8_t node) {
     return CHK_OK;
 }
 
+chk_result chk_promise_vote(chk *c, uint8_t node, uint64_t term, uint8_t candidate) {
+    if (node < 1 || node > c->n_nodes || candidate < 1 || candidate > c->n_nodes)
+        return MALFORMED(c, node, "vote promise: node %u or candidate %u out of range", node,
+                         candidate);
+    shadow_node *s = &c->nodes[node];
+    if (term >= s->promised_vote_term) {
+        s->promised_vote_term = term;
+        s->promised_vote_for = candidate;
+    }
+    return CHK_OK;
+}
+
+chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "ack promise: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    /* A message held for its writes may leave after a later write of the node truncated its
+     * log: what it acknowledged past the truncation is no longer promised. */
+    if (index > s->log.len) index = s->log.len;
+    if (term > s->promised_ack_term ||
+        (term == s->promised_ack_term && index >= s->promised_ack_index)) {
+        s->promised_ack_term = term;
+        s->promised_ack_index = index;
+        s->promised_ack_chain = s->log.chain[index];
+    }
+    return CHK_OK;
+}
+
+chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep) {
+    if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
+        return MALFORMED(c, node, "restore: node %u or vote %u out of range", node, vote);
+    if (keep > c->nodes[node].log.len)
+        return MALFORMED(c, node, "restore: node %u keeps %llu entries of %llu", node,
+                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
+    shadow_node *s = &c->nodes[node];
+    if (s->promised_vote_term > term || (s->promised_vote_term == term && term > 0 &&
+                                         s->promised_vote_for && vote != s->promised_vote_for))
+        return fail(c, CHK_VIOLATION, CHK_DURABLE_VOTE, node, s->promised_vote_for,
+                    s->promised_vote_term, 0,
+                    "node %u granted its vote to %u in term %llu, but restarted in term %llu "
+                    "voting for %u: the vote was not durable when it was sent",
+                    node, s->promised_vote_for, (unsigned long long)s->promised_vote_term,
+                    (unsigned long long)term, vote);
+    /* An acknowledgement binds while no later term is durable (a later leader may legally
+     * have replaced the entries, durably, in its term). */
+    if (s->promised_ack_index > keep && term <= s->promised_ack_term)
+        return fail(c, CHK_VIOLATION, CHK_DURABLE_ACK, node, 0, s->promised_ack_term,
+                    s->promised_ack_index,
+                    "node %u told the leader of term %llu that its log held index %llu, but "
+                    "restarted with only %llu of them: the entries were not durable when "
+                    "acknowledged",
+                    node, (unsigned long long)s->promised_ack_term,
+                    (unsigned long long)s->promised_ack_index, (unsigned long long)keep);
+    s->term = term;
+    s->vote_term = term;
+    s->vote_for = vote;
+    return CHK_OK;
+}
+
 /* ---- lifetime -------------------------------------------------------------------------- */
 
 chk *chk_new(uint32_t n_nodes) {
@@ -494,6 +563,15 @@ const chk_violation *chk_violation_get(const chk *c) {
 uint64_t chk_chain(const chk *c, uint8_t node, uint64_t index) {
     ASSERT(node >= 1 && node <= c->n_nodes && index <= c->nodes[node].log.len);
     return c->nodes[node].log.chain[index];
+}
+
+uint64_t chk_chain_next(uint64_t prev, uint64_t term, uint64_t cmd_hash) {
+    return chain_next(prev, term, cmd_hash);
+}
+
+uint64_t chk_log_len(const chk *c, uint8_t node) {
+    ASSERT(node >= 1 && node <= c->n_nodes);
+    return c->nodes[node].log.len;
 }
 
 uint64_t chk_committed_max(const chk *c) {

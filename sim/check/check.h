@@ -28,6 +28,8 @@ typedef enum {
 #define CHK_COMMIT_WITHIN_LOG "commit_within_log"
 #define CHK_COMMIT_MONOTONIC "commit_monotonic"
 #define CHK_COMMITTED_NEVER_LOST "committed_never_lost"
+#define CHK_DURABLE_VOTE "durable_vote" /* a vote sent to a candidate is never forgotten */
+#define CHK_DURABLE_ACK "durable_ack"   /* entries acknowledged to a leader are never lost */
 
 typedef struct {
     const char *invariant; /* one of the CHK_* names */
@@ -55,11 +57,26 @@ chk_result chk_apply(chk *c, uint8_t node, uint64_t index, uint64_t term, uint64
 chk_result chk_crash(chk *c, uint8_t node);
 chk_result chk_restart(chk *c, uint8_t node);
 
+/* Durability (SPEC section 7). A node promises what its messages say: a granted vote (a
+ * RequestVote reply, not a pre-vote) binds it to that candidate in that term, and an
+ * AppendEntries success in a term says its log is durable through index. */
+chk_result chk_promise_vote(chk *c, uint8_t node, uint64_t term, uint8_t candidate);
+chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index);
+/* A restart after a crash that may have lost writes: term and vote are the node's durable ones,
+ * and the first `keep` entries of its log survived (a truncate from keep + 1 and appends of
+ * the durable entries follow). Judges the promises (a lost vote or a lost acknowledged entry
+ * is a violation; losing what was never promised is not), then takes the durable term and
+ * vote as the node's, even if lower. */
+chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep);
+
 /* The violation (or, after CHK_MALFORMED, the reason) of the last failing call. */
 const chk_violation *chk_violation_get(const chk *c);
 
 /* The chain hash of a node's log through index (<= its length): equal hashes, equal logs. */
 uint64_t chk_chain(const chk *c, uint8_t node, uint64_t index);
+/* The chain hash of a prefix extended by one entry, and the length of a node's log. */
+uint64_t chk_chain_next(uint64_t prev, uint64_t term, uint64_t cmd_hash);
+uint64_t chk_log_len(const chk *c, uint8_t node);
 
 /* Highest index committed by any node so far. */
 uint64_t chk_committed_max(const chk *c);

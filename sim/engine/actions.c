@@ -27,6 +27,10 @@ static void do_crash(sim *s, uint8_t node) {
             kv_drop_held(s, h->arg);
             continue;
         }
+        if (h->kind == EV_DEPART) { /* it never left */
+            net_slot_release(s, h->arg);
+            continue;
+        }
         net_slot *sl = &s->slots[h->arg];
         s->res->msgs_dropped++;
         net_trace_msg(s, "drop", &sl->m, sl->id, "down");
@@ -34,6 +38,7 @@ static void do_crash(sim *s, uint8_t node) {
     }
     n->n_held = 0;
     s->impl->crash(n->node);
+    disk_crash(s, node);
     kv_on_crash(s, node);
     s->crashed[s->n_crashed++] = node;
     sim_checked(s, chk_crash(s->chk, node));
@@ -49,6 +54,11 @@ static void do_restart(sim *s, uint8_t node) {
         s->watch_applied[w * (s->n + 1) + node] = 0;
     kv_on_restart(s, node);
     if (!sim_checked(s, chk_restart(s->chk, node))) return;
+    if (s->durability) { /* writes may have been lost: the node restarts from what is durable */
+        disk_load(s, node);
+        sim_reconcile(s, node);
+        if (s->done) return;
+    }
     node_out_clear(&s->out);
     s->impl->start(n->node, s->now, &s->out);
     sim_apply_out(s, node);

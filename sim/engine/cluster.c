@@ -148,8 +148,36 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
 /* Hands one node's effects, in order, to the trace, the checker and the network. Persist
  * before send (for an implementation that promises it): once a message of the step has left,
  * no persistent state may change. */
+static void flood(sim *s) {
+    sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)", RS_QUEUE_MAX);
+}
+
+static void fx_persist(sim *s, uint8_t node, uint64_t index, uint64_t term_vote) {
+    trace_writer *t = s->tr;
+    trace_begin_event(t, s->now, "persist");
+    trace_u64(t, "node", node);
+    trace_u64(t, "index", index);
+    trace_u64(t, "term", term_vote >> 8);
+    if (term_vote & 0xff) trace_u64(t, "vote", term_vote & 0xff);
+    trace_end(t);
+}
+
+/* A message of the node's call: it leaves now, or once the writes before it are durable. */
+static void send_or_hold(sim *s, uint8_t node, const raft_msg *m, void *body) {
+    uint64_t at = s->disk_on ? disk_ready_at(s, node) : s->now;
+    /* The bug: what promises durability leaves at once (the writes behind it may be lost). */
+    if ((s->cfg->bugs & BUG_ACK_BEFORE_PERSIST) && m->ok &&
+        (m->type == RAFT_MSG_REQUEST_VOTE_REPLY || m->type == RAFT_MSG_APPEND_ENTRIES_REPLY))
+        at = s->now;
+    if (at > s->now)
+        net_hold(s, m, body, at, disk_epoch(s, node));
+    else if (!net_send(s, m, body))
+        flood(s);
+}
+
 void sim_apply_out(sim *s, uint8_t node) {
     const raft_out *o = &s->out.r;
+    if (s->disk_on) disk_record(s, node);
     int sent = 0;
     uint64_t term = s->impl->persist_before_send ? sim_node_status(s, node).term : 0;
     size_t i = 0;
@@ -158,7 +186,7 @@ void sim_apply_out(sim *s, uint8_t node) {
         ASSERT(!sent || !s->impl->persist_before_send ||
                (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
                 f->kind != RAFT_FX_TRUNCATE && !(f->kind == RAFT_FX_ROLE && f->a != term)));
-        switch ((raft_fx_kind)f->kind) {
+        switch (f->kind) {
         case RAFT_FX_ROLE:
             fx_role(s, node, f->a, (raft_role)f->b);
             term = f->a;
@@ -170,12 +198,11 @@ void sim_apply_out(sim *s, uint8_t node) {
         case RAFT_FX_APPLY: fx_apply(s, node, f->a, f->b); break;
         case RAFT_FX_SEND: {
             raft_msg m = raft_out_msg(o, (size_t)f->a);
-            if (!net_send(s, &m, s->out.body ? s->out.body[f->a] : NULL))
-                sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)",
-                         RS_QUEUE_MAX);
+            send_or_hold(s, node, &m, s->out.body ? s->out.body[f->a] : NULL);
             sent = 1;
             break;
         }
+        case NODE_FX_PERSIST: fx_persist(s, node, f->a, f->b); break;
         }
     }
     /* A run stopped part-way: the bodies of the messages that never left are freed here. */
@@ -219,6 +246,49 @@ void sim_on_deliver(sim *s, uint32_t slot) {
     net_slot_release(s, slot); /* the node copied what it kept: m must not be used from here */
     sim_apply_out(s, dst);
     sim_arm_timer(s, dst);
+}
+
+int sim_on_depart(sim *s, uint32_t slot) {
+    net_slot *sl = &s->slots[slot];
+    uint8_t node = sl->m.from;
+    sim_node *n = &s->nodes[node];
+    if (!n->up || sl->epoch != disk_epoch(s, node)) { /* crashed before its writes were durable */
+        net_slot_release(s, slot);
+        return 0;
+    }
+    if (n->paused) {
+        sim_hold(s, node, EV_DEPART, slot);
+        return 0;
+    }
+    if (!net_depart(s, slot)) flood(s);
+    return 1;
+}
+
+/* The log the implementation holds now (durable, after a crash) against the checker's shadow of
+ * it: the first differing index d; a "restore" event with the durable term and vote and d
+ * (chk_restore judges what the node had promised), then truncate and append bring the shadow
+ * to the durable log. */
+void sim_reconcile(sim *s, uint8_t node) {
+    node_status st = sim_node_status(s, node);
+    uint64_t shadow = chk_log_len(s->chk, node), d = 1, chain = 0;
+    const void *r = s->nodes[node].node;
+    while (d <= shadow && d <= st.last_index) {
+        const raft_entry *e = s->impl->entry(r, d);
+        chain = chk_chain_next(chain, e->term, s->cmd_hash[e->cmd]);
+        if (chain != chk_chain(s->chk, node, d)) break;
+        d++;
+    }
+    trace_writer *t = s->tr;
+    trace_begin_event(t, s->now, "restore");
+    trace_u64(t, "node", node);
+    trace_u64(t, "term", st.term);
+    if (st.voted_for) trace_u64(t, "vote", st.voted_for);
+    trace_u64(t, "index", st.last_index);
+    trace_u64(t, "from", d);
+    trace_end(t);
+    if (!sim_checked(s, chk_restore(s->chk, node, st.term, st.voted_for, d - 1))) return;
+    if (d <= shadow) fx_truncate(s, node, d);
+    if (d <= st.last_index && !s->done) fx_append(s, node, d, st.last_index);
 }
 
 void sim_trace_node(sim *s, const char *ev, uint8_t node) {
@@ -375,6 +445,8 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
     ASSERT(s->impl); /* the loader accepts only names it knows */
     s->env = (node_env){.ctx = s, .cmd_intern = env_cmd_intern};
+    s->durability = scn->disk_write.max_us > 0;
+    s->disk_on = s->durability && !s->impl->own_disk;
     net_init(s);
     s->crashed = rs_xcalloc(s->n + 1, 1);
     s->pending = rs_xcalloc(scn->n_events + 1, sizeof *s->pending);
@@ -388,10 +460,13 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
         rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */
+        uint64_t node_seed = rs_rng_next(&seeder);
+        uint64_t disk_seed = rs_rng_next(&seeder); /* its disk's: latency draws move no other */
         node_params p = {.id = (uint8_t)i,
                          .n_nodes = (uint8_t)s->n,
                          .cfg = rc,
-                         .rng_seed = rs_rng_next(&seeder),
+                         .rng_seed = node_seed,
+                         .disk_seed = disk_seed,
                          .scn = scn,
                          .env = &s->env};
         s->nodes[i].node = s->impl->create(&p);
@@ -407,6 +482,7 @@ void sim_destroy(sim *s) {
     }
     free(s->nodes);
     net_free(s);
+    disk_free(s);
     free(s->heap.v);
     free(s->cmd_arena);
     free(s->cmd_off);

@@ -17,7 +17,16 @@
 #include "sim/raftsim.h"
 #include "sim/trace/trace.h"
 
-enum { EV_TIMER, EV_DELIVER, EV_SCENARIO, EV_EXPECT_DEADLINE, EV_CLIENT_MSG, EV_CLIENT_TIMER };
+enum {
+    EV_TIMER,
+    EV_DELIVER,
+    EV_SCENARIO,
+    EV_EXPECT_DEADLINE,
+    EV_CLIENT_MSG,
+    EV_CLIENT_TIMER,
+    EV_DISK,   /* a node's disk completes writes (disk.c) */
+    EV_DEPART, /* a message held for its writes leaves (arg: its slot) */
+};
 
 /* ---- state ----------------------------------------------------------------------------- */
 
@@ -28,8 +37,9 @@ typedef struct {
     uint64_t id;
     raft_entry *ebuf; /* the message's entries; kept with the slot and reused */
     uint32_t ebuf_cap;
-    uint32_t refs; /* pending deliveries (2 when duplicated) */
-    void *body;    /* the implementation's message body, NULL for the built-in node */
+    uint32_t refs;  /* pending deliveries (2 when duplicated) */
+    void *body;     /* the implementation's message body, NULL for the built-in node */
+    uint64_t epoch; /* a held message (EV_DEPART): its sender's disk epoch */
 } net_slot;
 
 typedef struct {
@@ -38,7 +48,8 @@ typedef struct {
 } held_msg;
 
 typedef struct {
-    void *node; /* the implementation's node (node.h) */
+    void *node;            /* the implementation's node (node.h) */
+    struct sim_disk *disk; /* disk.c, when the engine models this node's disk */
     uint8_t up;
     uint8_t paused;
     uint64_t timer_at; /* time of this node's pending timer event, TIME_NEVER if none */
@@ -100,6 +111,8 @@ typedef struct sim {
     trace_writer *tr;
     trace_writer off;
     const node_impl *impl;
+    uint8_t disk_on;    /* the engine models the disk (disk.c) */
+    uint8_t durability; /* writes take time: promises are recorded, restarts reconciled */
     node_env env;
     node_out out;
     struct kv_state *kv; /* the key-value layer (sim/kv/clients.c) */
@@ -153,6 +166,11 @@ uint8_t sim_resolve(const sim *s, scn_ref r);
 uint8_t sim_resolve_or_fail(sim *s, uint32_t idx, scn_ref r);
 /* Holds a delivery (EV_DELIVER or EV_CLIENT_MSG) for a paused node until it resumes. */
 void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg);
+/* Before a restart with writes lost: the node's log, term and vote as its implementation now
+ * holds them (what is durable) are shown as truncate, append and restore events. */
+void sim_reconcile(sim *s, uint8_t node);
+/* EV_DEPART: a held message leaves, or never if its sender crashed meanwhile (1: a step). */
+int sim_on_depart(sim *s, uint32_t slot);
 
 /* ---- net.c: the network ------------------------------------------------------------------ */
 
@@ -166,10 +184,25 @@ const char *net_blocked(sim *s, uint8_t from, uint8_t to);
 void net_trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id, const char *reason);
 /* One delivery of the slot's message is done (or lost). */
 void net_slot_release(sim *s, uint32_t slot);
+/* A message that leaves later (EV_DEPART at t_us): kept in a slot until then. */
+void net_hold(sim *s, const raft_msg *m, void *body, uint64_t t_us, uint64_t epoch);
+/* The held message leaves now (0: the queue is full, as net_send). */
+int net_depart(sim *s, uint32_t slot);
 void net_set_groups(sim *s, const uint8_t group[RS_NODES_MAX + 1]);
 void net_heal(sim *s);
 void net_link(sim *s, uint8_t from, uint8_t to, const scn_event *e);
 void net_set_defaults(sim *s, const scn_event *e);
+
+/* ---- disk.c: the disk of an implementation without its own ---------------------------- */
+
+void disk_init(sim *s);
+void disk_free(sim *s);
+void disk_record(sim *s, uint8_t node);
+int disk_on_event(sim *s, uint8_t node);
+uint64_t disk_ready_at(const sim *s, uint8_t node);
+uint64_t disk_epoch(const sim *s, uint8_t node);
+void disk_crash(sim *s, uint8_t node);
+void disk_load(sim *s, uint8_t node);
 
 /* ---- actions.c and expect.c: the scenario's events ----------------------------------------- */
 

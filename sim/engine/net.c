@@ -47,8 +47,12 @@ static void trace_send(sim *s, const raft_msg *m, uint64_t id) {
     case RAFT_MSG_REQUEST_VOTE:
         trace_u64(t, "last_index", m->index);
         trace_u64(t, "last_term", m->log_term);
+        if (m->ok) trace_bool(t, "pre_vote", 1); /* node.h: ok marks a pre-vote request */
         break;
-    case RAFT_MSG_REQUEST_VOTE_REPLY: trace_bool(t, "granted", m->ok); break;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        trace_bool(t, "granted", m->ok);
+        if (m->log_term) trace_bool(t, "pre_vote", 1); /* and log_term a pre-vote reply */
+        break;
     case RAFT_MSG_APPEND_ENTRIES:
         trace_u64(t, "prev_index", m->index);
         trace_u64(t, "prev_term", m->log_term);
@@ -115,8 +119,20 @@ void net_slot_release(sim *s, uint32_t i) {
     s->free_slots[s->n_free++] = i;
 }
 
+/* What a message promises (SPEC section 7), recorded when it leaves: a granted vote, or an
+ * AppendEntries success. */
+static void record_promise(sim *s, const raft_msg *m) {
+    chk_result r = CHK_OK;
+    if (m->type == RAFT_MSG_REQUEST_VOTE_REPLY && m->ok && !m->log_term)
+        r = chk_promise_vote(s->chk, m->from, m->term, m->to);
+    else if (m->type == RAFT_MSG_APPEND_ENTRIES_REPLY && m->ok)
+        r = chk_promise_ack(s->chk, m->from, m->term, m->index);
+    ASSERT(r == CHK_OK);
+}
+
 int net_send(sim *s, const raft_msg *m, void *body) {
     uint64_t id = ++s->msg_id;
+    if (s->durability) record_promise(s, m);
     s->res->msgs_sent++;
     if (s->tr->on) trace_send(s, m, id);
     /* Two draws per message whatever happens to it (loss and duplication; the two delays), so
@@ -181,6 +197,22 @@ static void trace_groups(sim *s, const char *ev) {
     trace_begin_event(t, s->now, ev);
     trace_raw(t, "groups", buf);
     trace_end(t);
+}
+
+void net_hold(sim *s, const raft_msg *m, void *body, uint64_t t_us, uint64_t epoch) {
+    uint32_t slot = slot_alloc(s, m, 0);
+    s->slots[slot].body = body;
+    s->slots[slot].epoch = epoch;
+    heap_push(&s->heap, t_us, EV_DEPART, slot);
+}
+
+int net_depart(sim *s, uint32_t slot) {
+    raft_msg m = s->slots[slot].m; /* its entries stay in the slot's buffer until released */
+    void *body = s->slots[slot].body;
+    s->slots[slot].body = NULL;
+    int ok = net_send(s, &m, body);
+    net_slot_release(s, slot);
+    return ok;
 }
 
 void net_set_groups(sim *s, const uint8_t group[RS_NODES_MAX + 1]) {

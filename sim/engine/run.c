@@ -56,6 +56,8 @@ static int handle(sim *s, const sim_ev *ev) {
     case EV_EXPECT_DEADLINE: sim_expect_deadline(s, ev->arg); return 1;
     case EV_CLIENT_MSG: return kv_on_msg(s, ev->arg);
     case EV_CLIENT_TIMER: return kv_on_timer(s, ev->arg, ev->t_us);
+    case EV_DISK: return disk_on_event(s, (uint8_t)ev->arg);
+    case EV_DEPART: return sim_on_depart(s, ev->arg);
     default: ASSERT(!"unknown event kind"); return 0;
     }
 }
@@ -121,6 +123,7 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     s.on_kv_apply = kv_on_apply;
     write_header(&s);
     sim_load_initial(&s);
+    disk_init(&s);
     for (uint32_t i = 1; i <= s.n && !s.done && s.impl->bootstrap; i++) {
         node_out_clear(&s.out);
         s.impl->bootstrap(s.nodes[i].node, &s.out);
@@ -143,7 +146,7 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     sim_destroy(&s);
 }
 
-int sim_refusal(const scenario *scn, char *why, size_t cap) {
+int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
     const char *name = scn->implementation ? scn->implementation : node_impls[0]->name;
     unsigned k = 0;
     while (k < node_impl_count && strcmp(node_impls[k]->name, name) != 0) k++;
@@ -159,6 +162,13 @@ int sim_refusal(const scenario *scn, char *why, size_t cap) {
         if (o < cap) snprintf(why + o, cap - o, " only, not %s", name);
         return 2;
     }
+    uint32_t foreign = bugs & ~(BUGS_OF_KV | node_impls[k]->bugs);
+    for (unsigned i = 0; i < bug_count && foreign; i++)
+        if (foreign & bug_catalogue[i].bit) {
+            snprintf(why, cap, "--bug %s: a bug of the built-in node; %s runs without it",
+                     bug_catalogue[i].name, name);
+            return 2;
+        }
     return node_impls[k]->check_scenario(scn, why, cap);
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "raft/raft.h"
+#include "sim/base/bugs.h"
 #include "sim/base/util.h"
 #include "sim/node/node.h"
 
@@ -69,6 +70,7 @@ static void builtin_status(const void *node, node_status *st) {
     st->term = n->term;
     st->commit = n->commit;
     st->last_index = n->log_len;
+    st->voted_for = n->voted_for;
     st->leader_hint = n->leader_hint;
 }
 
@@ -89,6 +91,8 @@ const node_impl node_builtin = {
     .persist_before_send = 1,
     .index_base = 0,
     .term_base = 0,
+    .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
+            RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | BUG_ACK_BEFORE_PERSIST,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,

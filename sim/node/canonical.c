@@ -37,6 +37,7 @@ enum { OP_APPEND, OP_TRUNCATE, OP_SEND, OP_PUT, OP_GET, OP_WORK };
 /* A request of the library that completes later. */
 typedef struct {
     uint64_t at_us;
+    uint64_t start_us; /* a disk write: when the disk started on it */
     uint64_t seq;
     int kind;
     int disk; /* on the disk's queue (FIFO, completes in order) */
@@ -81,7 +82,10 @@ typedef struct {
 
 typedef struct {
     uint8_t id, n_nodes;
-    uint64_t rng; /* splitmix64 state: the node's own stream */
+    uint64_t rng;      /* splitmix64 state: the node's own stream */
+    uint64_t disk_rng; /* and its disk's (write latency, torn writes) */
+    uint64_t write_min_us, write_max_us;
+    int torn_writes;
     const node_env *env;
     uint64_t heartbeat_ms, election_ms;
     disk d;
@@ -114,16 +118,16 @@ typedef struct {
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static uint64_t rng_next(cnode *c) {
-    uint64_t z = (c->rng += 0x9E3779B97F4A7C15ull);
+static uint64_t splitmix(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
 
-static uint64_t rng_range(cnode *c, uint64_t lo, uint64_t hi) {
+static uint64_t rng_range(uint64_t *state, uint64_t lo, uint64_t hi) {
     ASSERT(lo <= hi);
-    return lo + rng_next(c) % (hi - lo + 1);
+    return lo + splitmix(state) % (hi - lo + 1);
 }
 
 static void *xraft_malloc(size_t n) {
@@ -396,21 +400,35 @@ static void op_add(cnode *c, pending_op op) {
     c->ops[i] = op;
 }
 
-/* The completion time of a new disk write: in order, after everything queued. The disk of
- * SPEC section 7 is not modelled yet: writes complete at once. */
-static uint64_t disk_done_at(cnode *c) {
+/* The completion time of a new disk write (SPEC section 7): in order, after everything
+ * queued, taking a time drawn from the scenario's disk.write_ms. With [0, 0], at once (at the
+ * end of the current call). */
+static uint64_t disk_done_at(cnode *c, uint64_t *start_us) {
     uint64_t start = c->now_us > c->disk_free_us ? c->now_us : c->disk_free_us;
+    *start_us = start;
+    if (c->write_max_us > 0) start += rng_range(&c->disk_rng, c->write_min_us, c->write_max_us);
     c->disk_free_us = start;
     return start;
+}
+
+/* What is durable now, for the trace's persist event: the log through its last index, the
+ * term and the vote. */
+static void tell_persist(cnode *c) {
+    if (c->out && c->write_max_us > 0)
+        fx(c, (raft_fx_kind)NODE_FX_PERSIST, c->d.start + c->d.n - 1, c->d.term * 256 + c->d.vote);
 }
 
 static void op_fire(cnode *c, const pending_op *op) {
     switch (op->kind) {
     case OP_APPEND:
         disk_append(&c->d, op->u.append.entries, op->u.append.n);
+        tell_persist(c);
         op->u.append.cb(op->u.append.req, 0);
         break;
-    case OP_TRUNCATE: disk_truncate(&c->d, op->u.truncate_from); break;
+    case OP_TRUNCATE:
+        disk_truncate(&c->d, op->u.truncate_from);
+        tell_persist(c);
+        break;
     case OP_SEND: op->u.send.cb(op->u.send.req, 0); break;
     case OP_PUT:
         disk_put_snapshot(&c->d, op->u.put.snap, op->u.put.trailing);
@@ -473,7 +491,7 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
     c->tick_cb = tick;
     c->recv_cb = recv;
     /* The first tick at a random phase within one interval: nodes do not tick in step. */
-    c->next_tick_us = c->now_us + rng_range(c, 1, (uint64_t)c->tick_ms * 1000);
+    c->next_tick_us = c->now_us + rng_range(&c->rng, 1, (uint64_t)c->tick_ms * 1000);
     return 0;
 }
 
@@ -635,7 +653,9 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     for (unsigned i = 0; i < n; i++) log_push(c, entries[i].term, cmd_of_entry(c, &entries[i]));
     c->call_high = c->log_len;
     fx(c, RAFT_FX_APPEND, first, c->log_len);
-    op_add(c, (pending_op){.at_us = disk_done_at(c),
+    uint64_t start, at = disk_done_at(c, &start);
+    op_add(c, (pending_op){.at_us = at,
+                           .start_us = start,
                            .kind = OP_APPEND,
                            .disk = 1,
                            .u.append = {req, entries, n, cb}});
@@ -647,9 +667,12 @@ static int io_truncate(struct raft_io *io, raft_index index) {
     ASSERT(c->out);
     log_truncate(c, index);
     fx(c, RAFT_FX_TRUNCATE, index, 0);
-    op_add(c,
-           (pending_op){
-               .at_us = disk_done_at(c), .kind = OP_TRUNCATE, .disk = 1, .u.truncate_from = index});
+    uint64_t start, at = disk_done_at(c, &start);
+    op_add(c, (pending_op){.at_us = at,
+                           .start_us = start,
+                           .kind = OP_TRUNCATE,
+                           .disk = 1,
+                           .u.truncate_from = index});
     return 0;
 }
 
@@ -657,7 +680,9 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
                            const struct raft_snapshot *snap, raft_io_snapshot_put_cb cb) {
     cnode *c = C(io);
     req->cb = cb;
-    op_add(c, (pending_op){.at_us = disk_done_at(c),
+    uint64_t start, at = disk_done_at(c, &start);
+    op_add(c, (pending_op){.at_us = at,
+                           .start_us = start,
                            .kind = OP_PUT,
                            .disk = 1,
                            .u.put = {req, snap, trailing, cb}});
@@ -686,7 +711,7 @@ static raft_time io_time(struct raft_io *io) {
 
 static int io_random(struct raft_io *io, int min, int max) {
     ASSERT(min <= max && min >= 0);
-    return (int)rng_range(C(io), (uint64_t)min, (uint64_t)max);
+    return (int)rng_range(&C(io)->rng, (uint64_t)min, (uint64_t)max);
 }
 
 /* ---- the state machine: the engine applies through the effects; nothing to keep here --- */
@@ -757,6 +782,10 @@ static void *canonical_create(const node_params *p) {
     c->id = p->id;
     c->n_nodes = p->n_nodes;
     c->rng = p->rng_seed;
+    c->disk_rng = p->disk_seed;
+    c->write_min_us = p->scn->disk_write.min_us;
+    c->write_max_us = p->scn->disk_write.max_us;
+    c->torn_writes = p->scn->torn_writes;
     c->env = p->env;
     c->heartbeat_ms = p->cfg.heartbeat_us / 1000;
     c->election_ms = p->cfg.election_timeout_min_us / 1000;
@@ -776,6 +805,14 @@ static void canonical_load(void *node, uint64_t term, uint8_t voted_for, const r
     ASSERT(!"canonical_check refuses initial state");
 }
 
+/* The mirror log becomes what the disk holds: after a crash, the node's log is its durable
+ * one (node.h: entry() and status() then show what a restart loads). */
+static void mirror_from_disk(cnode *c) {
+    c->log_len = 0;
+    for (size_t i = 0; i < c->d.n; i++)
+        log_push(c, c->d.entries[i].term, cmd_of_entry(c, &c->d.entries[i]));
+}
+
 static void close_done(struct raft *r) {
     raft_free(r);
 }
@@ -787,6 +824,15 @@ static void canonical_crash(void *node) {
     if (!c->r) return;
     struct raft *r = c->r;
     c->out = NULL;
+    /* With torn writes, the disk write in progress may leave a prefix of its entries. */
+    for (size_t i = 0; i < c->n_ops && c->torn_writes; i++) {
+        const pending_op *op = &c->ops[i];
+        if (!op->disk) continue;
+        if (op->kind == OP_APPEND && op->start_us <= c->now_us && op->u.append.n > 1)
+            disk_append(&c->d, op->u.append.entries,
+                        (unsigned)rng_range(&c->disk_rng, 0, op->u.append.n - 1));
+        break; /* only the first disk write can be in progress */
+    }
     raft_close(r, close_done);
     for (size_t i = 0; i < c->n_ops; i++) {
         const pending_op *op = &c->ops[i];
@@ -805,6 +851,7 @@ static void canonical_crash(void *node) {
     c->close_cb = NULL;
     c->r = NULL;
     cb(&c->io); /* the library frees its log, then calls close_done */
+    mirror_from_disk(c);
 }
 
 static void canonical_destroy(void *node) {
@@ -890,10 +937,7 @@ static void canonical_start(void *node, uint64_t now_us, node_out *out) {
     raft_set_election_timeout(c->r, (unsigned)c->election_ms);
     raft_set_heartbeat_timeout(c->r, (unsigned)c->heartbeat_ms);
     raft_set_snapshot_threshold(c->r, UINT32_MAX); /* snapshots: SPEC section 8, not yet */
-    /* The library's log is what the disk holds: the mirror follows it. */
-    c->log_len = 0;
-    for (size_t i = 0; i < c->d.n; i++)
-        log_push(c, c->d.entries[i].term, cmd_of_entry(c, &c->d.entries[i]));
+    mirror_from_disk(c);                           /* the library loads what the disk holds */
     c->told_role = RAFT_ROLE_FOLLOWER;
     c->told_term = c->d.term;
     c->told_commit = 0;
@@ -972,14 +1016,17 @@ static int canonical_propose(void *node, uint64_t now_us, uint32_t cmd, node_out
 static void canonical_status(const void *node, node_status *st) {
     const cnode *c = node;
     if (!c->r) {
-        *st =
-            (node_status){.role = RAFT_ROLE_FOLLOWER, .term = c->d.term, .last_index = c->log_len};
+        *st = (node_status){.role = RAFT_ROLE_FOLLOWER,
+                            .term = c->d.term,
+                            .voted_for = (uint8_t)c->d.vote,
+                            .last_index = c->log_len};
         return;
     }
     st->role = (raft_role)role_of(raft_state(c->r));
     st->term = c->r->current_term;
     st->commit = c->r->commit_index;
     st->last_index = c->log_len;
+    st->voted_for = (uint8_t)c->r->voted_for;
     raft_id leader = 0;
     const char *address = NULL;
     raft_leader(c->r, &leader, &address);
@@ -1001,8 +1048,10 @@ const node_impl node_canonical = {
     .version = "0.15.0",
     .what = "canonical raft (libraft-dev, the library behind LXD and dqlite) via its raft_io",
     .persist_before_send = 0,
+    .own_disk = 1,
     .index_base = 1,
     .term_base = 1,
+    .bugs = 0, /* the library runs as Debian ships it */
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,

@@ -22,13 +22,19 @@
 #include "sim/scenario/scenario.h"
 
 /* Message types beyond the built-in node's four (raft_msg_type), for implementations that
- * have them. The envelope (raft_msg) carries the fields the trace shows; see node_msg_fields. */
+ * have them. The envelope (raft_msg) carries the fields the trace shows, as raft/raft.h lays
+ * them out, plus: a RequestVote with ok set is a pre-vote request, and a RequestVote reply
+ * with log_term set answers a pre-vote (neither binds a vote). */
 enum {
     NODE_MSG_INSTALL_SNAPSHOT = RAFT_MSG_TYPE_COUNT, /* index: last index, log_term: its term */
     NODE_MSG_TIMEOUT_NOW,                            /* index/log_term: the sender's last entry */
     NODE_MSG_TYPE_COUNT
 };
 const char *node_msg_type_name(unsigned type);
+
+/* An effect beyond raft_fx_kind, for implementations that keep their own disk (SPEC section
+ * 7): writes completed, the log is durable through a, and b = term * 256 + vote is durable. */
+#define NODE_FX_PERSIST (RAFT_FX_SEND + 1)
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
  * per message (NULL for the built-in node, whose messages are plain raft_msg). */
@@ -57,8 +63,9 @@ typedef struct {
 typedef struct {
     uint8_t id;
     uint8_t n_nodes;
-    raft_config cfg;   /* timing in microseconds, bugs */
-    uint64_t rng_seed; /* the node's own stream */
+    raft_config cfg;    /* timing in microseconds, bugs */
+    uint64_t rng_seed;  /* the node's own stream */
+    uint64_t disk_seed; /* its disk's stream (write latencies, torn writes) */
     const scenario *scn;
     const node_env *env;
 } node_params;
@@ -69,6 +76,7 @@ typedef struct {
     uint64_t term;
     uint64_t commit;
     uint64_t last_index;
+    uint8_t voted_for;
     uint8_t leader_hint; /* the leader this node believes in, 0 if none */
 } node_status;
 
@@ -79,6 +87,11 @@ typedef struct node_impl {
     /* Set when the implementation reports its persistent changes before any message that
      * depends on them, within one call (the engine then asserts that order). */
     int persist_before_send;
+    /* Set when the implementation keeps its own disk (write latency, crash loss, torn writes
+     * from the scenario's "disk"); otherwise the engine models the disk for it, holding each
+     * message until the writes before it are durable. After crash() the node's log, term and
+     * vote (entry(), status()) are what is durable. */
+    int own_disk;
     /* Entries the implementation writes before the first command (canonical raft: its
      * bootstrap configuration at index 1). Index-based expectations (committed_at_least,
      * committed_at_most) count commands, so they are shifted by this much. */
@@ -86,6 +99,8 @@ typedef struct node_impl {
     /* The term every node starts in (canonical raft: 1, its bootstrap term). term_at_most and
      * term_at_least count terms from it, so a scenario reads the same on every implementation. */
     uint32_t term_base;
+    /* The injected bugs (SPEC section 5) it has; the key-value layer's work under any. */
+    uint32_t bugs;
     /* 0 if the implementation can run the scenario; otherwise writes "FIELD: why" into why and
      * returns 2 (the run is refused with exit 2, never skipped silently). */
     int (*check_scenario)(const scenario *scn, char *why, size_t cap);

@@ -56,10 +56,11 @@ static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
 
 static const char *const TOP_FIELDS[] = {
-    "name",    "description", "implementation", "implementations", "seed",
-    "cluster", "network",     "run_ms",         "initial",         "events"};
+    "name",    "description", "implementation", "implementations", "seed",  "cluster",
+    "network", "disk",        "run_ms",         "initial",         "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
+static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
 static const char *const ENTRY_FIELDS[] = {"term", "cmd"};
 static const char *const EXPECT_FIELDS[] = {"leader",
@@ -719,6 +720,20 @@ static int parse_network(scn_ctx *c, const cJSON *root, scenario *s) {
     return 0;
 }
 
+static int parse_disk(scn_ctx *c, const cJSON *root, scenario *s) {
+    const cJSON *obj;
+    size_t old;
+    int r = get_object(c, root, "disk", DISK_FIELDS, COUNT_OF(DISK_FIELDS), &obj, &old);
+    if (r <= 0) return r;
+    uint8_t given;
+    if (get_range(c, obj, "write_ms", &s->disk_write, &given) != 0 ||
+        get_bool(c, obj, "torn_writes", &s->torn_writes, &given) != 0) {
+        return -1;
+    }
+    path_pop(c, old);
+    return 0;
+}
+
 /* Raft logs never go down in term, and no entry is newer than the term its node is in. */
 static int check_entry_term(scn_ctx *c, uint64_t term, uint64_t prev_term, uint64_t node_term) {
     if (term < prev_term) {
@@ -1258,7 +1273,7 @@ static int parse_scenario(scn_ctx *c, const cJSON *root, const char *default_nam
         parse_implementation(c, root, s) != 0 || parse_implementations(c, root, s) != 0 ||
         get_uint(c, root, "seed", 0, SCN_INT_MAX, &s->seed, &given) != 0 ||
         parse_cluster(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
-        get_time(c, root, "run_ms", &s->run_us, &given) != 0) {
+        parse_disk(c, root, s) != 0 || get_time(c, root, "run_ms", &s->run_us, &given) != 0) {
         return -1;
     }
     c->run_us = s->run_us;
@@ -1661,6 +1676,10 @@ char *scn_to_json(const scenario *s) {
     add(network, "drop_rate", json_double(s->drop_rate));
     add(network, "duplicate_rate", json_double(s->duplicate_rate));
     add(root, "network", network);
+    cJSON *disk = new_object();
+    add(disk, "write_ms", json_range(s->disk_write));
+    add(disk, "torn_writes", s->torn_writes ? cJSON_CreateTrue() : cJSON_CreateFalse());
+    add(root, "disk", disk);
     add(root, "run_ms", json_ms(s->run_us));
     if (s->n_initial > 0) add(root, "initial", json_initial(s));
     cJSON *events = new_array();

@@ -120,6 +120,10 @@ typedef struct {
     scn_range delay;
     double drop_rate;
     double duplicate_rate;
+    /* "disk" (SPEC section 7): how long a persistent write takes, and whether a crash may
+     * keep a prefix of the entries of the write in progress. [0, 0]: writes complete at once. */
+    scn_range disk_write;
+    uint8_t torn_writes;
     uint64_t run_us;
     uint32_t n_initial;
     scn_initial *initial;

@@ -200,6 +200,27 @@ static int role_of(const char *s) {
     return -1;
 }
 
+/* A send line's promise (SPEC section 7): a granted vote that is not a pre-vote, or an
+ * AppendEntries success. Other sends say nothing to the checker. */
+static chk_result feed_promise(chk *c, const cJSON *ev, const char **why) {
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+    uint64_t from = 0, to = 0, term = 0, index = 0;
+    if (!cJSON_IsString(type)) return CHK_MALFORMED;
+    int vote = !strcmp(type->valuestring, "RequestVoteReply");
+    int ack = !strcmp(type->valuestring, "AppendEntriesReply");
+    if (!vote && !ack) return CHK_OK;
+    const cJSON *yes = cJSON_GetObjectItemCaseSensitive(ev, vote ? "granted" : "success");
+    if (!cJSON_IsTrue(yes) || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "pre_vote")))
+        return CHK_OK;
+    if (json_get_u64(ev, "from", &from) || json_get_u64(ev, "to", &to) ||
+        json_get_u64(ev, "term", &term) || from < 1 || from > RS_NODES_MAX || to < 1 ||
+        to > RS_NODES_MAX || (ack && json_get_u64(ev, "index", &index)))
+        return CHK_MALFORMED;
+    *why = NULL;
+    if (vote) return chk_promise_vote(c, (uint8_t)from, term, (uint8_t)to);
+    return chk_promise_ack(c, (uint8_t)from, term, index);
+}
+
 /* Feeds one event to the checker. A line that lacks what its kind needs gives CHK_MALFORMED
  * with *why set; the checker's own verdicts leave *why NULL. */
 static chk_result feed(chk *c, const cJSON *ev, const char **why) {
@@ -232,6 +253,15 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
         *why = NULL;
         if (!strcmp(k, "append")) return chk_append(c, (uint8_t)node, index, term, h);
         return chk_apply(c, (uint8_t)node, index, term, h);
+    }
+    if (!strcmp(k, "send")) return feed_promise(c, ev, why);
+    if (!strcmp(k, "restore")) {
+        if (!has_node || json_get_u64(ev, "term", &term) || json_get_u64(ev, "from", &index) ||
+            index < 1)
+            return CHK_MALFORMED;
+        if (json_get_u64(ev, "vote", &x)) x = 0;
+        *why = NULL;
+        return chk_restore(c, (uint8_t)node, term, (uint8_t)(x <= RS_NODES_MAX ? x : 0), index - 1);
     }
     int truncate = !strcmp(k, "truncate"), commit = !strcmp(k, "commit");
     int crash = !strcmp(k, "crash"), restart = !strcmp(k, "restart");

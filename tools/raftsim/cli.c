@@ -56,13 +56,13 @@ int cli_parse_impl(const char *name, const char **out) {
     return 0;
 }
 
-int cli_set_impl(const char *origin, scenario *s, const char *impl) {
+int cli_set_impl(const char *origin, scenario *s, const char *impl, uint32_t bugs) {
     if (impl) {
         free(s->implementation);
         s->implementation = rs_xstrdup(impl);
     }
     char why[512];
-    if (sim_refusal(s, why, sizeof why) == 0) return 0;
+    if (sim_refusal(s, bugs, why, sizeof why) == 0) return 0;
     fprintf(stderr, "%s: %s\n", origin, why);
     return 2;
 }

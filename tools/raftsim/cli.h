@@ -28,8 +28,9 @@ int cli_parse_bug(const char *name, uint32_t *bits);
 /* 0 and *out set; 1 after printing the list for "list"; 2 after an error. */
 int cli_parse_impl(const char *name, const char **out);
 /* Sets the scenario's implementation (when impl is not NULL), then asks whether that
- * implementation can run it: 0, or 2 after printing "ORIGIN: FIELD: why" (SPEC section 6). */
-int cli_set_impl(const char *origin, scenario *s, const char *impl);
+ * implementation can run it with these bugs: 0, or 2 after printing "ORIGIN: FIELD: why"
+ * (SPEC section 6). */
+int cli_set_impl(const char *origin, scenario *s, const char *impl, uint32_t bugs);
 
 /* "CMD TRACE [OPT VALUE]": the one trace path, and the value of the one option (NULL if not
  * given). 0, or 2 after a usage error. */

@@ -612,7 +612,13 @@ static int parse_fuzz_args(int argc, char **argv, fuzz_opts *o) {
         o->first = sa.base;
         o->last = sa.base + sa.count - 1;
     }
-    return 0;
+    /* A bug the implementation lacks is refused before any seed runs (exit 2). */
+    scenario probe;
+    fuzz_generate(o->first, &o->gen, &probe);
+    char why[512];
+    int refused = sim_refusal(&probe, o->bugs, why, sizeof why);
+    scn_free(&probe);
+    return refused ? cli_usage_error("%s", why) : 0;
 }
 
 int cmd_fuzz(int argc, char **argv) {

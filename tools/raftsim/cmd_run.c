@@ -200,7 +200,7 @@ int cmd_run(int argc, char **argv) {
             continue;
         }
         if (o.has_seed) scns[i].seed = o.seed;
-        if (cli_set_impl(o.files[i], &scns[i], o.impl)) bad = 1;
+        if (cli_set_impl(o.files[i], &scns[i], o.impl, o.bugs)) bad = 1;
     }
     rc = bad ? 2 : run_all(scns, &o);
     for (int i = 0; i < o.n_files; i++) scn_free(&scns[i]);

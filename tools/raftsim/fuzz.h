@@ -22,6 +22,7 @@ enum {
     FZ_NETCHANGE = 1u << 9,
     FZ_TIGHT_TIMEOUTS = 1u << 10, /* narrow election timeout range: more split votes */
     FZ_KV = 1u << 11,             /* key-value clients, checked for linearizability */
+    FZ_DISK = 1u << 12,           /* writes take time; a crash loses the incomplete ones */
 };
 
 typedef struct {

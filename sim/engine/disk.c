@@ -1,0 +1,221 @@
+/* disk.c - the simulated disk (SPEC section 7) for implementations that do not keep their own
+ * (the built-in node). Only when the scenario's disk.write_ms is above [0, 0]: with writes
+ * that complete at once, nothing here runs and a run is exactly v1's.
+ *
+ * The persistent writes of one call of a node (term and vote, entries appended, a truncation)
+ * form one batch: it starts when the disk has finished the batches before it, and takes a
+ * time drawn from write_ms on the node's disk stream. A message the call sends leaves only
+ * when every write submitted so far is durable (persist before send, against a disk that
+ * takes time). A crash loses the batches not yet complete; with torn_writes the batch in
+ * progress may keep a prefix of its records. The durable image is what a restart loads. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine/engine.h"
+
+enum { REC_TERM, REC_ENTRY, REC_TRUNCATE };
+
+typedef struct {
+    uint8_t kind;
+    uint8_t vote; /* REC_TERM */
+    uint64_t a;   /* REC_TERM: term; REC_ENTRY: index; REC_TRUNCATE: from */
+    raft_entry e; /* REC_ENTRY */
+} disk_rec;
+
+typedef struct {
+    uint64_t start_us, done_us;
+    size_t first, n; /* its records, in recs[] */
+} disk_batch;
+
+typedef struct sim_disk {
+    /* The durable image. */
+    uint64_t term;
+    uint8_t vote;
+    raft_entry *log; /* [1..len] */
+    uint64_t len, cap;
+    /* Pending batches, oldest first, and their records. */
+    disk_batch *batches;
+    size_t b_head, b_n, b_cap;
+    disk_rec *recs;
+    size_t r_head, r_n, r_cap;
+    size_t open_first; /* records of the batch being built (the current call) */
+    uint64_t rec_term; /* the term of the latest write, durable or not */
+    uint64_t busy_until;
+    uint64_t epoch; /* crashes so far: held messages of an earlier life never leave */
+    rs_rng rng;
+} sim_disk;
+
+static void apply_rec(sim_disk *d, const disk_rec *r);
+
+/* After the scenario's initial state is loaded: that state is durable. */
+void disk_init(sim *s) {
+    if (!s->disk_on) return;
+    for (uint32_t i = 1; i <= s->n; i++) {
+        sim_disk *d = rs_xcalloc(1, sizeof *d);
+        rs_rng_seed(&d->rng, s->cfg->seed, 0xD15C0000u + i);
+        node_status st = sim_node_status(s, (uint8_t)i);
+        apply_rec(d, &(disk_rec){.kind = REC_TERM, .a = st.term, .vote = st.voted_for});
+        for (uint64_t k = 1; k <= st.last_index; k++)
+            apply_rec(d, &(disk_rec){
+                             .kind = REC_ENTRY, .a = k, .e = *s->impl->entry(s->nodes[i].node, k)});
+        d->rec_term = st.term;
+        s->nodes[i].disk = d;
+    }
+}
+
+void disk_free(sim *s) {
+    for (uint32_t i = 1; i <= s->n; i++) {
+        sim_disk *d = s->nodes[i].disk;
+        if (!d) continue;
+        free(d->log);
+        free(d->batches);
+        free(d->recs);
+        free(d);
+    }
+}
+
+static void rec_push(sim_disk *d, disk_rec r) {
+    if (d->r_head + d->r_n == d->r_cap) {
+        if (d->r_head > 0) { /* compact */
+            memmove(d->recs, d->recs + d->r_head, d->r_n * sizeof *d->recs);
+            for (size_t i = 0; i < d->b_n; i++) d->batches[d->b_head + i].first -= d->r_head;
+            d->open_first -= d->r_head;
+            d->r_head = 0;
+        }
+        if (d->r_n == d->r_cap) {
+            d->r_cap = d->r_cap ? d->r_cap * 2 : 64;
+            d->recs = rs_xrealloc(d->recs, d->r_cap * sizeof *d->recs);
+        }
+    }
+    d->recs[d->r_head + d->r_n++] = r;
+}
+
+/* Records the persistent effects of the node's last call (before its effects are handed on),
+ * as one batch. */
+void disk_record(sim *s, uint8_t node) {
+    sim_disk *d = s->nodes[node].disk;
+    const raft_out *o = &s->out.r;
+    d->open_first = d->r_head + d->r_n;
+    for (size_t i = 0; i < o->n_fx; i++) {
+        const raft_fx *f = &o->fx[i];
+        switch (f->kind) {
+        case RAFT_FX_ROLE: /* a new term resets the vote (Figure 2: votedFor in currentTerm) */
+            if (f->a == d->rec_term) break;
+            rec_push(d, (disk_rec){.kind = REC_TERM, .a = f->a, .vote = 0});
+            d->rec_term = f->a;
+            break;
+        case RAFT_FX_VOTE:
+            rec_push(d, (disk_rec){.kind = REC_TERM, .a = f->a, .vote = (uint8_t)f->b});
+            break;
+        case RAFT_FX_APPEND:
+            for (uint64_t k = f->a; k <= f->b; k++)
+                rec_push(d, (disk_rec){.kind = REC_ENTRY,
+                                       .a = k,
+                                       .e = *s->impl->entry(s->nodes[node].node, k)});
+            break;
+        case RAFT_FX_TRUNCATE: rec_push(d, (disk_rec){.kind = REC_TRUNCATE, .a = f->a}); break;
+        default: break;
+        }
+    }
+    size_t n = d->r_head + d->r_n - d->open_first;
+    if (n == 0) return;
+    if (d->b_head + d->b_n == d->b_cap) {
+        if (d->b_head > 0) {
+            memmove(d->batches, d->batches + d->b_head, d->b_n * sizeof *d->batches);
+            d->b_head = 0;
+        }
+        if (d->b_n == d->b_cap) {
+            d->b_cap = d->b_cap ? d->b_cap * 2 : 16;
+            d->batches = rs_xrealloc(d->batches, d->b_cap * sizeof *d->batches);
+        }
+    }
+    uint64_t start = d->busy_until > s->now ? d->busy_until : s->now;
+    uint64_t took = rs_rng_range(&d->rng, s->scn->disk_write.min_us, s->scn->disk_write.max_us);
+    d->batches[d->b_head + d->b_n++] =
+        (disk_batch){.start_us = start, .done_us = start + took, .first = d->open_first, .n = n};
+    d->busy_until = start + took;
+    sim_push(s, d->busy_until, EV_DISK, node);
+}
+
+static void apply_rec(sim_disk *d, const disk_rec *r) {
+    switch (r->kind) {
+    case REC_TERM:
+        d->term = r->a;
+        d->vote = r->vote;
+        break;
+    case REC_ENTRY:
+        ASSERT(r->a <= d->len + 1);
+        if (r->a >= d->cap) {
+            d->cap = d->cap ? d->cap * 2 : 256;
+            while (d->cap <= r->a) d->cap *= 2;
+            d->log = rs_xrealloc(d->log, d->cap * sizeof *d->log);
+        }
+        d->log[r->a] = r->e;
+        d->len = r->a;
+        break;
+    case REC_TRUNCATE:
+        if (r->a <= d->len) d->len = r->a - 1;
+        break;
+    }
+}
+
+static void pop_batch(sim_disk *d, size_t keep) {
+    disk_batch *b = &d->batches[d->b_head];
+    for (size_t i = 0; i < keep; i++) apply_rec(d, &d->recs[b->first + i]);
+    ASSERT(b->first == d->r_head);
+    d->r_head += b->n;
+    d->r_n -= b->n;
+    d->b_head++;
+    d->b_n--;
+}
+
+/* EV_DISK: the batches due by now are durable. */
+int disk_on_event(sim *s, uint8_t node) {
+    sim_disk *d = s->nodes[node].disk;
+    if (!d || d->b_n == 0 || d->batches[d->b_head].done_us > s->now) return 0; /* lost in a crash */
+    while (d->b_n > 0 && d->batches[d->b_head].done_us <= s->now)
+        pop_batch(d, d->batches[d->b_head].n);
+    trace_writer *t = s->tr;
+    trace_begin_event(t, s->now, "persist");
+    trace_u64(t, "node", node);
+    trace_u64(t, "index", d->len);
+    trace_u64(t, "term", d->term);
+    if (d->vote) trace_u64(t, "vote", d->vote);
+    trace_end(t);
+    return 1;
+}
+
+/* When a message the node sends now may leave: once every write so far is durable. */
+uint64_t disk_ready_at(const sim *s, uint8_t node) {
+    const sim_disk *d = s->nodes[node].disk;
+    return d && d->busy_until > s->now ? d->busy_until : s->now;
+}
+
+uint64_t disk_epoch(const sim *s, uint8_t node) {
+    return s->nodes[node].disk ? s->nodes[node].disk->epoch : 0;
+}
+
+/* A crash: the batches not yet durable are lost; with torn_writes the one in progress may
+ * keep a prefix of its records. */
+void disk_crash(sim *s, uint8_t node) {
+    sim_disk *d = s->nodes[node].disk;
+    if (!d) return;
+    d->epoch++;
+    if (d->b_n > 0 && s->scn->torn_writes) {
+        const disk_batch *b = &d->batches[d->b_head];
+        if (b->start_us <= s->now && b->n > 1)
+            pop_batch(d, (size_t)rs_rng_range(&d->rng, 0, b->n - 1));
+    }
+    d->b_head = d->b_n = 0;
+    d->r_head = d->r_n = 0;
+    d->busy_until = s->now;
+    d->rec_term = d->term;
+}
+
+/* Before a restart: the node's persistent state becomes the durable image. */
+void disk_load(sim *s, uint8_t node) {
+    sim_disk *d = s->nodes[node].disk;
+    if (!d) return;
+    s->impl->load(s->nodes[node].node, d->term, d->vote, d->len ? d->log + 1 : NULL, d->len);
+}
