@@ -109,11 +109,17 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/parsers_oneshot.h $(LIB_OBJ)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(LIBS)
 
-bench: raftsim $(BUILD)/bin/bench $(BUILD)/bin/bench_linz
+bench: raftsim $(BUILD)/bin/bench $(BUILD)/bin/bench_linz $(BUILD)/bin/bench_canonical
 	$(BUILD)/bin/bench ./raftsim
 	$(BUILD)/bin/bench_linz
+	$(BUILD)/bin/bench_canonical
 
 $(BUILD)/bin/bench: tools/bench/bench.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+
+$(BUILD)/bin/bench_canonical: tools/bench/bench_canonical.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)

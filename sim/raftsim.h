@@ -50,6 +50,7 @@ typedef struct {
     uint64_t committed; /* highest index committed by any node */
     uint64_t leaders;   /* times some node became leader */
     uint64_t submitted, accepted;
+    uint64_t kv_last_return_us; /* when the last key-value operation returned (0: none) */
 } sim_result;
 
 void sim_run(const sim_config *cfg, sim_result *res);

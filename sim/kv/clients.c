@@ -308,6 +308,7 @@ static void complete(sim *s, kv_client *c, const kv_msg *m) {
     kv_hist *h = &s->kv->hist[c->current];
     h->state = ST_DONE;
     h->return_us = s->now;
+    s->res->kv_last_return_us = s->now;
     h->outcome = m->status == R_OK ? LZ_OK : LZ_FAIL;
     h->result = m->value ? rs_xstrdup(m->value) : NULL;
     trace_return(s, h);
