@@ -37,7 +37,7 @@ static void do_crash(sim *s, uint8_t node) {
         net_slot_release(s, h->arg);
     }
     n->n_held = 0;
-    s->impl->crash(n->node);
+    s->impl->crash(n->node, s->now);
     disk_crash(s, node);
     kv_on_crash(s, node);
     s->crashed[s->n_crashed++] = node;

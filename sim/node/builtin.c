@@ -36,8 +36,9 @@ static void builtin_start(void *node, uint64_t now_us, node_out *out) {
 
 /* raft/ keeps its persistent and volatile state in one struct; raft_node_start() at the restart
  * resets the volatile part (role, commit, timers), so a crash itself has nothing to do. */
-static void builtin_crash(void *node) {
+static void builtin_crash(void *node, uint64_t now_us) {
     (void)node;
+    (void)now_us;
 }
 
 static void builtin_step(void *node, uint64_t now_us, const raft_msg *m, const void *body,

@@ -17,11 +17,15 @@
  * from raft_state(). An entry the library writes itself (its bootstrap configuration at index
  * 1, a barrier) gets a command handle from the engine by its bytes ("config(1,2,3)").
  *
- * Crash: raft_close(), then every pending request is cancelled (sends and reads first, disk
- * writes newest first: 0.15.0's appendLeaderCb truncates the in-memory log at each failed
- * append's index, and failing them oldest first makes the second truncation start past the
- * end of the log), then the library's close callback frees it. The disk survives; a restart is
- * raft_init() + raft_start() from it. */
+ * Crash: a real crash runs no library code at all, but in one process the closed library's
+ * memory must be given back. So: raft_close() (the node is unavailable from then on), then
+ * every pending request is completed on the library's discard paths: writes as if done (an
+ * unavailable node ignores the result; nothing reaches the simulated disk, which keeps only
+ * what completed before the crash), sends and reads as cancelled; then the library's close
+ * callback frees it. Completing writes as failed instead would be a graceful shutdown's
+ * cancellation, which is not a crash, and in 0.15.0 corrupts the heap when a leader's pending
+ * append was truncated away meanwhile (appendLeaderCb truncates the log at the failed
+ * append's index). The disk survives; a restart is raft_init() + raft_start() from it. */
 #include <raft.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +44,8 @@ typedef struct {
     uint64_t start_us; /* a disk write: when the disk started on it */
     uint64_t seq;
     int kind;
-    int disk; /* on the disk's queue (FIFO, completes in order) */
+    int disk;   /* on the disk's queue (FIFO, completes in order) */
+    int status; /* a send: its result */
     union {
         struct {
             struct raft_io_append *req;
@@ -429,7 +434,7 @@ static void op_fire(cnode *c, const pending_op *op) {
         disk_truncate(&c->d, op->u.truncate_from);
         tell_persist(c);
         break;
-    case OP_SEND: op->u.send.cb(op->u.send.req, 0); break;
+    case OP_SEND: op->u.send.cb(op->u.send.req, op->status); break;
     case OP_PUT:
         disk_put_snapshot(&c->d, op->u.put.snap, op->u.put.trailing);
         op->u.put.cb(op->u.put.req, 0);
@@ -631,8 +636,18 @@ static void message_free(struct raft_message *m) {
 static int io_send(struct raft_io *io, struct raft_io_send *req, const struct raft_message *m,
                    raft_io_send_cb cb) {
     cnode *c = C(io);
-    ASSERT(c->out && m->server_id >= 1 && m->server_id <= c->n_nodes);
+    ASSERT(c->out);
     req->cb = cb;
+    if (m->server_id < 1 || m->server_id > c->n_nodes) {
+        /* A message to no server (0.15.0 answers an AppendEntries to a leader it no longer
+         * knows, id 0, when the write completes after a term change): as a real transport
+         * would, the send fails; nothing goes on the network. */
+        op_add(c, (pending_op){.at_us = c->now_us,
+                               .kind = OP_SEND,
+                               .status = RAFT_NOCONNECTION,
+                               .u.send = {req, cb}});
+        return 0;
+    }
     raft_entry small[64], *ebuf = small;
     if (m->type == RAFT_IO_APPEND_ENTRIES && m->append_entries.n_entries > 64)
         ebuf = rs_xmalloc(m->append_entries.n_entries * sizeof *ebuf);
@@ -819,11 +834,12 @@ static void close_done(struct raft *r) {
 
 /* Loses the incarnation: the library is closed, every pending request cancelled (reads and
  * sends first, disk writes newest first), writes not yet complete are lost. */
-static void canonical_crash(void *node) {
+static void canonical_crash(void *node, uint64_t now_us) {
     cnode *c = node;
     if (!c->r) return;
     struct raft *r = c->r;
     c->out = NULL;
+    c->now_us = now_us;
     /* With torn writes, the disk write in progress may leave a prefix of its entries. */
     for (size_t i = 0; i < c->n_ops && c->torn_writes; i++) {
         const pending_op *op = &c->ops[i];
@@ -842,8 +858,8 @@ static void canonical_crash(void *node) {
     }
     for (size_t i = c->n_ops; i-- > 0;) {
         const pending_op *op = &c->ops[i];
-        if (op->kind == OP_APPEND) op->u.append.cb(op->u.append.req, RAFT_CANCELED);
-        if (op->kind == OP_PUT) op->u.put.cb(op->u.put.req, RAFT_CANCELED);
+        if (op->kind == OP_APPEND) op->u.append.cb(op->u.append.req, 0);
+        if (op->kind == OP_PUT) op->u.put.cb(op->u.put.req, 0);
     }
     c->n_ops = 0;
     ASSERT(c->close_cb);
@@ -856,7 +872,7 @@ static void canonical_crash(void *node) {
 
 static void canonical_destroy(void *node) {
     cnode *c = node;
-    canonical_crash(c);
+    canonical_crash(c, c->now_us);
     disk_free(&c->d);
     free(c->ops);
     free(c->log);

@@ -114,8 +114,8 @@ typedef struct node_impl {
     void (*bootstrap)(void *node, node_out *out);
     /* Boots, or reboots after crash(), from persisted state. */
     void (*start)(void *node, uint64_t now_us, node_out *out);
-    /* Loses every volatile state; persisted state survives for the next start(). */
-    void (*crash)(void *node);
+    /* Loses every volatile state at now_us; persisted state survives for the next start(). */
+    void (*crash)(void *node, uint64_t now_us);
     void (*step)(void *node, uint64_t now_us, const raft_msg *m, const void *body, node_out *out);
     /* Fires whatever is due: called when now_us >= deadline(). */
     void (*tick)(void *node, uint64_t now_us, node_out *out);
