@@ -76,6 +76,18 @@ while IFS='	' read -r file inv; do
     grep -q "^IDENTICAL" out.txt && ok "canonical regress $file: replays identically" \
         || bad "canonical regress $file: replays identically"
 done < "$ROOT/tests/regress/canonical/EXPECTED"
+# The campaign's triage names each regression's cause from its trace alone.
+if command -v python3 > /dev/null 2>&1; then
+    mkdir -p triage
+    cp canon-match-from-stale-suffix.json.jsonl triage/seed-1.trace.jsonl
+    cp canon-commit-old-term-figure8.json.jsonl triage/seed-2.trace.jsonl
+    python3 "$ROOT/tools/triage_canonical.py" triage > out.txt 2>&1
+    grep -q "seed-1.trace.jsonl: match-from-stale-suffix$" out.txt &&
+        grep -q "seed-2.trace.jsonl: commit-old-term$" out.txt &&
+        ok "triage names both library failures" || { bad "triage names both library failures"; show out.txt; }
+else
+    ok "triage not checked: no python3"
+fi
 
 # A campaign on canonical raft runs the library in every worker; its failures (the library's
 # own, above) are saved with a trace and a shrunk scenario that names the implementation.
