@@ -64,6 +64,7 @@ unit: $(TEST_BIN)
 scenarios: raftsim
 	sh tests/run_scenarios.sh ./raftsim
 	sh tests/run_hostile.sh ./raftsim
+	sh tests/run_readme.sh ./raftsim
 
 fuzz-smoke: raftsim
 	sh tests/run_fuzz.sh ./raftsim
