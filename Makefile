@@ -143,8 +143,13 @@ valgrind: $(TEST_BIN) raftsim
 	@for t in $(TEST_BIN); do echo "== valgrind $$t"; $(VALGRIND) $$t >/dev/null || exit 1; done
 	@echo "== valgrind raftsim run scenarios/*.json"
 	@$(VALGRIND) ./raftsim run --quiet scenarios/*.json
-	@echo "== valgrind raftsim fuzz (in-process workers: --jobs 1)"
+	@echo "== valgrind raftsim run --impl canonical, each scenario it runs (exit 2: refused)"
+	@for f in scenarios/*.json; do $(VALGRIND) ./raftsim run --impl canonical --quiet $$f \
+	    > /dev/null; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 2 ] || { echo "FAIL $$f"; exit 1; }; done
+	@echo "== valgrind raftsim fuzz (in-process workers: --jobs 1), builtin and canonical"
 	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --count 30 --jobs 1 --quiet --out build/valgrind-fuzz
+	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --impl canonical --profile disks --count 20 \
+	    --jobs 1 --quiet --out build/valgrind-fuzz-canonical; rc=$$?; [ $$rc -le 1 ] || exit 1
 	@echo "valgrind: no errors, no leaks"
 
 format:

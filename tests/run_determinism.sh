@@ -1,7 +1,8 @@
 #!/bin/sh
 # Determinism across builds: gcc and clang, at -O0 and -O2, must produce byte-identical traces
-# for every scenario (and every regression scenario under its bug), and identical fuzz
-# campaigns (the same failing seeds, with byte-identical traces and shrunk scenarios).
+# for every scenario on both implementations (and every regression scenario, the built-in
+# node's under its bug), and identical fuzz campaigns (the same failing seeds, with
+# byte-identical traces and shrunk scenarios; one of them on canonical raft with slow disks).
 # Usage: tests/run_determinism.sh          (make determinism)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,12 @@ for v in $variants; do
     bin="$ROOT/build-det/$v/raftsim"
     for f in scenarios/*.json; do
         "$bin" run "$f" --trace "$out/traces/$(basename "$f" .json).jsonl" > /dev/null 2>&1
+        "$bin" run "$f" --impl canonical \
+            --trace "$out/traces/canonical-$(basename "$f" .json).jsonl" > /dev/null 2>&1
+    done
+    for f in tests/regress/canonical/*.json; do
+        "$bin" run "$f" --trace "$out/traces/regress-canonical-$(basename "$f" .json).jsonl" \
+            > /dev/null 2>&1
     done
     while IFS='	' read -r file bug inv; do
         (cd "$out" && "$bin" run "$ROOT/tests/regress/$file" --bug "$bug" \
@@ -36,7 +43,8 @@ for v in $variants; do
     done < tests/regress/EXPECTED
     (cd "$out" && "$bin" fuzz --count 300 --jobs 1 --bug no_stepdown --out fuzz --quiet \
         > fuzz.txt 2>&1; "$bin" fuzz --count 200 --jobs 1 --bug dup_apply --out fuzz2 --quiet \
-        >> fuzz.txt 2>&1)
+        >> fuzz.txt 2>&1; "$bin" fuzz --count 200 --jobs 1 --impl canonical --profile disks \
+        --out fuzz3 --quiet >> fuzz.txt 2>&1)
     sed -i 's/ in [0-9.]* s ([0-9]* seeds\/s/ (time/' "$out/fuzz.txt" # wall time varies
 done
 first=""
@@ -49,6 +57,6 @@ for v in $variants; do
     fi
 done
 n=$(ls "$WORK/$first/traces" | wc -l)
-echo "compared $n traces and 2 fuzz campaigns across:$variants"
+echo "compared $n traces and 3 fuzz campaigns across:$variants"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -ge 1 ]

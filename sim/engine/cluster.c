@@ -480,9 +480,9 @@ void sim_destroy(sim *s) {
         s->impl->destroy(s->nodes[i].node);
         free(s->nodes[i].held);
     }
+    disk_free(s);
     free(s->nodes);
     net_free(s);
-    disk_free(s);
     free(s->heap.v);
     free(s->cmd_arena);
     free(s->cmd_off);
