@@ -16,8 +16,8 @@ the failure's cause when it recognises it:
                            leader's entry at the committed index is older than its term
                            (0.15.0 lacks the check; upstream fixed it in 524f735, v0.17.1)
   unknown                  anything else: read the trace.
-The stale-suffix cause is looked for first; an old-term commit is named when it covers the
-violation's index and no stale suffix explains it.
+Both are judged at each commit a leader makes, with the logs and replies of that moment; the
+violation is put down to the first that covers its index (stale suffix first).
 
 Prints one line per trace and a count per cause; exits 1 if any is unknown.
 """
@@ -29,11 +29,13 @@ import sys
 
 
 def triage(path):
+    """The cause of the trace's violation, judged at each commit a leader makes, with the logs
+    and the replies as they are at that moment."""
     logs = collections.defaultdict(dict)  # node -> index -> (term, cmd)
     acks = {}  # (follower, leader, term) -> highest index claimed (replies can arrive late)
     role = {}  # node -> (role, term)
-    old_term_commit = 0  # highest index a leader committed while its entry there was older
-    last_commit = None  # (leader, index, term) of the latest commit made by a leader
+    stale_commit = 0  # highest index committed counting a follower's stale-suffix claim
+    old_term_commit = 0  # highest index committed while the leader's entry there was older
     violation = None
     for line in open(path):
         ev = json.loads(line)
@@ -46,43 +48,34 @@ def triage(path):
                 del log[i]
         elif kind == "role":
             role[ev["node"]] = (ev["role"], ev["term"])
-        elif kind == "commit":
-            r, t = role.get(ev["node"], ("follower", 0))
-            entry = logs[ev["node"]].get(ev["index"])
-            if r == "leader":
-                last_commit = (ev["node"], ev["index"], t)
-                if entry and entry[0] < t:
-                    old_term_commit = max(old_term_commit, ev["index"])
         elif kind == "send" and ev.get("type") == "AppendEntriesReply" and ev.get("success"):
             key = (ev["from"], ev["to"], ev["term"])
             acks[key] = max(acks.get(key, 0), ev["index"])
+        elif kind == "commit":
+            leader, index = ev["node"], ev["index"]
+            r, term = role.get(leader, ("follower", 0))
+            if r != "leader":
+                continue
+            mine = logs[leader]
+            entry = mine.get(index)
+            if entry and entry[0] < term:
+                old_term_commit = max(old_term_commit, index)
+            for (f, to, t), claimed in acks.items():
+                if to == leader and t == term and claimed >= index and any(
+                        logs[f].get(i) != mine.get(i) for i in range(1, index + 1)):
+                    stale_commit = max(stale_commit, index)
+                    break
         elif kind == "violation":
             violation = ev
             break
     if violation is None:
         return "no violation (liveness or crash: read the trace)"
-    causes = []
     index = violation["index"]
-    # The commit that broke it: the violation's own (committed_never_lost is judged at the
-    # leader's commit), or the latest commit a leader made (a stale leader's commit shows as
-    # a newer leader lacking the entry).
-    if violation["invariant"] == "committed_never_lost":
-        leader, term = violation["node"], violation["term"]
-    elif last_commit:
-        leader, index, term = last_commit
-    else:
-        leader = None
-    if leader is not None:
-        mine = logs[leader]
-        for (f, to, t), claimed in acks.items():
-            if to != leader or t < term or claimed < index:
-                continue
-            if any(logs[f].get(i) != mine.get(i) for i in range(1, index + 1)):
-                causes.append("match-from-stale-suffix")
-                break
-    if not causes and 0 < index <= old_term_commit:
-        causes.append("commit-old-term")
-    return "+".join(causes) if causes else "unknown (%s)" % violation["invariant"]
+    if 0 < index <= stale_commit:
+        return "match-from-stale-suffix"
+    if 0 < index <= old_term_commit:
+        return "commit-old-term"
+    return "unknown (%s)" % violation["invariant"]
 
 
 def main(dirs):
