@@ -168,6 +168,12 @@ static void gen_cluster(rs_rng *r, uint32_t f, const fuzz_gen_opts *o, scenario 
     /* Tight still leaves a spread above twice the settled network's 10 ms delay: with less,
      * split votes can repeat for seconds (a property of Raft, section 5.2), not a bug. */
     uint64_t spread = (f & FZ_TIGHT_TIMEOUTS) ? rs_rng_range(r, 20, 40) : rs_rng_range(r, 50, 200);
+    /* With a slow disk an election's round trip holds two writes (the candidate's term and
+     * vote, then the voter's vote) besides two network delays: the spread keeps above twice
+     * that, as the paper's timing requirement asks (broadcastTime << electionTimeout, section
+     * 5.6, where broadcastTime includes persisting). With less, split votes repeat for long. */
+    uint64_t disk_ms = s->disk_write.max_us / 1000;
+    if ((f & FZ_DISK) && spread < 4 * disk_ms + 40) spread = 4 * disk_ms + 40;
     s->election_timeout = (scn_range){lo * 1000, (lo + spread) * 1000};
     s->heartbeat_us = (lo / 3) * 1000;
     uint64_t dmax = (f & FZ_DELAY) ? rs_rng_range(r, 10, 80) : 10;
