@@ -96,9 +96,10 @@ static void fx_vote(sim *s, uint8_t node, uint64_t term, uint8_t candidate) {
 }
 
 static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
-    const void *r = s->nodes[node].node;
+    /* node.h: a node's entries are contiguous, so one call finds them all */
+    const raft_entry *es = s->impl->entry(s->nodes[node].node, first);
     for (uint64_t i = first; i <= last && !s->done; i++) {
-        const raft_entry *e = s->impl->entry(r, i);
+        const raft_entry *e = &es[i - first];
         if (s->tr->on) trace_entry(s, "append", node, i, e);
         sim_checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
     }
@@ -135,9 +136,9 @@ static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
 }
 
 static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
-    const void *r = s->nodes[node].node;
+    const raft_entry *es = s->impl->entry(s->nodes[node].node, first);
     for (uint64_t i = first; i <= last && !s->done; i++) {
-        const raft_entry *e = s->impl->entry(r, i);
+        const raft_entry *e = &es[i - first];
         if (s->tr->on) trace_entry(s, "apply", node, i, e);
         sim_checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
         if (s->n_watch) watch_applied(s, node, e->cmd);
@@ -179,7 +180,7 @@ void sim_apply_out(sim *s, uint8_t node) {
     const raft_out *o = &s->out.r;
     if (s->disk_on) disk_record(s, node);
     int sent = 0;
-    uint64_t term = s->impl->persist_before_send ? sim_node_status(s, node).term : 0;
+    uint64_t term = 0; /* the node's term when its first message of the call left */
     size_t i = 0;
     for (; i < o->n_fx && !s->done; i++) {
         const raft_fx *f = &o->fx[i];
@@ -187,10 +188,7 @@ void sim_apply_out(sim *s, uint8_t node) {
                (f->kind != RAFT_FX_VOTE && f->kind != RAFT_FX_APPEND &&
                 f->kind != RAFT_FX_TRUNCATE && !(f->kind == RAFT_FX_ROLE && f->a != term)));
         switch (f->kind) {
-        case RAFT_FX_ROLE:
-            fx_role(s, node, f->a, (raft_role)f->b);
-            term = f->a;
-            break;
+        case RAFT_FX_ROLE: fx_role(s, node, f->a, (raft_role)f->b); break;
         case RAFT_FX_VOTE: fx_vote(s, node, f->a, (uint8_t)f->b); break;
         case RAFT_FX_APPEND: fx_append(s, node, f->a, f->b); break;
         case RAFT_FX_TRUNCATE: fx_truncate(s, node, f->a); break;
@@ -198,6 +196,7 @@ void sim_apply_out(sim *s, uint8_t node) {
         case RAFT_FX_APPLY: fx_apply(s, node, f->a, f->b); break;
         case RAFT_FX_SEND: {
             raft_msg m = raft_out_msg(o, (size_t)f->a);
+            if (!sent) term = m.term; /* every message carries its sender's current term */
             send_or_hold(s, node, &m, s->out.body ? s->out.body[f->a] : NULL);
             sent = 1;
             break;

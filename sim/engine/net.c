@@ -77,7 +77,8 @@ static void trace_send(sim *s, const raft_msg *m, uint64_t id) {
     trace_end(t);
 }
 
-static uint32_t slot_alloc(sim *s, const raft_msg *m, uint64_t id) {
+static inline __attribute__((always_inline)) uint32_t slot_alloc(sim *s, const raft_msg *m,
+                                                                 uint64_t id) {
     uint32_t i;
     if (s->n_free > 0) {
         i = s->free_slots[--s->n_free];

@@ -125,7 +125,9 @@ typedef struct node_impl {
     /* A client command: 1 if accepted (the node is leader), 0 if refused, with no effects. */
     int (*propose)(void *node, uint64_t now_us, uint32_t cmd, node_out *out);
     void (*status)(const void *node, node_status *st);
-    /* Entry `index` of the node's log (1..last_index), valid until the node's next call. */
+    /* Entry `index` of the node's log (1..last_index), valid until the node's next call; the
+     * entries from index to last_index follow it in memory (the engine reads a range from one
+     * call). */
     const raft_entry *(*entry)(const void *node, uint64_t index);
     /* Frees a message body once the network is done with every copy of it. */
     void (*body_free)(void *body);
