@@ -169,6 +169,10 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
                      bug_catalogue[i].name, name);
             return 2;
         }
+    if (scn->prevote && !(node_impls[k]->features & NODE_FEAT_PREVOTE)) {
+        snprintf(why, cap, "cluster.prevote: %s has no pre-vote round", name);
+        return 2;
+    }
     return node_impls[k]->check_scenario(scn, why, cap);
 }
 

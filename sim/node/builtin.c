@@ -1,5 +1,6 @@
 /* builtin.c - the built-in node (raft/) behind node.h: every call goes straight to raft/'s pure
  * interface, and its outbox is the engine's. Messages have no body. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "raft/raft.h"
@@ -92,6 +93,7 @@ const node_impl node_builtin = {
     .persist_before_send = 1,
     .index_base = 0,
     .term_base = 0,
+    .features = 0,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
             RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | BUG_ACK_BEFORE_PERSIST,
     .check_scenario = builtin_check,

@@ -91,6 +91,7 @@ typedef struct {
     uint64_t disk_rng; /* and its disk's (write latency, torn writes) */
     uint64_t write_min_us, write_max_us;
     int torn_writes;
+    bool prevote;
     const node_env *env;
     uint64_t heartbeat_ms, election_ms;
     disk d;
@@ -801,6 +802,7 @@ static void *canonical_create(const node_params *p) {
     c->write_min_us = p->scn->disk_write.min_us;
     c->write_max_us = p->scn->disk_write.max_us;
     c->torn_writes = p->scn->torn_writes;
+    c->prevote = p->scn->prevote;
     c->env = p->env;
     c->heartbeat_ms = p->cfg.heartbeat_us / 1000;
     c->election_ms = p->cfg.election_timeout_min_us / 1000;
@@ -953,7 +955,8 @@ static void canonical_start(void *node, uint64_t now_us, node_out *out) {
     raft_set_election_timeout(c->r, (unsigned)c->election_ms);
     raft_set_heartbeat_timeout(c->r, (unsigned)c->heartbeat_ms);
     raft_set_snapshot_threshold(c->r, UINT32_MAX); /* snapshots: SPEC section 8, not yet */
-    mirror_from_disk(c);                           /* the library loads what the disk holds */
+    raft_set_pre_vote(c->r, c->prevote);
+    mirror_from_disk(c); /* the library loads what the disk holds */
     c->told_role = RAFT_ROLE_FOLLOWER;
     c->told_term = c->d.term;
     c->told_commit = 0;
@@ -1068,6 +1071,7 @@ const node_impl node_canonical = {
     .index_base = 1,
     .term_base = 1,
     .bugs = 0, /* the library runs as Debian ships it */
+    .features = NODE_FEAT_PREVOTE,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,

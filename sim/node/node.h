@@ -36,6 +36,9 @@ const char *node_msg_type_name(unsigned type);
  * 7): writes completed, the log is durable through a, and b = term * 256 + vote is durable. */
 #define NODE_FX_PERSIST (RAFT_FX_SEND + 1)
 
+/* Switches of SPEC section 8 an implementation may have. */
+enum { NODE_FEAT_PREVOTE = 1u << 0 };
+
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
  * per message (NULL for the built-in node, whose messages are plain raft_msg). */
 typedef struct {
@@ -101,6 +104,9 @@ typedef struct node_impl {
     uint32_t term_base;
     /* The injected bugs (SPEC section 5) it has; the key-value layer's work under any. */
     uint32_t bugs;
+    /* The switches of SPEC section 8 it has (NODE_FEAT_*); a scenario that turns on another
+     * is refused, naming the field. */
+    uint32_t features;
     /* 0 if the implementation can run the scenario; otherwise writes "FIELD: why" into why and
      * returns 2 (the run is refused with exit 2, never skipped silently). */
     int (*check_scenario)(const scenario *scn, char *why, size_t cap);

@@ -58,7 +58,8 @@ static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
 static const char *const TOP_FIELDS[] = {
     "name",    "description", "implementation", "implementations", "seed",  "cluster",
     "network", "disk",        "run_ms",         "initial",         "events"};
-static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms"};
+static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms",
+                                             "prevote"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
@@ -696,8 +697,10 @@ static int parse_cluster(scn_ctx *c, const cJSON *root, scenario *s) {
     if (get_uint(c, obj, "nodes", 1, RS_NODES_MAX, &nodes, &has_nodes) != 0) return -1;
     s->nodes = (uint32_t)nodes;
     c->nodes = s->nodes;
+    uint8_t has_prevote;
     if (get_range(c, obj, "election_timeout_ms", &s->election_timeout, &has_election) != 0 ||
-        get_time(c, obj, "heartbeat_ms", &s->heartbeat_us, &has_heartbeat) != 0) {
+        get_time(c, obj, "heartbeat_ms", &s->heartbeat_us, &has_heartbeat) != 0 ||
+        get_bool(c, obj, "prevote", &s->prevote, &has_prevote) != 0) {
         return -1;
     }
     if (check_timeouts(c, s, has_election, has_heartbeat) != 0) return -1;
@@ -1670,6 +1673,7 @@ char *scn_to_json(const scenario *s) {
     add(cluster, "nodes", json_u64(s->nodes));
     add(cluster, "election_timeout_ms", json_range(s->election_timeout));
     add(cluster, "heartbeat_ms", json_ms(s->heartbeat_us));
+    if (s->prevote) add(cluster, "prevote", cJSON_CreateTrue());
     add(root, "cluster", cluster);
     cJSON *network = new_object();
     add(network, "delay_ms", json_range(s->delay));

@@ -117,6 +117,7 @@ typedef struct {
     uint32_t nodes;
     scn_range election_timeout;
     uint64_t heartbeat_us;
+    uint8_t prevote; /* SPEC section 8: a pre-vote round before a real election */
     scn_range delay;
     double drop_rate;
     double duplicate_rate;
