@@ -14,25 +14,10 @@
 #include <unistd.h>
 
 #include "sim/raftsim.h"
+#include "tools/bench/timing.h"
 #include "sim/base/util.h"
 
 #define RUNS 5
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 /* A cluster of `nodes` for run_s simulated seconds, a command to the leader every every_ms
  * from 1 s on (after the first election: a submit to "leader" when there is none fails), and

@@ -16,25 +16,10 @@
 
 #include "sim/base/util.h"
 #include "sim/raftsim.h"
+#include "tools/bench/timing.h"
 
 #define RUNS 5
 #define ENTRIES 10000
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 /* ---- raftsim ----------------------------------------------------------------------------- */
 
