@@ -1,4 +1,4 @@
-/* test_check.c - unit tests of the incremental safety checker (sim/check.c, SPEC section 4).
+/* test_check.c - unit tests of the incremental safety checker (sim/check/check.c, SPEC section 4).
  *
  * Every violation test first drives the checker through a legal history, asserting CHK_OK at
  * every step, and then breaks one property with one event, asserting the exact result, the

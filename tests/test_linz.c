@@ -1,4 +1,4 @@
-/* test_linz.c - unit tests of the linearizability checker (sim/linz.h).
+/* test_linz.c - unit tests of the linearizability checker (sim/kv/linz.h).
  *
  * Hand-built histories whose answer is known (linearizable ones of every kind, and the classic
  * anomalies with their exact culprit sets and explanation), random histories from a simulated

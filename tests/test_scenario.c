@@ -1,4 +1,5 @@
-/* test_scenario.c - unit tests of the scenario loader and writer (sim/scenario.c, SPEC section 2).
+/* test_scenario.c - unit tests of the scenario loader and writer (sim/scenario/scenario.c, SPEC
+ * section 2).
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* mkdtemp; the Makefile may already define it */

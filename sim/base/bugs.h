@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-/* Bugs of the key-value layer (sim/clients.c); bits above those of raft_bug. */
+/* Bugs of the key-value layer (sim/kv/clients.c); bits above those of raft_bug. */
 #define BUG_STALE_READ (1u << 16)
 #define BUG_DUP_APPLY (1u << 17)
 /* A bug of the built-in node's persistence, enforced by the engine's disk (sim/engine/disk.c):

@@ -333,9 +333,11 @@ uint8_t sim_leader_now(const sim *s) {
 
 uint64_t sim_highest_term(const sim *s) {
     uint64_t t = 0;
-    for (uint32_t i = 1; i <= s->n; i++)
-        if (s->nodes[i].up && sim_node_status(s, (uint8_t)i).term > t)
-            t = sim_node_status(s, (uint8_t)i).term;
+    for (uint32_t i = 1; i <= s->n; i++) {
+        if (!s->nodes[i].up) continue;
+        uint64_t term = sim_node_status(s, (uint8_t)i).term;
+        if (term > t) t = term;
+    }
     return t;
 }
 

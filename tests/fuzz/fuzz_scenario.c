@@ -1,4 +1,4 @@
-/* fuzz_scenario.c - libFuzzer harness for the scenario loader (sim/scenario.c): the bytes go
+/* fuzz_scenario.c - libFuzzer harness for the scenario loader (sim/scenario/scenario.c): the bytes go
  * through scn_load_file (via a scratch file, so the file-level checks run too: empty file, NUL
  * bytes, "\u0000", nesting, where cJSON gave up) and through cJSON + scn_load_json directly.
  * A load that succeeds must survive the round trip of tests/fuzz/parsers_oneshot.h. Built and

@@ -1,4 +1,4 @@
-/* fuzz_trace.c - libFuzzer harness for the trace reader (sim/tracefile.c): the bytes go to
+/* fuzz_trace.c - libFuzzer harness for the trace reader (sim/trace/tracefile.c): the bytes go to
  * tracefile_parse, and a trace it accepts goes through the checker the way `raftsim check`
  * runs it (tracefile_check_loaded). Results must be sane (tests/fuzz/parsers_oneshot.h).
  * Built and run by `make fuzz-parsers`. */

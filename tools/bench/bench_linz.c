@@ -1,4 +1,4 @@
-/* bench_linz.c - `make bench`: time of lz_check (sim/linz.h) on linearizable key-value
+/* bench_linz.c - `make bench`: time of lz_check (sim/kv/linz.h) on linearizable key-value
  * histories of 10^3 to 10^5 ops from a few concurrent clients, and on one hot key (the worst
  * case: nothing to partition). Histories come from a simulated sequential map with its own
  * fixed-seed splitmix64, so every run and platform checks the same ops; each figure is the
