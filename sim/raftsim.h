@@ -39,6 +39,28 @@ typedef struct {
     uint32_t observe_every; /* steps between calls, a power of two; 0: 4096 */
 } sim_config;
 
+/* What a run exercised, for `raftsim fuzz --stats`: a few counters, bumped where the thing
+ * happens. */
+enum { SIM_DROP_LOSS, SIM_DROP_PARTITION, SIM_DROP_LINK, SIM_DROP_DOWN, SIM_DROP_KINDS };
+enum {
+    SIM_FAULT_CRASH,
+    SIM_FAULT_RESTART,
+    SIM_FAULT_PAUSE,
+    SIM_FAULT_PARTITION,
+    SIM_FAULT_LINK,
+    SIM_FAULT_NETWORK,
+    SIM_FAULT_KINDS
+};
+#define SIM_MSG_KINDS 6 /* node.h's message types: the built-in node's four and two more */
+typedef struct {
+    uint64_t sent[SIM_MSG_KINDS];     /* messages sent, by type */
+    uint64_t dropped[SIM_DROP_KINDS]; /* messages dropped, by reason */
+    uint64_t duplicated;              /* messages the network delivered twice */
+    uint64_t faults[SIM_FAULT_KINDS]; /* scenario actions that took effect */
+    uint64_t candidates;              /* times a node became candidate */
+    uint64_t kv_ops;                  /* key-value operations started */
+} sim_stats;
+
 typedef struct {
     sim_status status;
     char reason[2560];  /* why it did not pass (a linearizability report may take lines) */
@@ -51,6 +73,7 @@ typedef struct {
     uint64_t leaders;   /* times some node became leader */
     uint64_t submitted, accepted;
     uint64_t kv_last_return_us; /* when the last key-value operation returned (0: none) */
+    sim_stats stats;
 } sim_result;
 
 void sim_run(const sim_config *cfg, sim_result *res);

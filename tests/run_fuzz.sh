@@ -98,6 +98,15 @@ grep -q "^FAIL seed 3806: committed_never_lost" out.txt && [ -f canon/seed-3806.
     && ok "canonical failure saved, its shrunk scenario names the implementation" \
     || bad "canonical failure saved with its implementation"
 
+# --stats: what the seeds exercised; the cluster sizes add up to the seeds run, and what the
+# profile never does (InstallSnapshot without snapshots) shows as 0.
+expect_rc "fuzz --stats" 0 "$BIN" fuzz --count 60 --jobs 2 --stats --out stats --quiet
+sizes=$(sed -n 's/^cluster sizes: //p' out.txt | tr ';' '\n' | awk '{n += $3} END {print n + 0}')
+grep -q "^what the 60 seeds exercised" out.txt && [ "$sizes" = 60 ] &&
+    grep -q "InstallSnapshot 0 (0 seeds)" out.txt && grep -q "^faults: .*crash [1-9]" out.txt &&
+    ok "fuzz --stats counts the seeds' sizes ($sizes), faults and message types" ||
+    { bad "fuzz --stats"; show out.txt 12; }
+
 # A worker that crashes or hangs costs its seed only; the campaign goes on.
 expect_rc "crashing and hanging workers are failures of their seeds" 1 "$BIN" fuzz --count 120 \
     --jobs 2 --test-crash-seed 30 --test-hang-seed 60 --seed-timeout-s 1 --out hurt

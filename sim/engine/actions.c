@@ -19,6 +19,7 @@ static void do_crash(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
     if (!n->up) return;
     sim_trace_node(s, "crash", node);
+    s->res->stats.faults[SIM_FAULT_CRASH]++;
     n->up = 0;
     n->paused = 0;
     for (size_t i = 0; i < n->n_held; i++) {
@@ -32,8 +33,7 @@ static void do_crash(sim *s, uint8_t node) {
             continue;
         }
         net_slot *sl = &s->slots[h->arg];
-        s->res->msgs_dropped++;
-        net_trace_msg(s, "drop", &sl->m, sl->id, "down");
+        net_drop(s, &sl->m, sl->id, "down");
         net_slot_release(s, h->arg);
     }
     n->n_held = 0;
@@ -48,6 +48,7 @@ static void do_restart(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
     if (n->up) return;
     sim_trace_node(s, "restart", node);
+    s->res->stats.faults[SIM_FAULT_RESTART]++;
     n->up = 1;
     crashed_remove(s, node);
     for (uint32_t w = 0; w < s->n_watch; w++) /* the state machine is rebuilt from index 1 */
@@ -69,6 +70,7 @@ static void do_pause(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
     if (!n->up || n->paused) return;
     sim_trace_node(s, "pause", node);
+    s->res->stats.faults[SIM_FAULT_PAUSE]++;
     n->paused = 1;
 }
 
@@ -103,6 +105,7 @@ static void do_partition(sim *s, uint32_t idx, const scn_event *e) {
         }
     }
     net_set_groups(s, group);
+    s->res->stats.faults[SIM_FAULT_PARTITION]++;
 }
 
 static void do_link(sim *s, uint32_t idx, const scn_event *e) {
@@ -110,6 +113,7 @@ static void do_link(sim *s, uint32_t idx, const scn_event *e) {
             to = from ? sim_resolve_or_fail(s, idx, e->to) : 0;
     if (!from || !to) return;
     net_link(s, from, to, e);
+    s->res->stats.faults[SIM_FAULT_LINK]++;
 }
 
 static void submit_one(sim *s, uint8_t node, uint32_t cmd) {
@@ -168,10 +172,16 @@ void sim_action(sim *s, uint32_t idx) {
     case SCN_DO_PARTITION: do_partition(s, idx, e); break;
     case SCN_DO_HEAL: net_heal(s); break;
     case SCN_DO_LINK: do_link(s, idx, e); break;
-    case SCN_DO_NETWORK: net_set_defaults(s, e); break;
+    case SCN_DO_NETWORK:
+        net_set_defaults(s, e);
+        s->res->stats.faults[SIM_FAULT_NETWORK]++;
+        break;
     case SCN_DO_SUBMIT: do_submit(s, node, e); break;
     case SCN_EXPECT: sim_expect_begin(s, idx); break;
-    case SCN_DO_KV: kv_start_op(s, idx); break;
+    case SCN_DO_KV:
+        kv_start_op(s, idx);
+        s->res->stats.kv_ops++;
+        break;
     case SCN_KIND_COUNT: ASSERT(!"bad event kind"); break;
     }
 }

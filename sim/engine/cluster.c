@@ -83,6 +83,7 @@ static void fx_role(sim *s, uint8_t node, uint64_t term, raft_role role) {
     trace_str(s->tr, "role", raft_role_name(role));
     trace_end(s->tr);
     if (role == RAFT_ROLE_LEADER) s->res->leaders++;
+    if (role == RAFT_ROLE_CANDIDATE) s->res->stats.candidates++;
     sim_checked(s, chk_role(s->chk, node, term, (int)role));
 }
 
@@ -228,8 +229,7 @@ void sim_on_deliver(sim *s, uint32_t slot) {
     const char *why = net_blocked(s, m->from, m->to);
     if (!why && !to->up) why = "down";
     if (why) {
-        s->res->msgs_dropped++;
-        net_trace_msg(s, "drop", m, sl->id, why);
+        net_drop(s, m, sl->id, why);
         net_slot_release(s, slot);
         return;
     }

@@ -182,6 +182,8 @@ int net_send(sim *s, const raft_msg *m, void *body);
 /* Why a message from -> to cannot pass now ("partition", "link"), NULL if it can. */
 const char *net_blocked(sim *s, uint8_t from, uint8_t to);
 void net_trace_msg(sim *s, const char *ev, const raft_msg *m, uint64_t id, const char *reason);
+/* A message lost for `why` ("loss", "partition", "link", "down"): counted and traced. */
+void net_drop(sim *s, const raft_msg *m, uint64_t id, const char *why);
 /* One delivery of the slot's message is done (or lost). */
 void net_slot_release(sim *s, uint32_t slot);
 /* A message that leaves later (EV_DEPART at t_us): kept in a slot until then. */

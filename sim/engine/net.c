@@ -131,8 +131,25 @@ static void record_promise(sim *s, const raft_msg *m) {
     ASSERT(r == CHK_OK);
 }
 
+_Static_assert(NODE_MSG_TYPE_COUNT == SIM_MSG_KINDS, "sim_stats counts every message type");
+
+static int drop_kind(const char *why) {
+    switch (why[0]) {
+    case 'p': return SIM_DROP_PARTITION;
+    case 'd': return SIM_DROP_DOWN;
+    default: return why[1] == 'o' ? SIM_DROP_LOSS : SIM_DROP_LINK; /* "loss", "link" */
+    }
+}
+
+void net_drop(sim *s, const raft_msg *m, uint64_t id, const char *why) {
+    s->res->msgs_dropped++;
+    s->res->stats.dropped[drop_kind(why)]++;
+    net_trace_msg(s, "drop", m, id, why);
+}
+
 int net_send(sim *s, const raft_msg *m, void *body) {
     uint64_t id = ++s->msg_id;
+    s->res->stats.sent[m->type < SIM_MSG_KINDS ? m->type : 0]++;
     if (s->durability) record_promise(s, m);
     s->res->msgs_sent++;
     if (s->tr->on) trace_send(s, m, id);
@@ -150,8 +167,7 @@ int net_send(sim *s, const raft_msg *m, void *body) {
     const char *why = net_blocked(s, m->from, m->to);
     if (!why && lost) why = "loss";
     if (why) {
-        s->res->msgs_dropped++;
-        net_trace_msg(s, "drop", m, id, why);
+        net_drop(s, m, id, why);
         if (body) s->impl->body_free(body);
         return 1;
     }
@@ -163,6 +179,7 @@ int net_send(sim *s, const raft_msg *m, void *body) {
     s->slots[slot].body = body;
     heap_push(&s->heap, s->now + d1, EV_DELIVER, slot);
     if (dup) {
+        s->res->stats.duplicated++;
         s->slots[slot].refs++;
         heap_push(&s->heap, s->now + d2, EV_DELIVER, slot);
     }

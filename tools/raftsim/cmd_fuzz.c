@@ -18,6 +18,7 @@
 #include "sim/raftsim.h"
 #include "tools/raftsim/cli.h"
 #include "tools/raftsim/fuzz.h"
+#include "sim/base/limits.h"
 #include "sim/base/util.h"
 #include <cjson/cJSON.h>
 
@@ -37,10 +38,103 @@ typedef struct {
     uint64_t max_steps;
     uint32_t shrink_runs;
     int quiet;
+    int stats; /* --stats: what the campaign exercised, at the end */
     /* Test hooks: make the worker die or hang on one seed, to test the campaign's handling. */
     int has_crash_seed, has_hang_seed;
     uint64_t crash_seed, hang_seed;
 } fuzz_opts;
+
+/* ---- what a campaign exercised (--stats) ----------------------------------------------- */
+
+/* Per seed: cluster size, slow disk, torn writes, then the run's counters, as numbers. */
+enum {
+    ST_NODES,
+    ST_DISK,
+    ST_TORN,
+    ST_PREVOTE,
+    ST_SENT,
+    ST_DROPPED = ST_SENT + SIM_MSG_KINDS,
+    ST_DUPLICATED = ST_DROPPED + SIM_DROP_KINDS,
+    ST_FAULTS,
+    ST_CANDIDATES = ST_FAULTS + SIM_FAULT_KINDS,
+    ST_LEADERS,
+    ST_SUBMITS,
+    ST_KV_OPS,
+    ST_COUNT
+};
+#define STATS_LINE_MAX (ST_COUNT * 21 + 1)
+
+static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST_COUNT]) {
+    const sim_stats *r = &res->stats;
+    v[ST_NODES] = s->nodes;
+    v[ST_DISK] = s->disk_write.max_us > 0;
+    v[ST_TORN] = s->torn_writes;
+    v[ST_PREVOTE] = s->prevote;
+    for (int i = 0; i < SIM_MSG_KINDS; i++) v[ST_SENT + i] = r->sent[i];
+    for (int i = 0; i < SIM_DROP_KINDS; i++) v[ST_DROPPED + i] = r->dropped[i];
+    v[ST_DUPLICATED] = r->duplicated;
+    for (int i = 0; i < SIM_FAULT_KINDS; i++) v[ST_FAULTS + i] = r->faults[i];
+    v[ST_CANDIDATES] = r->candidates;
+    v[ST_LEADERS] = res->leaders;
+    v[ST_SUBMITS] = res->submitted;
+    v[ST_KV_OPS] = r->kv_ops;
+}
+
+static void stats_format(const scenario *s, const sim_result *r, char *buf, size_t cap) {
+    uint64_t v[ST_COUNT];
+    stats_values(s, r, v);
+    size_t o = 0;
+    for (int i = 0; i < ST_COUNT && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%" PRIu64, i ? " " : "", v[i]);
+}
+
+/* The campaign's sums: per counter the total and the seeds where it was not zero. */
+typedef struct {
+    uint64_t total[ST_COUNT], seeds[ST_COUNT];
+    uint64_t by_size[RS_NODES_MAX + 1];
+} stats_sum;
+
+static void stats_add(stats_sum *t, const char *line) {
+    uint64_t v[ST_COUNT] = {0};
+    char *end;
+    for (int i = 0; i < ST_COUNT; i++, line = end) v[i] = strtoull(line, &end, 10);
+    for (int i = 0; i < ST_COUNT; i++) {
+        t->total[i] += v[i];
+        t->seeds[i] += v[i] > 0;
+    }
+    if (v[ST_NODES] <= RS_NODES_MAX) t->by_size[v[ST_NODES]]++;
+}
+
+static void stats_item(const stats_sum *t, const char *name, int i) {
+    printf("  %s %" PRIu64 " (%" PRIu64 " seeds)", name, t->total[i], t->seeds[i]);
+}
+
+static void stats_print(const stats_sum *t, uint64_t seeds) {
+    static const char *const drops[SIM_DROP_KINDS] = {"loss", "partition", "link", "down"};
+    static const char *const faults[SIM_FAULT_KINDS] = {"crash",     "restart", "pause",
+                                                        "partition", "link",    "network"};
+    printf("what the %" PRIu64 " seeds exercised (count, and seeds with at least one):\n", seeds);
+    printf("cluster sizes:");
+    for (uint32_t n = 1; n <= RS_NODES_MAX; n++)
+        if (t->by_size[n] || n <= 7) printf(" %u nodes %" PRIu64 ";", n, t->by_size[n]);
+    printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds; pre-vote %" PRIu64
+           " seeds\nfaults:",
+           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_PREVOTE]);
+    for (int i = 0; i < SIM_FAULT_KINDS; i++) stats_item(t, faults[i], ST_FAULTS + i);
+    printf("\nmessages sent:");
+    for (unsigned i = 0; i < SIM_MSG_KINDS; i++)
+        stats_item(t, node_msg_type_name(i), ST_SENT + (int)i);
+    printf("\nmessages dropped:");
+    for (int i = 0; i < SIM_DROP_KINDS; i++) stats_item(t, drops[i], ST_DROPPED + i);
+    stats_item(t, "duplicated", ST_DUPLICATED);
+    printf("\nroles:");
+    stats_item(t, "candidate", ST_CANDIDATES);
+    stats_item(t, "leader", ST_LEADERS);
+    printf("\nload:");
+    stats_item(t, "submits", ST_SUBMITS);
+    stats_item(t, "key-value operations", ST_KV_OPS);
+    printf("\n");
+}
 
 /* ---- one seed, in a worker ------------------------------------------------------------- */
 
@@ -192,7 +286,9 @@ static void run_seed(const fuzz_opts *o, uint64_t seed, int out_fd) {
     alarm(0);
     for (char *p = r.reason; *p; p++)
         if (*p == '\n' || *p == '\t') *p = ' ';
-    n = snprintf(line, sizeof line, "R %" PRIu64 "\t%s\t%s\n", seed, cat,
+    char st[STATS_LINE_MAX];
+    stats_format(&s, &r, st, sizeof st);
+    n = snprintf(line, sizeof line, "R %" PRIu64 "\t%s\t%s\t%s\n", seed, cat, st,
                  r.status == SIM_PASS ? "" : r.reason);
     if (n >= (int)sizeof line) n = (int)sizeof line - 1, line[n - 1] = '\n';
     if (write(out_fd, line, (size_t)n) < 0) _exit(3);
@@ -244,6 +340,7 @@ typedef struct {
     uint64_t done, failed, total;
     category cats[CATEGORIES_MAX];
     uint32_t n_cats;
+    stats_sum stats;
     double t0, last_progress;
     int tty;
 } campaign;
@@ -320,10 +417,13 @@ static void on_line(campaign *c, worker *w, char *line) {
         return;
     }
     char *cat = strchr(line, '\t');
-    char *reason = cat ? strchr(cat + 1, '\t') : NULL;
-    ASSERT(line[0] == 'R' && cat && reason);
+    char *st = cat ? strchr(cat + 1, '\t') : NULL;
+    char *reason = st ? strchr(st + 1, '\t') : NULL;
+    ASSERT(line[0] == 'R' && cat && st && reason);
     *cat++ = '\0';
+    *st++ = '\0';
     *reason++ = '\0';
+    stats_add(&c->stats, st);
     uint64_t seed = strtoull(line + 2, NULL, 10);
     w->running = 0;
     w->next_pos += c->n_workers;
@@ -451,7 +551,9 @@ static int summary(campaign *c) {
     for (uint32_t i = 0; i < c->n_cats; i++)
         printf("%s %s %" PRIu64 " (first seed %" PRIu64 ")", i ? "," : ":", c->cats[i].name,
                c->cats[i].count, c->cats[i].first_seed);
-    printf("\n%" PRIu64 " passed, %" PRIu64 " failed\n", c->done - c->failed, c->failed);
+    printf("\n");
+    if (c->o->stats) stats_print(&c->stats, c->done);
+    printf("%" PRIu64 " passed, %" PRIu64 " failed\n", c->done - c->failed, c->failed);
     if (c->failed) printf("failures are in %s/\n", c->o->out_dir);
     if (interrupted) return 130;
     return c->failed ? 1 : 0;
@@ -597,6 +699,10 @@ static int parse_fuzz_args(int argc, char **argv, fuzz_opts *o) {
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--quiet")) {
             o->quiet = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--stats")) {
+            o->stats = 1;
             continue;
         }
         if (argv[i][0] != '-') return cli_usage_error("unexpected argument '%s'", argv[i]);
