@@ -147,36 +147,28 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     }
 }
 
-/* Hands one node's effects, in order, to the trace, the checker and the network. Persist
- * before send (for an implementation that promises it): once a message of the step has left,
- * no persistent state may change. */
 static void flood(sim *s) {
     sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)", RS_QUEUE_MAX);
 }
 
-static void fx_persist(sim *s, uint8_t node, uint64_t index, uint64_t term_vote) {
-    trace_writer *t = s->tr;
-    trace_begin_event(t, s->now, "persist");
-    trace_u64(t, "node", node);
-    trace_u64(t, "index", index);
-    trace_u64(t, "term", term_vote >> 8);
-    if (term_vote & 0xff) trace_u64(t, "vote", term_vote & 0xff);
-    trace_end(t);
-}
-
 /* A message of the node's call: it leaves now, or once the writes before it are durable. */
 static void send_or_hold(sim *s, uint8_t node, const raft_msg *m, void *body) {
-    uint64_t at = s->disk_on ? disk_ready_at(s, node) : s->now;
-    /* The bug: what promises durability leaves at once (the writes behind it may be lost). */
-    if ((s->cfg->bugs & BUG_ACK_BEFORE_PERSIST) && m->ok &&
-        (m->type == RAFT_MSG_REQUEST_VOTE_REPLY || m->type == RAFT_MSG_APPEND_ENTRIES_REPLY))
-        at = s->now;
-    if (at > s->now)
-        net_hold(s, m, body, at, disk_epoch(s, node));
-    else if (!net_send(s, m, body))
-        flood(s);
+    if (s->disk_on) {
+        uint64_t at = disk_ready_at(s, node);
+        /* The bug: what promises durability leaves at once (the writes behind it may be lost). */
+        int promise = m->ok && (m->type == RAFT_MSG_REQUEST_VOTE_REPLY ||
+                                m->type == RAFT_MSG_APPEND_ENTRIES_REPLY);
+        if (at > s->now && !(promise && (s->cfg->bugs & BUG_ACK_BEFORE_PERSIST))) {
+            net_hold(s, m, body, at, disk_epoch(s, node));
+            return;
+        }
+    }
+    if (!net_send(s, m, body)) flood(s);
 }
 
+/* Hands one node's effects, in order, to the trace, the checker and the network. Persist
+ * before send (for an implementation that promises it): once a message of the step has left,
+ * no persistent state may change. */
 void sim_apply_out(sim *s, uint8_t node) {
     const raft_out *o = &s->out.r;
     if (s->disk_on) disk_record(s, node);
@@ -202,7 +194,9 @@ void sim_apply_out(sim *s, uint8_t node) {
             sent = 1;
             break;
         }
-        case NODE_FX_PERSIST: fx_persist(s, node, f->a, f->b); break;
+        case NODE_FX_PERSIST:
+            disk_trace_persist(s, node, f->a, f->b >> 8, (uint8_t)(f->b & 0xff));
+            break;
         }
     }
     /* A run stopped part-way: the bodies of the messages that never left are freed here. */
@@ -270,9 +264,9 @@ int sim_on_depart(sim *s, uint32_t slot) {
 void sim_reconcile(sim *s, uint8_t node) {
     node_status st = sim_node_status(s, node);
     uint64_t shadow = chk_log_len(s->chk, node), d = 1, chain = 0;
-    const void *r = s->nodes[node].node;
+    const raft_entry *es = st.last_index ? s->impl->entry(s->nodes[node].node, 1) : NULL;
     while (d <= shadow && d <= st.last_index) {
-        const raft_entry *e = s->impl->entry(r, d);
+        const raft_entry *e = &es[d - 1]; /* node.h: entries 1..last_index are contiguous */
         chain = chk_chain_next(chain, e->term, s->cmd_hash[e->cmd]);
         if (chain != chk_chain(s->chk, node, d)) break;
         d++;

@@ -108,12 +108,12 @@ void disk_record(sim *s, uint8_t node) {
         case RAFT_FX_VOTE:
             rec_push(d, (disk_rec){.kind = REC_TERM, .a = f->a, .vote = (uint8_t)f->b});
             break;
-        case RAFT_FX_APPEND:
+        case RAFT_FX_APPEND: {
+            const raft_entry *es = s->impl->entry(s->nodes[node].node, f->a); /* contiguous */
             for (uint64_t k = f->a; k <= f->b; k++)
-                rec_push(d, (disk_rec){.kind = REC_ENTRY,
-                                       .a = k,
-                                       .e = *s->impl->entry(s->nodes[node].node, k)});
+                rec_push(d, (disk_rec){.kind = REC_ENTRY, .a = k, .e = es[k - f->a]});
             break;
+        }
         case RAFT_FX_TRUNCATE: rec_push(d, (disk_rec){.kind = REC_TRUNCATE, .a = f->a}); break;
         default: break;
         }
@@ -176,14 +176,18 @@ int disk_on_event(sim *s, uint8_t node) {
     if (!d || d->b_n == 0 || d->batches[d->b_head].done_us > s->now) return 0; /* lost in a crash */
     while (d->b_n > 0 && d->batches[d->b_head].done_us <= s->now)
         pop_batch(d, d->batches[d->b_head].n);
+    disk_trace_persist(s, node, d->len, d->term, d->vote);
+    return 1;
+}
+
+void disk_trace_persist(sim *s, uint8_t node, uint64_t index, uint64_t term, uint8_t vote) {
     trace_writer *t = s->tr;
     trace_begin_event(t, s->now, "persist");
     trace_u64(t, "node", node);
-    trace_u64(t, "index", d->len);
-    trace_u64(t, "term", d->term);
-    if (d->vote) trace_u64(t, "vote", d->vote);
+    trace_u64(t, "index", index);
+    trace_u64(t, "term", term);
+    if (vote) trace_u64(t, "vote", vote);
     trace_end(t);
-    return 1;
 }
 
 /* When a message the node sends now may leave: once every write so far is durable. */

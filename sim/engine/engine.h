@@ -205,6 +205,9 @@ uint64_t disk_ready_at(const sim *s, uint8_t node);
 uint64_t disk_epoch(const sim *s, uint8_t node);
 void disk_crash(sim *s, uint8_t node);
 void disk_load(sim *s, uint8_t node);
+/* The trace's persist event: the node's log is durable through index, with term and vote
+ * (the engine's disk, and implementations with their own, report through it). */
+void disk_trace_persist(sim *s, uint8_t node, uint64_t index, uint64_t term, uint8_t vote);
 
 /* ---- actions.c and expect.c: the scenario's events ----------------------------------------- */
 
