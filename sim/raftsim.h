@@ -59,6 +59,7 @@ typedef struct {
     uint64_t faults[SIM_FAULT_KINDS]; /* scenario actions that took effect */
     uint64_t candidates;              /* times a node became candidate */
     uint64_t kv_ops;                  /* key-value operations started */
+    uint64_t snapshots[3];            /* snapshots taken, installed, restored from */
 } sim_stats;
 
 typedef struct {

@@ -1064,6 +1064,134 @@ static void test_ack_binds_in_its_term_only(void **state) {
     OK(chk_restore(c, 2, 2, 0, 1));
 }
 
+/* ---- snapshots (SPEC section 8) ------------------------------------------------------------ */
+
+/* Leader 1 of term 1 and followers 2, 3 hold "a", "b"; 1 and 2 commit and apply both. */
+static void two_committed(chk *c) {
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "b", 1, 2);
+    OK(chk_role(c, 3, 1, FOL));
+    OK(chk_commit(c, 1, 2));
+    OK(chk_commit(c, 2, 2));
+    APPLY(1, 1, 1, "a");
+    APPLY(1, 2, 1, "b");
+    APPLY(2, 1, 1, "a");
+    APPLY(2, 2, 1, "b");
+}
+
+/* A lagging follower gets the leader's snapshot: its log is the committed prefix, it restores
+ * its state from it, and goes on appending and applying after it. */
+static void test_snapshot_install_then_append_ok(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    OK(chk_snapshot(c, 1, CHK_SNAP_TAKE, 2, 1));
+    OK(chk_snapshot(c, 3, CHK_SNAP_INSTALL, 2, 1));
+    assert_int_equal(chk_log_len(c, 3), 2);
+    assert_true(chk_chain(c, 3, 2) == chk_chain(c, 1, 2));
+    OK(chk_snapshot(c, 3, CHK_SNAP_RESTORE, 2, 1));
+    PUT(3, 1, "c", 1, 3);
+    OK(chk_commit(c, 1, 3));
+    OK(chk_commit(c, 3, 3));
+    APPLY(3, 3, 1, "c");
+}
+
+/* An install replaces divergent entries the follower had (never committed). */
+static void test_snapshot_install_replaces_divergent_log_ok(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2, 3);
+    ELECT(2, 2, 3);
+    PUT(2, 2, "x", 2, 3); /* never committed */
+    ELECT(1, 3, 2);
+    OK(chk_truncate(c, 2, 2));
+    PUT(2, 3, "b", 1, 2);
+    OK(chk_commit(c, 1, 2));
+    OK(chk_snapshot(c, 3, CHK_SNAP_INSTALL, 2, 3));
+    assert_true(chk_chain(c, 3, 2) == chk_chain(c, 1, 2));
+    PUT(3, 3, "c", 1, 3);
+}
+
+/* A snapshot taken through an index the node has not applied holds state it does not have. */
+static void test_snapshot_take_beyond_applied(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    PUT(3, 1, "c", 1);
+    VIOL(chk_snapshot(c, 1, CHK_SNAP_TAKE, 3, 1), CHK_STATE_MACHINE_SAFETY, 1, 1, 3);
+}
+
+/* A snapshot holds committed state only: installing one through an uncommitted index breaks
+ * State Machine Safety. */
+static void test_snapshot_install_uncommitted(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    PUT(3, 1, "c", 1);
+    VIOL(chk_snapshot(c, 3, CHK_SNAP_INSTALL, 3, 1), CHK_STATE_MACHINE_SAFETY, 3, 1, 3);
+}
+
+/* A snapshot whose last entry is not the committed one there. */
+static void test_snapshot_install_other_term(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    VIOL(chk_snapshot(c, 3, CHK_SNAP_INSTALL, 2, 2), CHK_STATE_MACHINE_SAFETY, 3, 2, 2);
+}
+
+/* A follower that installs an older snapshot over entries it had committed loses them. */
+static void test_snapshot_install_older_over_committed(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    VIOL(chk_snapshot(c, 2, CHK_SNAP_INSTALL, 1, 1), CHK_COMMITTED_NEVER_LOST, 2, 1, 1);
+}
+
+/* A leader never replaces its log. */
+static void test_snapshot_install_by_leader(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    VIOL(chk_snapshot(c, 1, CHK_SNAP_INSTALL, 2, 1), CHK_LEADER_APPEND_ONLY, 1, 1, 2);
+}
+
+/* Installing a snapshot that leaves too few holders of the committed prefix is a loss too:
+ * here node 2 trades its committed entry 3 for a snapshot through 2. */
+static void test_snapshot_install_breaks_majority(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    PUT(3, 1, "c", 1, 2);
+    OK(chk_commit(c, 1, 3));
+    OK(chk_role(c, 2, 2, FOL));
+    VIOL(chk_snapshot(c, 2, CHK_SNAP_INSTALL, 2, 1), CHK_COMMITTED_NEVER_LOST, 2, 1, 3);
+}
+
+/* A restart restores the state machine from the durable snapshot: applying resumes after it;
+ * a snapshot the node's log does not back is refused. */
+static void test_snapshot_restore_at_restart(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    OK(chk_snapshot(c, 2, CHK_SNAP_TAKE, 2, 1));
+    OK(chk_crash(c, 2));
+    OK(chk_restart(c, 2));
+    OK(chk_snapshot(c, 2, CHK_SNAP_RESTORE, 2, 1));
+    OK(chk_commit(c, 2, 2));
+    PUT(3, 1, "c", 1, 2);
+    OK(chk_commit(c, 2, 3));
+    APPLY(2, 3, 1, "c");
+    VIOL(chk_snapshot(c, 3, CHK_SNAP_RESTORE, 2, 1), CHK_STATE_MACHINE_SAFETY, 3, 1, 2);
+}
+
+/* An install is the node's own write: what it acknowledged after the snapshot's index is no
+ * longer promised. */
+static void test_snapshot_install_releases_ack(void **state) {
+    chk *c = mk(state, 3);
+    two_committed(c);
+    OK(chk_append(c, 3, 1, 1, H("a")));
+    OK(chk_append(c, 3, 2, 1, H("b")));
+    OK(chk_append(c, 3, 3, 1, H("c")));
+    OK(chk_promise_ack(c, 3, 1, 3));
+    OK(chk_snapshot(c, 3, CHK_SNAP_INSTALL, 2, 1));
+    OK(chk_crash(c, 3));
+    OK(chk_restart(c, 3));
+    OK(chk_restore(c, 3, 1, 0, 2));
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void) {
@@ -1138,6 +1266,16 @@ int main(void) {
         T(test_unacked_entries_may_be_lost),
         T(test_ack_released_by_truncation),
         T(test_ack_binds_in_its_term_only),
+        T(test_snapshot_install_then_append_ok),
+        T(test_snapshot_install_replaces_divergent_log_ok),
+        T(test_snapshot_take_beyond_applied),
+        T(test_snapshot_install_uncommitted),
+        T(test_snapshot_install_other_term),
+        T(test_snapshot_install_older_over_committed),
+        T(test_snapshot_install_by_leader),
+        T(test_snapshot_install_breaks_majority),
+        T(test_snapshot_restore_at_restart),
+        T(test_snapshot_install_releases_ack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

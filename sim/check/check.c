@@ -523,6 +523,60 @@ chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64
     return CHK_OK;
 }
 
+chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index, uint64_t term) {
+    if (node < 1 || node > c->n_nodes || index == 0 || kind > CHK_SNAP_RESTORE)
+        return MALFORMED(c, node, "snapshot: node %u, index %llu", node, (unsigned long long)index);
+    shadow_node *s = &c->nodes[node];
+    shadow_log *cl = &c->committed;
+    if (kind == CHK_SNAP_TAKE) {
+        if (index > s->applied || s->log.term[index] != term)
+            return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
+                        "node %u took a snapshot through index %llu (term %llu) but has applied "
+                        "only through %llu%s",
+                        node, (unsigned long long)index, (unsigned long long)term,
+                        (unsigned long long)s->applied,
+                        index <= s->applied ? ", and its entry there has another term" : "");
+        return CHK_OK;
+    }
+    /* Install and restore: a snapshot holds applied, hence committed, state. */
+    if (index > cl->len || cl->term[index] != term)
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
+                    "node %u %s a snapshot through index %llu (term %llu), but %s", node,
+                    kind == CHK_SNAP_INSTALL ? "installed" : "restored its state from",
+                    (unsigned long long)index, (unsigned long long)term,
+                    index > cl->len ? "no node has committed that far"
+                                    : "the entry committed there has another term");
+    if (kind == CHK_SNAP_RESTORE) {
+        if (index > s->log.len || s->log.chain[index] != cl->chain[index])
+            return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
+                        "node %u restored its state from a snapshot through index %llu, but its "
+                        "log does not hold the committed entries there",
+                        node, (unsigned long long)index);
+        s->applied = index;
+        return CHK_OK;
+    }
+    if (s->role == ROLE_LEADER && s->up)
+        return fail(c, CHK_VIOLATION, CHK_LEADER_APPEND_ONLY, node, 0, s->term, index,
+                    "leader %u of term %llu replaced its log by a snapshot through index %llu",
+                    node, (unsigned long long)s->term, (unsigned long long)index);
+    if (s->commit > index)
+        return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0, term, index,
+                    "node %u replaced its log by a snapshot through index %llu though it had "
+                    "committed through %llu",
+                    node, (unsigned long long)index, (unsigned long long)s->commit);
+    /* The log becomes the committed prefix through index: the snapshot covers it. */
+    log_reserve(&s->log, index);
+    memcpy(s->log.chain + 1, cl->chain + 1, index * sizeof *cl->chain);
+    memcpy(s->log.term + 1, cl->term + 1, index * sizeof *cl->term);
+    s->log.len = index;
+    if (s->promised_ack_index > index) { /* its own write dropped what it acknowledged after */
+        s->promised_ack_index = index;
+        s->promised_ack_chain = s->log.chain[index];
+    }
+    set_holding(c, s, node_holds_committed(c, s));
+    return check_holding(c, node);
+}
+
 /* ---- lifetime -------------------------------------------------------------------------- */
 
 chk *chk_new(uint32_t n_nodes) {

@@ -69,6 +69,20 @@ chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index);
  * vote as the node's, even if lower. */
 chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep);
 
+/* Snapshots (SPEC section 8). A node's log positions at or below a snapshot's index are
+ * covered by it: the checker keeps their chain hashes, so every guarantee holds across
+ * compaction.
+ * - CHK_SNAP_TAKE: the node saved its state machine through index (it must have applied that
+ *   far; its log is unchanged, the part behind the snapshot may be compacted away).
+ * - CHK_SNAP_INSTALL: the node replaced its whole log by a snapshot through index that it
+ *   received: the snapshot must hold exactly the committed entries through index, and the
+ *   node's log is then that committed prefix (its entries after index are gone).
+ * - CHK_SNAP_RESTORE: the node reset its state machine from a snapshot through index (after an
+ *   install completes, or at a restart): its log must hold the committed entries through index
+ *   there, and it has then applied through index. */
+typedef enum { CHK_SNAP_TAKE = 0, CHK_SNAP_INSTALL = 1, CHK_SNAP_RESTORE = 2 } chk_snap_kind;
+chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index, uint64_t term);
+
 /* The violation (or, after CHK_MALFORMED, the reason) of the last failing call. */
 const chk_violation *chk_violation_get(const chk *c);
 

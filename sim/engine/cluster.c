@@ -147,6 +147,76 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     }
 }
 
+/* ---- snapshots (SPEC section 8) ---------------------------------------------------------- */
+
+static void trace_snapshot(sim *s, uint8_t node, const char *how, const sim_snapshot *sn) {
+    trace_writer *t = s->tr;
+    if (!t->on) return;
+    trace_begin_event(t, s->now, "snapshot");
+    trace_u64(t, "node", node);
+    trace_u64(t, "index", sn->index);
+    trace_u64(t, "term", sn->term);
+    trace_str(t, "how", how);
+    if (node != sn->node) trace_u64(t, "taken_by", sn->node);
+    trace_end(t);
+}
+
+static sim_snapshot *snapshot_of(sim *s, uint64_t id) {
+    if (id < 1 || id > s->n_snaps) {
+        fprintf(stderr, "raftsim: %s names snapshot %llu, which no node took\n", s->impl->name,
+                (unsigned long long)id);
+        abort();
+    }
+    return &s->snaps[id - 1];
+}
+
+static uint64_t env_snapshot_id(void *ctx) {
+    sim *s = ctx;
+    if (s->n_snaps == s->cap_snaps) {
+        s->cap_snaps = s->cap_snaps ? s->cap_snaps * 2 : 16;
+        s->snaps = rs_xrealloc(s->snaps, s->cap_snaps * sizeof *s->snaps);
+    }
+    s->snaps[s->n_snaps] = (sim_snapshot){0};
+    return ++s->n_snaps;
+}
+
+/* The node saved its state machine, applied through index, as snapshot id. */
+static void fx_snap_take(sim *s, uint8_t node, uint64_t index, uint64_t id) {
+    sim_snapshot *sn = snapshot_of(s, id);
+    ASSERT(sn->index == 0); /* taken once */
+    sn->index = index;
+    sn->term = s->impl->entry(s->nodes[node].node, index)->term;
+    sn->node = node;
+    sn->kv = s->kv ? s->on_kv_save(s, node) : NULL;
+    if (s->n_watch) {
+        sn->watch = rs_xmalloc(s->n_watch);
+        for (uint32_t w = 0; w < s->n_watch; w++)
+            sn->watch[w] = s->watch_applied[w * (s->n + 1) + node];
+    }
+    s->res->stats.snapshots[0]++;
+    trace_snapshot(s, node, "take", sn);
+    sim_checked(s, chk_snapshot(s->chk, node, CHK_SNAP_TAKE, sn->index, sn->term));
+}
+
+static void fx_snap_install(sim *s, uint8_t node, uint64_t index, uint64_t id) {
+    const sim_snapshot *sn = snapshot_of(s, id);
+    ASSERT(sn->index == index);
+    s->res->stats.snapshots[1]++;
+    trace_snapshot(s, node, "install", sn);
+    sim_checked(s, chk_snapshot(s->chk, node, CHK_SNAP_INSTALL, sn->index, sn->term));
+}
+
+static void fx_snap_restore(sim *s, uint8_t node, uint64_t id) {
+    const sim_snapshot *sn = snapshot_of(s, id);
+    s->res->stats.snapshots[2]++;
+    trace_snapshot(s, node, "restore", sn);
+    if (!sim_checked(s, chk_snapshot(s->chk, node, CHK_SNAP_RESTORE, sn->index, sn->term)))
+        return;
+    if (s->kv) s->on_kv_load(s, node, sn->kv);
+    for (uint32_t w = 0; w < s->n_watch; w++)
+        s->watch_applied[w * (s->n + 1) + node] = sn->watch[w];
+}
+
 static void flood(sim *s) {
     sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)", RS_QUEUE_MAX);
 }
@@ -197,6 +267,9 @@ void sim_apply_out(sim *s, uint8_t node) {
         case NODE_FX_PERSIST:
             disk_trace_persist(s, node, f->a, f->b >> 8, (uint8_t)(f->b & 0xff));
             break;
+        case NODE_FX_SNAP_TAKE: fx_snap_take(s, node, f->a, f->b); break;
+        case NODE_FX_SNAP_INSTALL: fx_snap_install(s, node, f->a, f->b); break;
+        case NODE_FX_SNAP_RESTORE: fx_snap_restore(s, node, f->a); break;
         }
     }
     /* A run stopped part-way: the bodies of the messages that never left are freed here. */
@@ -264,9 +337,17 @@ int sim_on_depart(sim *s, uint32_t slot) {
 void sim_reconcile(sim *s, uint8_t node) {
     node_status st = sim_node_status(s, node);
     uint64_t shadow = chk_log_len(s->chk, node), d = 1, chain = 0;
-    const raft_entry *es = st.last_index ? s->impl->entry(s->nodes[node].node, 1) : NULL;
+    /* Entries through its durable snapshot are covered by it: compare what follows. The
+     * snapshot's own chain is the shadow's there (the checker judges the snapshot when the
+     * node restores its state from it). */
+    if (st.snap_index > 0 && st.snap_index <= shadow) {
+        d = st.snap_index + 1;
+        chain = chk_chain(s->chk, node, st.snap_index);
+    }
+    uint64_t first = d;
+    const raft_entry *es = st.last_index >= d ? s->impl->entry(s->nodes[node].node, d) : NULL;
     while (d <= shadow && d <= st.last_index) {
-        const raft_entry *e = &es[d - 1]; /* node.h: entries 1..last_index are contiguous */
+        const raft_entry *e = &es[d - first]; /* node.h: entries first..last_index are contiguous */
         chain = chk_chain_next(chain, e->term, s->cmd_hash[e->cmd]);
         if (chain != chk_chain(s->chk, node, d)) break;
         d++;
@@ -439,7 +520,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     node_out_init(&s->out);
     s->impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
     ASSERT(s->impl); /* the loader accepts only names it knows */
-    s->env = (node_env){.ctx = s, .cmd_intern = env_cmd_intern};
+    s->env = (node_env){.ctx = s, .cmd_intern = env_cmd_intern, .snapshot_id = env_snapshot_id};
     s->durability = scn->disk_write.max_us > 0;
     s->disk_on = s->durability && !s->impl->own_disk;
     net_init(s);
@@ -490,6 +571,11 @@ void sim_destroy(sim *s) {
     free(s->watch_hash);
     free(s->watch_applied);
     free(s->cmd_kv);
+    for (uint64_t i = 0; i < s->n_snaps; i++) {
+        if (s->snaps[i].kv) s->on_kv_free(s->snaps[i].kv);
+        free(s->snaps[i].watch);
+    }
+    free(s->snaps);
     chk_free(s->chk);
     node_out_free(&s->out);
 }

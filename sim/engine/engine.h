@@ -42,6 +42,14 @@ typedef struct {
     uint64_t epoch; /* a held message (EV_DEPART): its sender's disk epoch */
 } net_slot;
 
+/* A snapshot a node took (SPEC section 8): what it covers, and the state machine it saved. */
+typedef struct {
+    uint64_t index, term;
+    uint8_t node;          /* the node that took it */
+    void *kv;              /* the key-value layer's copy of the node's store, or NULL */
+    uint8_t *watch;        /* [n_watch]: which watched commands its state had applied */
+} sim_snapshot;
+
 typedef struct {
     uint32_t kind; /* EV_DELIVER or EV_CLIENT_MSG */
     uint32_t arg;
@@ -120,6 +128,13 @@ typedef struct sim {
      * engine calls the key-value layer only through this pointer (run.c sets it), so the
      * layer can use the engine without a loop between the two. */
     void (*on_kv_apply)(struct sim *s, uint8_t node, uint32_t cmd);
+    /* Snapshots: the layer saves a node's state machine, resets a node's from a saved one, and
+     * frees a saved one. */
+    void *(*on_kv_save)(struct sim *s, uint8_t node);
+    void (*on_kv_load)(struct sim *s, uint8_t node, const void *saved);
+    void (*on_kv_free)(void *saved);
+    sim_snapshot *snaps; /* snapshot id i is snaps[i - 1] (node_env.snapshot_id) */
+    uint64_t n_snaps, cap_snaps;
 } sim;
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {

@@ -121,6 +121,9 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     sim_init(&s, cfg, res);
     kv_init(&s);
     s.on_kv_apply = kv_on_apply;
+    s.on_kv_save = kv_on_snapshot_save;
+    s.on_kv_load = kv_on_snapshot_load;
+    s.on_kv_free = kv_snapshot_free;
     write_header(&s);
     sim_load_initial(&s);
     disk_init(&s);
@@ -171,6 +174,10 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
         }
     if (scn->prevote && !(node_impls[k]->features & NODE_FEAT_PREVOTE)) {
         snprintf(why, cap, "cluster.prevote: %s has no pre-vote round", name);
+        return 2;
+    }
+    if (scn->snapshot_every && !(node_impls[k]->features & NODE_FEAT_SNAPSHOT)) {
+        snprintf(why, cap, "cluster.snapshot: %s takes no snapshots", name);
         return 2;
     }
     return node_impls[k]->check_scenario(scn, why, cap);

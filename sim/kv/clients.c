@@ -467,6 +467,22 @@ void kv_on_restart(sim *s, uint8_t node) {
     if (kn->store) kv_store_reset(kn->store); /* rebuilt from index 1 as entries apply again */
 }
 
+void *kv_on_snapshot_save(sim *s, uint8_t node) {
+    const kv_store *st = s->kv->nodes[node].store;
+    return st ? kv_store_clone(st) : NULL;
+}
+
+void kv_on_snapshot_load(sim *s, uint8_t node, const void *saved) {
+    kv_node *kn = &s->kv->nodes[node];
+    if (!kn->store) return;
+    kv_store_free(kn->store);
+    kn->store = saved ? kv_store_clone(saved) : kv_store_new();
+}
+
+void kv_snapshot_free(void *saved) {
+    kv_store_free(saved);
+}
+
 int kv_expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
     for (uint32_t i = 1; i <= s->n; i++) {
         if (!s->nodes[i].up) continue;

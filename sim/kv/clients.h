@@ -19,6 +19,11 @@ int kv_on_timer(struct sim *s, uint32_t client, uint64_t t_us); /* 1 if it was a
 void kv_on_apply(struct sim *s, uint8_t node, uint32_t cmd);    /* cmd is a kv command */
 void kv_on_crash(struct sim *s, uint8_t node);
 void kv_on_restart(struct sim *s, uint8_t node);
+/* Snapshots: a copy of the node's store (NULL when there are no clients), the node's store
+ * reset from such a copy, and the copy freed. */
+void *kv_on_snapshot_save(struct sim *s, uint8_t node);
+void kv_on_snapshot_load(struct sim *s, uint8_t node, const void *saved);
+void kv_snapshot_free(void *saved);
 void kv_drop_held(struct sim *s, uint32_t slot); /* a held client message is lost */
 void kv_finish(struct sim *s);                   /* end of run: outcomes, history check */
 int kv_expect_holds(const struct sim *s, const scn_expect *e, char *why, size_t cap);

@@ -59,6 +59,32 @@ void kv_store_free(kv_store *s) {
     free(s);
 }
 
+kv_store *kv_store_clone(const kv_store *s) {
+    kv_store *d = rs_xcalloc(1, sizeof *d);
+    d->cap = s->cap;
+    d->n = s->n;
+    d->slots = rs_xcalloc(d->cap, sizeof *d->slots);
+    for (size_t i = 0; i < s->cap; i++) {
+        const kv_slot *a = &s->slots[i];
+        kv_slot *b = &d->slots[i];
+        if (!a->key) continue;
+        b->key = rs_xstrdup(a->key);
+        if (a->val) {
+            b->val = rs_xmalloc(a->cap);
+            memcpy(b->val, a->val, a->len + 1);
+            b->len = a->len;
+            b->cap = a->cap;
+        }
+    }
+    d->n_sessions = s->n_sessions;
+    d->sessions = s->n_sessions ? rs_xcalloc(s->n_sessions, sizeof *d->sessions) : NULL;
+    for (uint32_t i = 0; i < s->n_sessions; i++) {
+        d->sessions[i] = s->sessions[i];
+        if (s->sessions[i].value) d->sessions[i].value = rs_xstrdup(s->sessions[i].value);
+    }
+    return d;
+}
+
 static kv_slot *find(const kv_store *s, const char *key) {
     size_t i = (size_t)key_hash(key) & (s->cap - 1);
     while (s->slots[i].key && strcmp(s->slots[i].key, key) != 0) i = (i + 1) & (s->cap - 1);

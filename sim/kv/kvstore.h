@@ -29,6 +29,8 @@ typedef struct kv_store kv_store;
 
 kv_store *kv_store_new(void);
 void kv_store_free(kv_store *s);
+/* A deep copy (a snapshot of the state machine). */
+kv_store *kv_store_clone(const kv_store *s);
 /* Empties it: a restarted node rebuilds its state machine from index 1. */
 void kv_store_reset(kv_store *s);
 

@@ -74,6 +74,7 @@ static void builtin_status(const void *node, node_status *st) {
     st->last_index = n->log_len;
     st->voted_for = n->voted_for;
     st->leader_hint = n->leader_hint;
+    st->snap_index = 0; /* no snapshots yet */
 }
 
 static const raft_entry *builtin_entry(const void *node, uint64_t index) {

@@ -92,8 +92,9 @@ typedef struct {
     uint64_t write_min_us, write_max_us;
     int torn_writes;
     bool prevote;
+    unsigned snapshot_every, snapshot_trailing; /* 0: no snapshots */
     const node_env *env;
-    uint64_t heartbeat_ms, election_ms;
+    uint64_t heartbeat_ms, election_ms, election_max_ms;
     disk d;
     /* The incarnation: NULL while crashed. */
     struct raft *r;
@@ -109,9 +110,10 @@ typedef struct {
     size_t n_ops, cap_ops;
     uint64_t op_seq;
     uint64_t disk_free_us; /* when the disk has finished everything queued */
-    /* The log as the library has written it (durable or not), for entry(); [0] unused. */
+    /* The log as the library has written it (durable or not), for entry(); [0] unused, and
+     * below log_start the entries are covered by a snapshot (their slots unused). */
     raft_entry *log;
-    uint64_t log_len, log_cap;
+    uint64_t log_len, log_cap, log_start;
     uint64_t call_high; /* highest index appended or applied in the current call */
     /* What the engine has been told. */
     int told_role;
@@ -173,6 +175,20 @@ static uint64_t get_le64(const unsigned char *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
     return v;
+}
+
+/* A snapshot's bytes: the engine's id of the state machine it saved, and the index it covers
+ * (little-endian); the engine keeps the state itself. */
+#define SNAP_BYTES 16
+
+static void snap_decode(const struct raft_buffer *b, uint64_t *id, uint64_t *index) {
+    if (b->len != SNAP_BYTES) {
+        fprintf(stderr, "raftsim: canonical raft restores a snapshot of %zu bytes, not ours\n",
+                (size_t)b->len);
+        abort();
+    }
+    *id = get_le64(b->base);
+    *index = get_le64((const unsigned char *)b->base + 8);
 }
 
 /* "config(1,2,3)" for a configuration entry (0.15.0's encoding: format byte 1, a 64-bit
@@ -255,12 +271,24 @@ static void report(cnode *c) {
 
 /* ---- the mirror log ------------------------------------------------------------------------ */
 
+static void log_reserve(cnode *c, uint64_t need) {
+    if (need < c->log_cap) return;
+    uint64_t cap = c->log_cap ? c->log_cap : 256;
+    while (cap <= need) cap *= 2;
+    c->log = rs_xrealloc(c->log, cap * sizeof *c->log);
+    c->log_cap = cap;
+}
+
 static void log_push(cnode *c, uint64_t term, uint32_t cmd) {
-    if (c->log_len + 1 >= c->log_cap) {
-        c->log_cap = c->log_cap ? c->log_cap * 2 : 256;
-        c->log = rs_xrealloc(c->log, c->log_cap * sizeof *c->log);
-    }
+    log_reserve(c, c->log_len + 1);
     c->log[++c->log_len] = (raft_entry){.term = term, .cmd = cmd};
+}
+
+/* The log now starts after a snapshot through index (an install, or a restart). */
+static void log_restart_after(cnode *c, uint64_t index) {
+    log_reserve(c, index + 1);
+    c->log_len = index;
+    c->log_start = index + 1;
 }
 
 /* The engine reads appended and applied entries after the call; a later change to the same
@@ -696,6 +724,16 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
                            const struct raft_snapshot *snap, raft_io_snapshot_put_cb cb) {
     cnode *c = C(io);
     req->cb = cb;
+    if (req->data != c->r) {
+        /* An install (the library marks its own takes with itself): its whole log is replaced
+         * now, in memory; the disk follows when the write completes. */
+        ASSERT(trailing == 0 && snap->n_bufs == 1);
+        uint64_t id, index;
+        snap_decode(&snap->bufs[0], &id, &index);
+        ASSERT(index == snap->index);
+        log_restart_after(c, snap->index);
+        fx(c, (raft_fx_kind)NODE_FX_SNAP_INSTALL, snap->index, id);
+    }
     uint64_t start, at = disk_done_at(c, &start);
     op_add(c, (pending_op){.at_us = at,
                            .start_us = start,
@@ -739,18 +777,35 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     return 0;
 }
 
+/* The library takes a snapshot at its last applied index: every apply through it is reported
+ * first, then the take, whose state the engine saves under a new id. */
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs) {
-    (void)fsm;
+    cnode *c = fsm->data;
+    report(c);
+    uint64_t id = c->env->snapshot_id(c->env->ctx), index = c->r->last_applied;
+    unsigned char *p = xraft_malloc(SNAP_BYTES);
+    for (int i = 0; i < 8; i++) {
+        p[i] = (unsigned char)(id >> (8 * i));
+        p[8 + i] = (unsigned char)(index >> (8 * i));
+    }
     *bufs = xraft_malloc(sizeof **bufs);
-    (*bufs)[0].base = xraft_malloc(1);
-    (*bufs)[0].len = 1;
+    (*bufs)[0].base = p;
+    (*bufs)[0].len = SNAP_BYTES;
     *n_bufs = 1;
+    fx(c, (raft_fx_kind)NODE_FX_SNAP_TAKE, index, id);
     return 0;
 }
 
+/* The library resets its state machine from a snapshot (an install completed, or a restart):
+ * the engine resets the node's from the state it saved; nothing through the index is applied
+ * one by one. */
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf) {
-    (void)fsm;
+    cnode *c = fsm->data;
+    uint64_t id, index;
+    snap_decode(buf, &id, &index);
     raft_free(buf->base);
+    if (index > c->told_applied) c->told_applied = index;
+    fx(c, (raft_fx_kind)NODE_FX_SNAP_RESTORE, id, 0);
     return 0;
 }
 
@@ -803,11 +858,15 @@ static void *canonical_create(const node_params *p) {
     c->write_max_us = p->scn->disk_write.max_us;
     c->torn_writes = p->scn->torn_writes;
     c->prevote = p->scn->prevote;
+    c->snapshot_every = p->scn->snapshot_every;
+    c->snapshot_trailing = p->scn->snapshot_trailing;
     c->env = p->env;
     c->heartbeat_ms = p->cfg.heartbeat_us / 1000;
     c->election_ms = p->cfg.election_timeout_min_us / 1000;
+    c->election_max_ms = p->cfg.election_timeout_max_us / 1000;
     if (c->election_ms <= c->heartbeat_ms) c->election_ms = c->heartbeat_ms + 1;
     c->d.start = 1;
+    c->log_start = 1;
     c->cmd_barrier = UINT32_MAX;
     return c;
 }
@@ -825,7 +884,7 @@ static void canonical_load(void *node, uint64_t term, uint8_t voted_for, const r
 /* The mirror log becomes what the disk holds: after a crash, the node's log is its durable
  * one (node.h: entry() and status() then show what a restart loads). */
 static void mirror_from_disk(cnode *c) {
-    c->log_len = 0;
+    log_restart_after(c, c->d.start - 1);
     for (size_t i = 0; i < c->d.n; i++)
         log_push(c, c->d.entries[i].term, cmd_of_entry(c, &c->d.entries[i]));
 }
@@ -954,7 +1013,15 @@ static void canonical_start(void *node, uint64_t now_us, node_out *out) {
     c->r->tracer = &c->tracer; /* the default one reads the environment and the wall clock */
     raft_set_election_timeout(c->r, (unsigned)c->election_ms);
     raft_set_heartbeat_timeout(c->r, (unsigned)c->heartbeat_ms);
-    raft_set_snapshot_threshold(c->r, UINT32_MAX); /* snapshots: SPEC section 8, not yet */
+    /* SPEC section 8 cluster.snapshot; without it, never. */
+    raft_set_snapshot_threshold(c->r, c->snapshot_every ? c->snapshot_every : UINT32_MAX);
+    raft_set_snapshot_trailing(c->r, c->snapshot_trailing);
+    /* A leader waits this long for a follower to install a snapshot before it sends another (a
+     * lost InstallSnapshot is otherwise never resent: the follower's rejections of the leader's
+     * heartbeats meanwhile name the wrong index to end the wait). The library's default is 30
+     * s against its 1 s election timeout; raftsim's timings are shorter, so two election
+     * timeouts (the range's max), which a run's liveness phase can outwait. */
+    raft_set_install_snapshot_timeout(c->r, (unsigned)(2 * c->election_max_ms));
     raft_set_pre_vote(c->r, c->prevote);
     mirror_from_disk(c); /* the library loads what the disk holds */
     c->told_role = RAFT_ROLE_FOLLOWER;
@@ -1038,7 +1105,8 @@ static void canonical_status(const void *node, node_status *st) {
         *st = (node_status){.role = RAFT_ROLE_FOLLOWER,
                             .term = c->d.term,
                             .voted_for = (uint8_t)c->d.vote,
-                            .last_index = c->log_len};
+                            .last_index = c->log_len,
+                            .snap_index = c->d.snap ? c->d.snap->index : 0};
         return;
     }
     st->role = (raft_role)role_of(raft_state(c->r));
@@ -1050,11 +1118,12 @@ static void canonical_status(const void *node, node_status *st) {
     const char *address = NULL;
     raft_leader(c->r, &leader, &address);
     st->leader_hint = (uint8_t)leader;
+    st->snap_index = c->log_start - 1;
 }
 
 static const raft_entry *canonical_entry(const void *node, uint64_t index) {
     const cnode *c = node;
-    ASSERT(index >= 1 && index <= c->log_len);
+    ASSERT(index >= c->log_start && index >= 1 && index <= c->log_len);
     return &c->log[index];
 }
 
@@ -1071,7 +1140,7 @@ const node_impl node_canonical = {
     .index_base = 1,
     .term_base = 1,
     .bugs = 0, /* the library runs as Debian ships it */
-    .features = NODE_FEAT_PREVOTE,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,

@@ -36,8 +36,22 @@ const char *node_msg_type_name(unsigned type);
  * 7): writes completed, the log is durable through a, and b = term * 256 + vote is durable. */
 #define NODE_FX_PERSIST (RAFT_FX_SEND + 1)
 
+/* Snapshots (SPEC section 8 cluster.snapshot), for implementations that have them. A snapshot's
+ * state machine is the engine's to keep (the key-value store): the implementation asks the
+ * engine for an id (node_env.snapshot_id) when it takes one, carries that id in the snapshot's
+ * bytes, and names it when the snapshot comes back:
+ * - NODE_FX_SNAP_TAKE, a = index, b = id: the node saved its state machine, applied through
+ *   index (every apply through index was reported before), as snapshot id.
+ * - NODE_FX_SNAP_INSTALL, a = index, b = id: the node replaced its whole log by snapshot id,
+ *   received from a leader; entry() then starts after index.
+ * - NODE_FX_SNAP_RESTORE, a = id: the node reset its state machine from snapshot id (an
+ *   install completed, or a restart loaded it); it has applied through the snapshot's index. */
+#define NODE_FX_SNAP_TAKE (RAFT_FX_SEND + 2)
+#define NODE_FX_SNAP_INSTALL (RAFT_FX_SEND + 3)
+#define NODE_FX_SNAP_RESTORE (RAFT_FX_SEND + 4)
+
 /* Switches of SPEC section 8 an implementation may have. */
-enum { NODE_FEAT_PREVOTE = 1u << 0 };
+enum { NODE_FEAT_PREVOTE = 1u << 0, NODE_FEAT_SNAPSHOT = 1u << 1 };
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
  * per message (NULL for the built-in node, whose messages are plain raft_msg). */
@@ -61,6 +75,8 @@ typedef struct {
     /* The command handle of an entry's bytes (an entry the library made itself, such as a
      * configuration or a barrier, gets its own handle and shows in the trace by these bytes). */
     uint32_t (*cmd_intern)(void *ctx, const char *bytes, size_t len);
+    /* A new snapshot id, for NODE_FX_SNAP_TAKE (1, 2, 3, ... in the order asked). */
+    uint64_t (*snapshot_id)(void *ctx);
 } node_env;
 
 typedef struct {
@@ -81,6 +97,9 @@ typedef struct {
     uint64_t last_index;
     uint8_t voted_for;
     uint8_t leader_hint; /* the leader this node believes in, 0 if none */
+    /* The index of the node's latest snapshot (after a crash: its durable one), 0 if none:
+     * entry() may not read at or below it. */
+    uint64_t snap_index;
 } node_status;
 
 typedef struct node_impl {

@@ -23,6 +23,7 @@
 /* Local bounds the brief fixes for submit counts and kv client ids; candidates for limits.h. */
 #define SCN_SUBMIT_COUNT_MAX 1000000u
 #define SCN_CLIENT_MAX 65535u
+#define SCN_SNAPSHOT_MAX 1000000000u /* cluster.snapshot every and trailing: fit the libraries' unsigned */
 #define SCN_PATH_CAP 512 /* a longer JSON path is cut in messages, never overflowed */
 #define SCN_MSG_CAP 320  /* one error's text after ORIGIN and PATH */
 #define SCN_SHOW_CAP 48  /* bytes of a user's string quoted back in a message */
@@ -59,7 +60,8 @@ static const char *const TOP_FIELDS[] = {
     "name",    "description", "implementation", "implementations", "seed",  "cluster",
     "network", "disk",        "run_ms",         "initial",         "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms",
-                                             "prevote"};
+                                             "prevote", "snapshot"};
+static const char *const SNAPSHOT_FIELDS[] = {"every", "trailing"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
@@ -704,6 +706,21 @@ static int parse_cluster(scn_ctx *c, const cJSON *root, scenario *s) {
         return -1;
     }
     if (check_timeouts(c, s, has_election, has_heartbeat) != 0) return -1;
+    const cJSON *snap;
+    size_t old_snap;
+    r = get_object(c, obj, "snapshot", SNAPSHOT_FIELDS, COUNT_OF(SNAPSHOT_FIELDS), &snap,
+                   &old_snap);
+    if (r < 0) return -1;
+    if (r > 0) {
+        uint64_t every = 0, trailing = 0;
+        uint8_t given;
+        if (get_uint(c, snap, "every", 1, SCN_SNAPSHOT_MAX, &every, NULL) != 0 ||
+            get_uint(c, snap, "trailing", 0, SCN_SNAPSHOT_MAX, &trailing, &given) != 0)
+            return -1;
+        s->snapshot_every = (uint32_t)every;
+        s->snapshot_trailing = (uint32_t)trailing;
+        path_pop(c, old_snap);
+    }
     path_pop(c, old);
     return 0;
 }
@@ -1674,6 +1691,12 @@ char *scn_to_json(const scenario *s) {
     add(cluster, "election_timeout_ms", json_range(s->election_timeout));
     add(cluster, "heartbeat_ms", json_ms(s->heartbeat_us));
     if (s->prevote) add(cluster, "prevote", cJSON_CreateTrue());
+    if (s->snapshot_every) {
+        cJSON *snap = new_object();
+        add(snap, "every", json_u64(s->snapshot_every));
+        add(snap, "trailing", json_u64(s->snapshot_trailing));
+        add(cluster, "snapshot", snap);
+    }
     add(root, "cluster", cluster);
     cJSON *network = new_object();
     add(network, "delay_ms", json_range(s->delay));

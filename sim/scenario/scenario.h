@@ -118,6 +118,9 @@ typedef struct {
     scn_range election_timeout;
     uint64_t heartbeat_us;
     uint8_t prevote; /* SPEC section 8: a pre-vote round before a real election */
+    /* SPEC section 8 cluster.snapshot: a snapshot after every `every` applied entries (0: no
+     * snapshots), keeping `trailing` entries behind it. */
+    uint32_t snapshot_every, snapshot_trailing;
     scn_range delay;
     double drop_rate;
     double duplicate_rate;

@@ -263,6 +263,19 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
         *why = NULL;
         return chk_restore(c, (uint8_t)node, term, (uint8_t)(x <= RS_NODES_MAX ? x : 0), index - 1);
     }
+    if (!strcmp(k, "snapshot")) {
+        const cJSON *how = cJSON_GetObjectItemCaseSensitive(ev, "how");
+        int sk = !cJSON_IsString(how)                         ? -1
+                   : !strcmp(how->valuestring, "take")        ? CHK_SNAP_TAKE
+                   : !strcmp(how->valuestring, "install")     ? CHK_SNAP_INSTALL
+                   : !strcmp(how->valuestring, "restore")     ? CHK_SNAP_RESTORE
+                                                              : -1;
+        if (!has_node || sk < 0 || json_get_u64(ev, "index", &index) ||
+            json_get_u64(ev, "term", &term))
+            return CHK_MALFORMED;
+        *why = NULL;
+        return chk_snapshot(c, (uint8_t)node, (chk_snap_kind)sk, index, term);
+    }
     int truncate = !strcmp(k, "truncate"), commit = !strcmp(k, "commit");
     int crash = !strcmp(k, "crash"), restart = !strcmp(k, "restart");
     if (!(truncate || commit || crash || restart)) return CHK_OK; /* no safety content */

@@ -52,7 +52,9 @@ enum {
     ST_DISK,
     ST_TORN,
     ST_PREVOTE,
-    ST_SENT,
+    ST_SNAPSHOT,
+    ST_SNAPS, /* taken, installed, restored */
+    ST_SENT = ST_SNAPS + 3,
     ST_DROPPED = ST_SENT + SIM_MSG_KINDS,
     ST_DUPLICATED = ST_DROPPED + SIM_DROP_KINDS,
     ST_FAULTS,
@@ -70,6 +72,8 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
     v[ST_DISK] = s->disk_write.max_us > 0;
     v[ST_TORN] = s->torn_writes;
     v[ST_PREVOTE] = s->prevote;
+    v[ST_SNAPSHOT] = s->snapshot_every > 0;
+    for (int i = 0; i < 3; i++) v[ST_SNAPS + i] = r->snapshots[i];
     for (int i = 0; i < SIM_MSG_KINDS; i++) v[ST_SENT + i] = r->sent[i];
     for (int i = 0; i < SIM_DROP_KINDS; i++) v[ST_DROPPED + i] = r->dropped[i];
     v[ST_DUPLICATED] = r->duplicated;
@@ -121,6 +125,10 @@ static void stats_print(const stats_sum *t, uint64_t seeds) {
            " seeds\nfaults:",
            t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_PREVOTE]);
     for (int i = 0; i < SIM_FAULT_KINDS; i++) stats_item(t, faults[i], ST_FAULTS + i);
+    printf("\nsnapshots: on for %" PRIu64 " seeds;", t->seeds[ST_SNAPSHOT]);
+    stats_item(t, "taken", ST_SNAPS);
+    stats_item(t, "installed", ST_SNAPS + 1);
+    stats_item(t, "restored from", ST_SNAPS + 2);
     printf("\nmessages sent:");
     for (unsigned i = 0; i < SIM_MSG_KINDS; i++)
         stats_item(t, node_msg_type_name(i), ST_SENT + (int)i);

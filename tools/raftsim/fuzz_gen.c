@@ -205,6 +205,12 @@ static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     rs_rng r;
     rs_rng_seed(&r, seed, 0x5317C4);
     if (impl && (impl->features & NODE_FEAT_PREVOTE)) s->prevote = (uint8_t)rs_rng_chance(&r, 0.5);
+    /* Snapshots often enough that a lagging follower gets one installed: every 1 to 40
+     * applied entries, keeping 1 to twice that many behind. */
+    if (impl && (impl->features & NODE_FEAT_SNAPSHOT) && rs_rng_chance(&r, 0.5)) {
+        s->snapshot_every = (uint32_t)rs_rng_range(&r, 1, 40);
+        s->snapshot_trailing = (uint32_t)rs_rng_range(&r, 1, 2 * (uint64_t)s->snapshot_every);
+    }
 }
 
 /* Client load: a command to a random node every period (a non-leader refuses it). */

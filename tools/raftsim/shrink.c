@@ -140,10 +140,12 @@ static int pass_nodes(shrinker *sh) {
     return 0;
 }
 
-/* Calmer network: each rate to zero, delay ranges narrowed, submit counts halved. */
+/* Calmer network: each rate to zero, delay ranges narrowed, submit counts halved; then the
+ * switches of SPEC section 8 off (snapshots, pre-vote), so the minimal scenario names only
+ * the features the failure needs. */
 static int pass_rates(shrinker *sh) {
     int progress = 0;
-    for (int what = 0; what < 4; what++) {
+    for (int what = 0; what < 6; what++) {
         scenario cand;
         scn_copy(&cand, &sh->best);
         int changed = 0;
@@ -152,6 +154,8 @@ static int pass_rates(shrinker *sh) {
         if (what == 2 && cand.delay.max_us > cand.delay.min_us)
             cand.delay.max_us = cand.delay.min_us + (cand.delay.max_us - cand.delay.min_us) / 2,
             changed = 1;
+        if (what == 4 && cand.snapshot_every) cand.snapshot_every = cand.snapshot_trailing = 0, changed = 1;
+        if (what == 5 && cand.prevote) cand.prevote = 0, changed = 1;
         for (uint32_t i = 0; i < cand.n_events; i++) {
             scn_event *e = &cand.events[i];
             if (what == 0 && e->has_drop_rate && e->drop_rate > 0) e->drop_rate = 0, changed = 1;
