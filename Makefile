@@ -91,9 +91,9 @@ asan:
 	$(MAKE) --no-print-directory BUILD=build-asan \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/raftsim
-	sh tests/run_scenarios.sh ./build-asan/raftsim
-	sh tests/run_hostile.sh ./build-asan/raftsim
-	sh tests/run_fuzz.sh ./build-asan/raftsim
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp sh tests/run_scenarios.sh ./build-asan/raftsim
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp sh tests/run_hostile.sh ./build-asan/raftsim
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp sh tests/run_fuzz.sh ./build-asan/raftsim
 
 # Coverage-guided fuzzing of the input parsers (scenario loader, trace reader) with libFuzzer
 # under ASan and UBSan, in its own tree; needs clang with libFuzzer (Debian: clang,
@@ -141,19 +141,28 @@ determinism:
 bug-table: raftsim
 	sh tools/bug_table.sh ./raftsim
 
-# The unit tests and the scenario suite under valgrind memcheck: any error or leak fails.
-VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+# The unit tests and the scenario suite under valgrind memcheck: any error or leak fails (but the
+# known leaks of canonical raft 0.15.0 in tests/canonical-0.15.0.supp). Exit 99 is valgrind's
+# verdict, apart from the exit codes of raftsim itself.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
+            --suppressions=tests/canonical-0.15.0.supp
 valgrind: $(TEST_BIN) raftsim
 	@for t in $(TEST_BIN); do echo "== valgrind $$t"; $(VALGRIND) $$t >/dev/null || exit 1; done
-	@echo "== valgrind raftsim run scenarios/*.json"
-	@$(VALGRIND) ./raftsim run --quiet scenarios/*.json
-	@echo "== valgrind raftsim run --impl canonical, each scenario it runs (exit 2: refused)"
-	@for f in scenarios/*.json; do $(VALGRIND) ./raftsim run --impl canonical --quiet $$f \
-	    > /dev/null; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 2 ] || { echo "FAIL $$f"; exit 1; }; done
+	@echo "== valgrind raftsim run, each scenario on each implementation (exit 2: refused)"
+	@for impl in builtin canonical; do for f in scenarios/*.json; do \
+	    $(VALGRIND) ./raftsim run --impl $$impl --quiet $$f > /dev/null; rc=$$?; \
+	    [ $$rc -eq 0 ] || [ $$rc -eq 2 ] || { echo "FAIL $$f on $$impl (exit $$rc)"; exit 1; }; \
+	done; done
 	@echo "== valgrind raftsim fuzz (in-process workers: --jobs 1), builtin and canonical"
 	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --count 30 --jobs 1 --quiet --out build/valgrind-fuzz
 	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --impl canonical --profile disks --count 20 \
 	    --jobs 1 --quiet --out build/valgrind-fuzz-canonical; rc=$$?; [ $$rc -le 1 ] || exit 1
+	@echo "== valgrind: canonical raft 0.15.0's known leak still shows without its suppression"
+	@valgrind -q --leak-check=full --errors-for-leak-kinds=all ./raftsim run --quiet \
+	    tests/leaks/discarded-install.json 2>&1 | grep -q 'definitely lost.*' && \
+	    valgrind -q --leak-check=full ./raftsim run --quiet tests/leaks/discarded-install.json 2>&1 | \
+	    grep -q 'by .*replicationInstallSnapshot' || { echo "FAIL: the leak is gone: update tests/canonical-0.15.0.supp"; exit 1; }
+	@$(VALGRIND) ./raftsim run --quiet tests/leaks/discarded-install.json
 	@echo "valgrind: no errors, no leaks"
 
 format:

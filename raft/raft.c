@@ -130,6 +130,7 @@ static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
         n->voted_for = RAFT_NODE_NONE;
         n->leader_hint = RAFT_NODE_NONE; /* whoever leads the new term is not known yet */
     }
+    n->prevoting = 0;
     n->role = role;
     fx_push(out, RAFT_FX_ROLE, n->term, (uint64_t)role);
 }
@@ -212,8 +213,16 @@ static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
         n->next_index[p] = n->log_len + 1;
         n->match_index[p] = 0;
     }
+    if (n->cfg.noop) { /* thesis 6.4: an entry of its own term, so earlier ones can commit */
+        log_append(n, (raft_entry){.term = n->term, .cmd = n->cfg.noop_cmd});
+        fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
+        /* The bug: a no-op carries nothing, so it is taken for committed without a majority. */
+        if (n->cfg.bugs & RAFT_BUG_NOOP_SELF_COMMIT) advance_commit(n, n->log_len, out);
+    }
     n->match_index[n->id] = n->log_len;
     n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
+    memset(n->heard, 0, (size_t)n->n_nodes + 1);
+    n->quorum_deadline_us = now_us + n->cfg.election_timeout_min_us;
     broadcast_append(n, out);
     leader_update_commit(n, out); /* a one-node cluster commits at once */
 }
@@ -227,6 +236,55 @@ static void count_vote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *o
     if (n->votes >= majority(n)) become_leader(n, now_us, out);
 }
 
+/* Sends RequestVote for the node's term (real) or for the next one (pre-vote) to every peer. */
+static void request_votes(raft_node *n, uint64_t term, int pre, raft_out *out) {
+    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE,
+                  .from = n->id,
+                  .term = term,
+                  .ok = (uint8_t)pre,
+                  .index = n->log_len,
+                  .log_term = raft_last_term(n)};
+    for (uint32_t p = 1; p <= n->n_nodes; p++) {
+        if (p == n->id) continue;
+        m.to = p;
+        raft_out_send(out, &m);
+    }
+}
+
+static void start_election(raft_node *n, uint64_t now_us, raft_out *out);
+
+/* Pre-vote (thesis 9.6): a majority would vote for us in term + 1. Nothing persistent has
+ * changed yet; now the real election. Under RAFT_BUG_PREVOTE_WINS the pre-votes are taken for
+ * votes: the node leads term + 1 without asking, and nothing stops another node from winning
+ * that term for real. */
+static void count_prevote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *out) {
+    if (n->voted_me[voter]) return;
+    n->voted_me[voter] = 1;
+    n->votes++;
+    if (n->votes < majority(n)) return;
+    n->prevoting = 0;
+    if (!(n->cfg.bugs & RAFT_BUG_PREVOTE_WINS)) {
+        start_election(n, now_us, out);
+        return;
+    }
+    become(n, RAFT_ROLE_CANDIDATE, n->term + 1, out);
+    grant_vote(n, n->id, out);
+    become_leader(n, now_us, out);
+}
+
+/* With pre-vote, an election timeout starts a pre-vote round for term + 1 instead: the node
+ * stays a follower in its term (a candidate whose election failed goes back to follower). */
+static void start_prevote(raft_node *n, uint64_t now_us, raft_out *out) {
+    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+    n->leader_hint = RAFT_NODE_NONE;
+    n->prevoting = 1;
+    memset(n->voted_me, 0, (size_t)n->n_nodes + 1);
+    n->votes = 0;
+    reset_election_timer(n, now_us);
+    request_votes(n, n->term + 1, 1, out);
+    count_prevote(n, n->id, now_us, out);
+}
+
 /* Followers and candidates whose election timeout elapses start an election (5.2). */
 static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
     become(n, RAFT_ROLE_CANDIDATE, n->term + 1, out);
@@ -235,16 +293,7 @@ static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
     memset(n->voted_me, 0, (size_t)n->n_nodes + 1);
     n->votes = 0;
     reset_election_timer(n, now_us);
-    raft_msg m = {.type = RAFT_MSG_REQUEST_VOTE,
-                  .from = n->id,
-                  .term = n->term,
-                  .index = n->log_len,
-                  .log_term = raft_last_term(n)};
-    for (uint32_t p = 1; p <= n->n_nodes; p++) {
-        if (p == n->id) continue;
-        m.to = p;
-        raft_out_send(out, &m);
-    }
+    request_votes(n, n->term, 0, out);
     count_vote(n, n->id, now_us, out);
 }
 
@@ -254,7 +303,28 @@ static int log_up_to_date(const raft_node *n, uint64_t last_index, uint64_t last
     return last_term > my_term || (last_term == my_term && last_index >= n->log_len);
 }
 
+/* A pre-vote request changes nothing here. It is granted if the sender could win term m->term:
+ * that term is above ours, its log is up to date, and we have not heard from a current leader
+ * within an election timeout (a leader counts itself). */
+static void on_prevote_request(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    int leader_recent = n->role == RAFT_ROLE_LEADER ||
+                        (n->leader_hint != RAFT_NODE_NONE &&
+                         now_us - n->leader_contact_us < n->cfg.election_timeout_min_us);
+    int granted = m->term > n->term && !leader_recent && log_up_to_date(n, m->index, m->log_term);
+    raft_msg r = {.type = RAFT_MSG_REQUEST_VOTE_REPLY,
+                  .from = n->id,
+                  .to = m->from,
+                  .term = granted ? m->term : n->term,
+                  .ok = (uint8_t)granted,
+                  .log_term = 1};
+    raft_out_send(out, &r);
+}
+
 static void on_request_vote(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    if (m->ok) {
+        on_prevote_request(n, now_us, m, out);
+        return;
+    }
     observe_term(n, m->term, out);
     int granted = 0;
     if (m->term == n->term && (n->voted_for == RAFT_NODE_NONE || n->voted_for == m->from)) {
@@ -283,6 +353,14 @@ static int reply_is_current(raft_node *n, const raft_msg *m, raft_out *out) {
 }
 
 static void on_vote_reply(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    if (m->log_term) { /* a pre-vote answer: a granted one carries the term we would stand in */
+        if (!m->ok) {
+            observe_term(n, m->term, out);
+            return;
+        }
+        if (n->prevoting && m->term == n->term + 1) count_prevote(n, m->from, now_us, out);
+        return;
+    }
     if (!reply_is_current(n, m, out)) return;
     if (n->role != RAFT_ROLE_CANDIDATE || !m->ok) return;
     count_vote(n, m->from, now_us, out);
@@ -337,6 +415,8 @@ static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out
     if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
     RAFT_ASSERT(n->role == RAFT_ROLE_FOLLOWER);
     n->leader_hint = m->from;
+    n->leader_contact_us = now_us;
+    n->prevoting = 0;
     reset_election_timer(n, now_us);
     if (m->index > n->log_len) {
         reply_append(n, m, 0, n->log_len + 1, 0, out);
@@ -386,6 +466,7 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
     if (!reply_is_current(n, m, out)) return;
     if (n->role != RAFT_ROLE_LEADER) return;
     uint8_t p = m->from;
+    n->heard[p] = 1;
     if (m->ok) {
         uint64_t match = m->index <= n->log_len ? m->index : n->log_len;
         if (match > n->match_index[p]) n->match_index[p] = match;
@@ -419,7 +500,9 @@ void raft_node_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config
     n->next_index = calloc(per, sizeof *n->next_index);
     n->match_index = calloc(per, sizeof *n->match_index);
     n->scratch = calloc(per, sizeof *n->scratch);
-    RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch);
+    n->heard = calloc(per, 1);
+    RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch &&
+                n->heard);
     n->role = RAFT_ROLE_FOLLOWER;
 }
 
@@ -429,6 +512,7 @@ void raft_node_free(raft_node *n) {
     free(n->next_index);
     free(n->match_index);
     free(n->scratch);
+    free(n->heard);
     memset(n, 0, sizeof *n);
 }
 
@@ -453,6 +537,7 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
     n->commit = 0;
     n->applied = 0;
     n->votes = 0;
+    n->prevoting = 0;
     reset_election_timer(n, now_us);
 }
 
@@ -468,19 +553,39 @@ void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) 
     }
 }
 
+/* Check-quorum (thesis 6.2): every election timeout the leader counts the peers it heard from
+ * since the last count; without a majority (itself included) it steps down. */
+static void check_quorum(raft_node *n, uint64_t now_us, raft_out *out) {
+    uint32_t heard = 1;
+    for (uint32_t p = 1; p <= n->n_nodes; p++) heard += p != n->id && n->heard[p];
+    memset(n->heard, 0, (size_t)n->n_nodes + 1);
+    n->quorum_deadline_us = now_us + n->cfg.election_timeout_min_us;
+    if (heard < majority(n)) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+}
+
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
     RAFT_ASSERT(now_us >= raft_deadline(n));
     n->now_us = now_us;
     if (n->role == RAFT_ROLE_LEADER) {
+        if (n->cfg.check_quorum && now_us >= n->quorum_deadline_us) {
+            check_quorum(n, now_us, out);
+            if (n->role != RAFT_ROLE_LEADER) return;
+        }
+        if (now_us < n->heartbeat_deadline_us) return;
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
+    } else if (n->cfg.prevote) {
+        start_prevote(n, now_us, out);
     } else {
         start_election(n, now_us, out);
     }
 }
 
 uint64_t raft_deadline(const raft_node *n) {
-    return n->role == RAFT_ROLE_LEADER ? n->heartbeat_deadline_us : n->election_deadline_us;
+    if (n->role != RAFT_ROLE_LEADER) return n->election_deadline_us;
+    if (n->cfg.check_quorum && n->quorum_deadline_us < n->heartbeat_deadline_us)
+        return n->quorum_deadline_us;
+    return n->heartbeat_deadline_us;
 }
 
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {

@@ -23,6 +23,8 @@ typedef enum {
     RAFT_BUG_FORGET_VOTE = 1u << 2,       /* votedFor not persisted across a crash */
     RAFT_BUG_TRUNCATE_ON_MATCH = 1u << 3, /* follower drops entries after prevLogIndex always */
     RAFT_BUG_NO_STEPDOWN = 1u << 4,       /* reply handlers ignore the reply's term */
+    RAFT_BUG_PREVOTE_WINS = 1u << 5,      /* a won pre-vote round is taken as a won election */
+    RAFT_BUG_NOOP_SELF_COMMIT = 1u << 6,  /* a new leader counts its no-op committed at once */
 } raft_bug;
 
 typedef struct {
@@ -40,8 +42,10 @@ typedef enum {
 } raft_msg_type;
 
 /* One message. Field use by type (Figure 2 names in brackets):
- *   RequestVote:        index [lastLogIndex], log_term [lastLogTerm]
- *   RequestVote reply:  ok [voteGranted]
+ *   RequestVote:        index [lastLogIndex], log_term [lastLogTerm]; ok set: a pre-vote
+ *                       request (thesis 9.6) for term, the term the sender would stand in
+ *   RequestVote reply:  ok [voteGranted]; log_term set: it answers a pre-vote (term is then the
+ *                       request's term if granted, the voter's own if not)
  *   AppendEntries:      index [prevLogIndex], log_term [prevLogTerm], commit [leaderCommit],
  *                       entries/n_entries [entries[]]
  *   AppendEntries reply: ok [success]; on success index is the last index the follower now
@@ -100,6 +104,12 @@ typedef struct {
     uint64_t heartbeat_us;
     uint32_t max_entries_per_msg;
     uint32_t bugs; /* raft_bug bits */
+    /* Beyond Figure 2 (SPEC section 8), off by default. */
+    uint8_t prevote;      /* a pre-vote round before a real election (thesis 9.6) */
+    uint8_t check_quorum; /* a leader not heard from a majority in an election timeout steps
+                             down (thesis 6.2) */
+    uint8_t noop;         /* a new leader appends an entry of its term at once (thesis 6.4) */
+    uint32_t noop_cmd;    /* the command handle that entry carries */
 } raft_config;
 
 typedef struct {
@@ -121,7 +131,11 @@ typedef struct {
     uint64_t applied;
     uint64_t election_deadline_us;
     uint64_t heartbeat_deadline_us;
-    uint32_t votes;        /* granted votes counted while candidate */
+    uint32_t votes;        /* granted votes (or pre-votes) counted this round */
+    uint8_t prevoting;     /* a pre-vote round for term + 1 is under way (still a follower) */
+    uint64_t leader_contact_us; /* when a current leader was last heard from */
+    uint64_t quorum_deadline_us; /* check-quorum: when the leader counts who it heard from */
+    uint8_t *heard;              /* [n_nodes + 1], leader with check-quorum: heard this round */
     uint8_t *voted_me;     /* [n_nodes + 1]: who granted this candidacy */
     uint64_t *next_index;  /* [n_nodes + 1], leader only */
     uint64_t *match_index; /* [n_nodes + 1], leader only */
@@ -144,7 +158,8 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out);
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out);
 /* Fires the node's timer; call when now_us >= raft_deadline(n). */
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out);
-/* The time of the node's next timer: election timeout, or heartbeat when leader. */
+/* The time of the node's next timer: election timeout, or heartbeat when leader (or the
+ * leader's quorum check, if earlier). */
 uint64_t raft_deadline(const raft_node *n);
 /* A client command offered to this node. Returns 1 and appends it (and replicates) if the
  * node is leader; returns 0 and does nothing otherwise. */

@@ -304,7 +304,14 @@ static void check_call(tnode *t, const snap *b) {
         assert_int_equal(m.from, n->id);
         assert_in_range(m.to, 1, n->n_nodes);
         assert_int_not_equal(m.to, n->id);
-        assert_int_equal(m.term, n->term);
+        /* Every message carries the sender's term, but pre-votes (thesis 9.6): a request asks
+         * for the next term, and a granted answer carries the term it grants. */
+        if (m.type == RAFT_MSG_REQUEST_VOTE && m.ok)
+            assert_int_equal(m.term, n->term + 1);
+        else if (m.type == RAFT_MSG_REQUEST_VOTE_REPLY && m.log_term && m.ok)
+            assert_true(m.term > n->term);
+        else
+            assert_int_equal(m.term, n->term);
         assert_true(m.n_entries <= n->cfg.max_entries_per_msg);
         if (m.n_entries > 0) {
             assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
@@ -377,6 +384,16 @@ static int tn_propose(tnode *t, uint32_t cmd) {
     int r = raft_propose(&t->n, t->now, cmd, &t->out);
     check_call(t, &b);
     return r;
+}
+
+/* A booted node with pre-vote and check-quorum switched as given, and no persisted state. */
+static void tn_boot_features(tnode *t, uint8_t id, uint8_t n_nodes, uint32_t bugs, int prevote,
+                             int check_quorum) {
+    raft_config cfg = cfg_make(bugs);
+    cfg.prevote = (uint8_t)prevote;
+    cfg.check_quorum = (uint8_t)check_quorum;
+    tn_init_cfg(t, id, n_nodes, &cfg, 0x5eed0000u + id);
+    tn_start(t);
 }
 
 /* A node with this persisted state, booted. */
@@ -1804,13 +1821,273 @@ TEST(test_bug_no_stepdown) {
     }
 }
 
+/* ===== Thesis 9.6: pre-vote ============================================================== */
+
+static raft_msg prevote_req(uint8_t from, uint8_t to, uint64_t term, uint64_t last_index,
+                            uint64_t last_term) {
+    raft_msg m = rv(from, to, term, last_index, last_term);
+    m.ok = 1;
+    return m;
+}
+
+static raft_msg prevote_reply(uint8_t from, uint8_t to, uint64_t term, int granted) {
+    raft_msg m = rv_reply(from, to, term, granted);
+    m.log_term = 1;
+    return m;
+}
+
+/* A timeout with pre-vote asks for term + 1 without taking it: no term change, no vote, still
+ * a follower; a majority of pre-votes starts the real election. */
+TEST(test_prevote_round_changes_nothing_until_won) {
+    tnode t;
+    tn_boot_features(&t, 1, 3, 0, 1, 0);
+    tn_tick(&t);
+    assert_int_equal(t.n.term, 0);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(t.n.voted_for, RAFT_NODE_NONE);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_VOTE) + fx_count(&t.out, RAFT_FX_ROLE), 0);
+    assert_int_equal(t.out.n_msgs, 2);
+    raft_msg m = raft_out_msg(&t.out, 0);
+    assert_int_equal(m.type, RAFT_MSG_REQUEST_VOTE);
+    assert_int_equal(m.ok, 1);
+    assert_int_equal(m.term, 1);
+    tn_step(&t, prevote_reply(2, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(t.n.term, 1);
+    assert_int_equal(t.n.voted_for, 1);
+    m = raft_out_msg(&t.out, 0);
+    assert_int_equal(m.ok, 0); /* the real RequestVote */
+    tn_free(&t);
+}
+
+/* A refusal in a higher term makes the pre-candidate a follower there; a stale or repeated
+ * pre-vote does not count. */
+TEST(test_prevote_refusal_and_stale_answers) {
+    tnode t;
+    tn_boot_features(&t, 1, 5, 0, 1, 0);
+    tn_tick(&t);
+    tn_step(&t, prevote_reply(2, 1, 1, 1));
+    tn_step(&t, prevote_reply(2, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    tn_step(&t, prevote_reply(3, 1, 7, 1)); /* granted for another term: not ours */
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(t.n.term, 0);
+    tn_step(&t, prevote_reply(4, 1, 4, 0));
+    assert_int_equal(t.n.term, 4);
+    assert_int_equal(t.n.prevoting, 0);
+    tn_step(&t, prevote_reply(5, 1, 1, 1)); /* too late */
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    tn_free(&t);
+}
+
+/* A voter grants a pre-vote only for a term above its own and an up-to-date log, and changes
+ * nothing persistent either way. */
+TEST(test_prevote_grant_rules) {
+    tnode v;
+    tn_boot(&v, 2, 3, 0, 3, RAFT_NODE_NONE, TERMS(1, 3));
+    tn_step(&v, prevote_req(1, 2, 4, 2, 3));
+    raft_msg r = only_msg(&v.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.log_term, 1);
+    assert_int_equal(r.term, 4);
+    assert_int_equal(v.n.term, 3);
+    assert_int_equal(v.n.voted_for, RAFT_NODE_NONE);
+    assert_int_equal(fx_count(&v.out, RAFT_FX_VOTE) + fx_count(&v.out, RAFT_FX_ROLE), 0);
+    tn_step(&v, prevote_req(1, 2, 4, 2, 2)); /* log behind */
+    assert_int_equal(only_msg(&v.out).ok, 0);
+    tn_step(&v, prevote_req(1, 2, 3, 5, 3)); /* no term above ours */
+    r = only_msg(&v.out);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 3);
+    tn_step(&v, prevote_req(1, 2, 9, 2, 3)); /* a pre-vote never raises the voter's term */
+    assert_int_equal(v.n.term, 3);
+    tn_free(&v);
+}
+
+/* A voter that heard from a leader within an election timeout refuses pre-votes: the
+ * disruptive rejoin (thesis 9.6); once the leader is silent that long, it grants again. */
+TEST(test_prevote_refused_while_leader_is_heard) {
+    tnode v;
+    tn_boot(&v, 2, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_step(&v, ae(1, 2, 1, 1, 1, 0, NULL, 0));
+    v.now += MIN_US - 1;
+    tn_step(&v, prevote_req(3, 2, 2, 1, 1));
+    assert_int_equal(only_msg(&v.out).ok, 0);
+    v.now += 1;
+    tn_step(&v, prevote_req(3, 2, 2, 1, 1));
+    assert_int_equal(only_msg(&v.out).ok, 1);
+    tn_free(&v);
+}
+
+/* A leader refuses pre-votes: it is the leader that is heard. */
+TEST(test_prevote_refused_by_leader) {
+    tnode l;
+    tn_boot_features(&l, 1, 3, 0, 1, 0);
+    tn_tick(&l);
+    tn_step(&l, prevote_reply(2, 1, 1, 1));
+    tn_step(&l, rv_reply(2, 1, 1, 1));
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    l.now += 10 * MAX_US;
+    tn_step(&l, prevote_req(3, 1, 2, 9, 1));
+    assert_int_equal(only_msg(&l.out).ok, 0);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_free(&l);
+}
+
+/* A leader's AppendEntries ends a pre-vote round. */
+TEST(test_prevote_round_ends_on_leader_contact) {
+    tnode t;
+    tn_boot_features(&t, 1, 3, 0, 1, 0);
+    tn_tick(&t);
+    tn_step(&t, ae(2, 1, 0, 0, 0, 0, NULL, 0));
+    tn_step(&t, prevote_reply(3, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(t.n.term, 0);
+    tn_free(&t);
+}
+
+/* A candidate whose election fails goes back to a pre-vote round, as a follower of its term. */
+TEST(test_prevote_after_failed_election) {
+    tnode t;
+    tn_boot_features(&t, 1, 3, 0, 1, 0);
+    tn_tick(&t);
+    tn_step(&t, prevote_reply(2, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
+    tn_tick(&t);
+    assert_int_equal(t.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(t.n.term, 1);
+    assert_int_equal(t.n.voted_for, 1);
+    assert_int_equal(raft_out_msg(&t.out, 0).term, 2);
+    tn_free(&t);
+}
+
+/* RAFT_BUG_PREVOTE_WINS: the won pre-vote round is taken for an election. */
+TEST(test_bug_prevote_wins) {
+    for (int bug = 0; bug <= 1; bug++) {
+        tnode t;
+        tn_boot_features(&t, 1, 3, bug ? RAFT_BUG_PREVOTE_WINS : 0, 1, 0);
+        tn_tick(&t);
+        tn_step(&t, prevote_reply(2, 1, 1, 1));
+        assert_int_equal(t.n.role, bug ? RAFT_ROLE_LEADER : RAFT_ROLE_CANDIDATE);
+        assert_int_equal(t.n.term, 1);
+        tn_free(&t);
+    }
+}
+
+/* ===== Thesis 6.4: the no-op at the start of a term ====================================== */
+
+#define NOOP_CMD 777u
+
+static void noop_leader(tnode *t, uint32_t bugs) {
+    raft_config cfg = cfg_make(bugs);
+    cfg.noop = 1;
+    cfg.noop_cmd = NOOP_CMD;
+    tn_init_cfg(t, 1, 3, &cfg, 0x5eed0001u);
+    tn_load(t, 3, RAFT_NODE_NONE, TERMS(1, 2));
+    tn_start(t);
+    tn_elect(t);
+}
+
+/* A new leader appends an entry of its own term before anything else, and sends it. */
+TEST(test_noop_appended_on_election) {
+    tnode l;
+    noop_leader(&l, 0);
+    assert_int_equal(l.n.term, 4);
+    assert_int_equal(l.n.log_len, 3);
+    assert_int_equal(l.n.log[3].term, 4);
+    assert_int_equal(l.n.log[3].cmd, NOOP_CMD);
+    assert_fx(&l.out, RAFT_FX_APPEND, 3, 3);
+    raft_msg m;
+    assert_true(msg_to(&l.out, 2, &m));
+    assert_int_equal(m.n_entries, 1);
+    assert_int_equal(m.entries[0].cmd, NOOP_CMD);
+    assert_int_equal(l.n.commit, 0);
+    tn_free(&l);
+}
+
+/* Once a majority holds the no-op, it commits, and the earlier term's entries with it (5.4.2:
+ * indirectly), with no client command. */
+TEST(test_noop_commits_earlier_terms) {
+    tnode l;
+    noop_leader(&l, 0);
+    tn_step(&l, ae_reply(2, 1, 4, 1, 3, 0));
+    assert_int_equal(l.n.commit, 3);
+    assert_fx(&l.out, RAFT_FX_APPLY, 1, 3);
+    tn_free(&l);
+}
+
+/* RAFT_BUG_NOOP_SELF_COMMIT: the no-op (and all before it) committed with only the leader. */
+TEST(test_bug_noop_self_commit) {
+    tnode l;
+    noop_leader(&l, RAFT_BUG_NOOP_SELF_COMMIT);
+    assert_int_equal(l.n.commit, 3);
+    tn_free(&l);
+}
+
+/* ===== Thesis 6.2: check-quorum ========================================================== */
+
+static void cq_leader(tnode *l, int check_quorum) {
+    tn_boot_features(l, 1, 5, 0, 0, check_quorum);
+    tn_elect(l);
+}
+
+/* A leader that heard from no majority within an election timeout steps down (same term);
+ * without check-quorum it stays leader. */
+TEST(test_check_quorum_steps_down_without_majority) {
+    for (int cq = 0; cq <= 1; cq++) {
+        tnode l;
+        cq_leader(&l, cq);
+        uint64_t term = l.n.term;
+        tn_step(&l, ae_reply(2, 1, term, 1, 0, 0)); /* one peer: 2 of 5 with itself */
+        uint64_t until = l.now + 3 * MIN_US;
+        while (l.now < until && l.n.role == RAFT_ROLE_LEADER) tn_tick(&l);
+        assert_int_equal(l.n.role, cq ? RAFT_ROLE_FOLLOWER : RAFT_ROLE_LEADER);
+        assert_int_equal(l.n.term, term);
+        tn_free(&l);
+    }
+}
+
+/* Answers from a majority within each election timeout keep it leader; its count starts over
+ * every timeout, so old answers do not carry it. */
+TEST(test_check_quorum_majority_keeps_leader) {
+    tnode l;
+    cq_leader(&l, 1);
+    uint64_t term = l.n.term;
+    for (int round = 0; round < 4; round++) {
+        tn_step(&l, ae_reply(2, 1, term, 1, 0, 0));
+        tn_step(&l, ae_reply(3, 1, term, 1, 0, 0));
+        uint64_t next = l.n.quorum_deadline_us;
+        while (l.now < next) tn_tick(&l);
+        assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    }
+    uint64_t next = l.n.quorum_deadline_us;
+    while (l.now < next && l.n.role == RAFT_ROLE_LEADER) tn_tick(&l);
+    assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+    tn_free(&l);
+}
+
+/* Its timer fires for the count as well as for heartbeats; a count alone sends nothing. */
+TEST(test_check_quorum_deadline) {
+    tnode l;
+    cq_leader(&l, 1);
+    assert_true(raft_deadline(&l.n) <= l.n.heartbeat_deadline_us);
+    tn_step(&l, ae_reply(2, 1, l.n.term, 1, 0, 0));
+    tn_step(&l, ae_reply(3, 1, l.n.term, 1, 0, 0));
+    l.n.heartbeat_deadline_us = l.n.quorum_deadline_us + 1; /* a count due alone */
+    tn_tick(&l);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(l.out.n_msgs, 0);
+    tn_free(&l);
+}
+
 /* With no trigger present, every bug bit (alone or all together) produces exactly the same
  * effects and messages as correct Raft. */
 TEST(test_bugs_change_nothing_else) {
     uint64_t want = run_two_leaders(0);
     static const uint32_t bits[] = {RAFT_BUG_VOTE_IGNORES_LOG, RAFT_BUG_COMMIT_OLD_TERM,
                                     RAFT_BUG_FORGET_VOTE,      RAFT_BUG_TRUNCATE_ON_MATCH,
-                                    RAFT_BUG_NO_STEPDOWN,      0x1f};
+                                    RAFT_BUG_NO_STEPDOWN,      RAFT_BUG_PREVOTE_WINS,
+                                    RAFT_BUG_NOOP_SELF_COMMIT, 0x7f};
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
 }
@@ -1876,6 +2153,20 @@ int main(void) {
         cmocka_unit_test(test_bug_truncate_on_match),
         cmocka_unit_test(test_bug_no_stepdown),
         cmocka_unit_test(test_bugs_change_nothing_else),
+        cmocka_unit_test(test_prevote_round_changes_nothing_until_won),
+        cmocka_unit_test(test_prevote_refusal_and_stale_answers),
+        cmocka_unit_test(test_prevote_grant_rules),
+        cmocka_unit_test(test_prevote_refused_while_leader_is_heard),
+        cmocka_unit_test(test_prevote_refused_by_leader),
+        cmocka_unit_test(test_prevote_round_ends_on_leader_contact),
+        cmocka_unit_test(test_prevote_after_failed_election),
+        cmocka_unit_test(test_bug_prevote_wins),
+        cmocka_unit_test(test_noop_appended_on_election),
+        cmocka_unit_test(test_noop_commits_earlier_terms),
+        cmocka_unit_test(test_bug_noop_self_commit),
+        cmocka_unit_test(test_check_quorum_steps_down_without_majority),
+        cmocka_unit_test(test_check_quorum_majority_keeps_leader),
+        cmocka_unit_test(test_check_quorum_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,9 @@ static bool expect_eq(const scn_expect *a, const scn_expect *b) {
         a->committed_at_most != b->committed_at_most || a->n_on != b->n_on ||
         a->has_logs_match != b->has_logs_match || a->has_role != b->has_role ||
         a->role_node != b->role_node || a->role_is != b->role_is || a->has_kv != b->has_kv ||
-        !str_eq(a->kv_key, b->kv_key) || !str_eq(a->kv_value, b->kv_value)) {
+        !str_eq(a->kv_key, b->kv_key) || !str_eq(a->kv_value, b->kv_value) ||
+        a->has_leaders != b->has_leaders || a->leaders != b->leaders ||
+        !str_eq(a->applied_cmd, b->applied_cmd)) {
         return false;
     }
     return a->n_on == 0 || memcmp(a->on, b->on, a->n_on * sizeof *a->on) == 0;
@@ -310,6 +312,28 @@ static void test_all_kinds(void **state) {
     assert_int_equal(e[11].expect.role_is, SCN_ROLE_CANDIDATE);
     assert_null(e[11].expect.kv_value);
     assert_string_equal(e[12].expect.kv_value, "w");
+    assert_round_trip(&s);
+    scn_free(&s);
+}
+
+/* The switches of SPEC section 8 and the leaders expectation: read, written back, read again. */
+static void test_switches(void **state) {
+    (void)state;
+    scenario s;
+    load_ok("{\"implementation\": \"canonical\", \"cluster\": {\"prevote\": true, "
+            "\"check_quorum\": true, \"snapshot\": {\"every\": 7}}, \"events\": [{\"at_ms\": "
+            "1, \"expect\": {\"leaders\": 0}}]}",
+            &s);
+    assert_true(s.prevote && s.check_quorum);
+    assert_int_equal(s.snapshot_every, 7);
+    assert_int_equal(s.snapshot_trailing, 0);
+    assert_true(s.events[0].expect.has_leaders);
+    assert_int_equal(s.events[0].expect.leaders, 0);
+    char *text = scn_to_json(&s);
+    assert_non_null(strstr(text, "\"snapshot\":{\"every\":7,\"trailing\":0}"));
+    assert_non_null(strstr(text, "\"check_quorum\":true"));
+    assert_non_null(strstr(text, "\"leaders\":0"));
+    free(text);
     assert_round_trip(&s);
     scn_free(&s);
 }
@@ -653,7 +677,7 @@ static const bad_case BAD[] = {
     {EV("{\"at_ms\": 1, \"expect\": {}}"),
      "t.json: events[0].expect: expected at least one condition (leader, leader_not, "
      "term_at_most, term_at_least, committed_at_least, committed_at_most, logs_match, role, "
-     "kv, applied_cmd)"},
+     "kv, applied_cmd, leaders)"},
     {EV("{\"at_ms\": 1, \"expect\": {\"leader\": \"some\"}}"),
      "t.json: events[0].expect.leader: expected a node id (1..5), \"any\" or \"none\""},
     {EV("{\"at_ms\": 1, \"expect\": {\"leader_not\": \"leader\"}}"),
@@ -722,6 +746,7 @@ int main(void) {
         cmocka_unit_test(test_spec_example),
         cmocka_unit_test(test_refs),
         cmocka_unit_test(test_all_kinds),
+        cmocka_unit_test(test_switches),
         cmocka_unit_test(test_initial_log),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_large_seed),

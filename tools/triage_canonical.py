@@ -46,6 +46,10 @@ def triage(path):
             log = logs[ev["node"]]
             for i in [i for i in log if i >= ev["from"]]:
                 del log[i]
+        elif kind == "snapshot" and ev.get("how") == "install":
+            # the node's log becomes the snapshot's: the taker's entries through its index
+            src = logs[ev.get("taken_by", ev["node"])]
+            logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
         elif kind == "role":
             role[ev["node"]] = (ev["role"], ev["term"])
         elif kind == "send" and ev.get("type") == "AppendEntriesReply" and ev.get("success"):

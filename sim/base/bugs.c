@@ -15,6 +15,12 @@ const bug_info bug_catalogue[] = {
      "followers delete every entry after prevLogIndex, even matching ones"},
     {"no_stepdown", RAFT_BUG_NO_STEPDOWN,
      "reply handlers ignore the reply's term: no step-down on a higher one, stale replies counted"},
+    {"prevote_wins", RAFT_BUG_PREVOTE_WINS,
+     "a node that wins a pre-vote round leads the next term without the real election "
+     "(needs cluster.prevote)"},
+    {"noop_self_commit", RAFT_BUG_NOOP_SELF_COMMIT,
+     "a new leader counts its no-op entry committed at once, before a majority holds it "
+     "(needs cluster.noop)"},
     {"ack_before_persist", BUG_ACK_BEFORE_PERSIST,
      "votes and AppendEntries successes are sent before the writes they depend on are durable "
      "(only a crash that loses the write shows it)"},

@@ -532,7 +532,11 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                       .election_timeout_max_us = scn->election_timeout.max_us,
                       .heartbeat_us = scn->heartbeat_us,
                       .max_entries_per_msg = RS_AE_ENTRIES_MAX,
-                      .bugs = cfg->bugs};
+                      .bugs = cfg->bugs,
+                      .prevote = scn->prevote,
+                      .check_quorum = scn->check_quorum,
+                      .noop = scn->noop};
+    if (scn->noop) rc.noop_cmd = sim_cmd_add(s, "noop", 4);
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
         rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */

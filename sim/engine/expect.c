@@ -109,6 +109,16 @@ static int role_holds(const sim *s, const scn_expect *e, char *why, size_t cap) 
     return 0;
 }
 
+/* How many live nodes believe they lead, whatever their term (a stale leader included). */
+static int leaders_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
+    uint32_t n = 0;
+    for (uint32_t i = 1; i <= s->n; i++)
+        n += s->nodes[i].up && sim_node_status(s, (uint8_t)i).role == RAFT_ROLE_LEADER;
+    if (n == e->leaders) return 1;
+    snprintf(why, cap, "leaders %u: %u live nodes are leader", e->leaders, n);
+    return 0;
+}
+
 /* Does the condition hold now? If not, why says what was seen instead. */
 static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
     if (!leader_holds(s, e, why, cap)) return 0;
@@ -134,6 +144,7 @@ static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap
     if (e->has_logs_match && !logs_match_holds(s, why, cap)) return 0;
     if (e->has_role && !role_holds(s, e, why, cap)) return 0;
     if (e->applied_cmd && !applied_holds(s, e, why, cap)) return 0;
+    if (e->has_leaders && !leaders_holds(s, e, why, cap)) return 0;
     if (e->has_kv && !kv_expect_holds(s, e, why, cap)) return 0;
     return 1;
 }

@@ -176,6 +176,14 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
         snprintf(why, cap, "cluster.prevote: %s has no pre-vote round", name);
         return 2;
     }
+    if (scn->noop && !(node_impls[k]->features & NODE_FEAT_NOOP)) {
+        snprintf(why, cap, "cluster.noop: %s appends no entry at the start of a term", name);
+        return 2;
+    }
+    if (scn->check_quorum && !(node_impls[k]->features & NODE_FEAT_CHECK_QUORUM)) {
+        snprintf(why, cap, "cluster.check_quorum: %s has no check-quorum", name);
+        return 2;
+    }
     if (scn->snapshot_every && !(node_impls[k]->features & NODE_FEAT_SNAPSHOT)) {
         snprintf(why, cap, "cluster.snapshot: %s takes no snapshots", name);
         return 2;

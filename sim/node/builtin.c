@@ -56,10 +56,12 @@ static uint64_t builtin_deadline(const void *node) {
     return raft_deadline(node);
 }
 
-/* A leader's timer is its heartbeat; anyone else's is an election timeout. */
+/* A leader's timer is its heartbeat (or its check-quorum count); anyone else's is an election
+ * timeout. */
 static const char *builtin_timer_name(const void *node) {
     const raft_node *n = node;
-    return n->role == RAFT_ROLE_LEADER ? "heartbeat" : "timeout";
+    if (n->role != RAFT_ROLE_LEADER) return "timeout";
+    return raft_deadline(n) < n->heartbeat_deadline_us ? "quorum_check" : "heartbeat";
 }
 
 static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
@@ -90,13 +92,14 @@ static void builtin_body_free(void *body) {
 const node_impl node_builtin = {
     .name = "builtin",
     .version = "0.1.0",
-    .what = "raftsim's own node (raft/): Raft paper Figure 2",
+    .what = "raftsim's own node (raft/): Raft paper Figure 2, no-op, pre-vote, check-quorum",
     .persist_before_send = 1,
     .index_base = 0,
     .term_base = 0,
-    .features = 0,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
-            RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | BUG_ACK_BEFORE_PERSIST,
+            RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | RAFT_BUG_PREVOTE_WINS |
+            RAFT_BUG_NOOP_SELF_COMMIT | BUG_ACK_BEFORE_PERSIST,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,

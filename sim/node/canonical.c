@@ -1140,7 +1140,8 @@ const node_impl node_canonical = {
     .index_base = 1,
     .term_base = 1,
     .bugs = 0, /* the library runs as Debian ships it */
-    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT,
+    /* check-quorum: always on in the library (a scenario cannot turn it off; README) */
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,

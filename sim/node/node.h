@@ -51,7 +51,12 @@ const char *node_msg_type_name(unsigned type);
 #define NODE_FX_SNAP_RESTORE (RAFT_FX_SEND + 4)
 
 /* Switches of SPEC section 8 an implementation may have. */
-enum { NODE_FEAT_PREVOTE = 1u << 0, NODE_FEAT_SNAPSHOT = 1u << 1 };
+enum {
+    NODE_FEAT_PREVOTE = 1u << 0,
+    NODE_FEAT_SNAPSHOT = 1u << 1,
+    NODE_FEAT_CHECK_QUORUM = 1u << 2,
+    NODE_FEAT_NOOP = 1u << 3,
+};
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
  * per message (NULL for the built-in node, whose messages are plain raft_msg). */

@@ -60,7 +60,7 @@ static const char *const TOP_FIELDS[] = {
     "name",    "description", "implementation", "implementations", "seed",  "cluster",
     "network", "disk",        "run_ms",         "initial",         "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms",
-                                             "prevote", "snapshot"};
+                                             "prevote", "check_quorum", "noop", "snapshot"};
 static const char *const SNAPSHOT_FIELDS[] = {"every", "trailing"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes"};
@@ -76,7 +76,8 @@ static const char *const EXPECT_FIELDS[] = {"leader",
                                             "logs_match",
                                             "role",
                                             "kv",
-                                            "applied_cmd"};
+                                            "applied_cmd",
+                                            "leaders"};
 static const char *const ROLE_FIELDS[] = {"node", "is"};
 static const char *const KV_FIELDS[] = {"key", "value"};
 
@@ -702,7 +703,9 @@ static int parse_cluster(scn_ctx *c, const cJSON *root, scenario *s) {
     uint8_t has_prevote;
     if (get_range(c, obj, "election_timeout_ms", &s->election_timeout, &has_election) != 0 ||
         get_time(c, obj, "heartbeat_ms", &s->heartbeat_us, &has_heartbeat) != 0 ||
-        get_bool(c, obj, "prevote", &s->prevote, &has_prevote) != 0) {
+        get_bool(c, obj, "prevote", &s->prevote, &has_prevote) != 0 ||
+        get_bool(c, obj, "check_quorum", &s->check_quorum, &has_prevote) != 0 ||
+        get_bool(c, obj, "noop", &s->noop, &has_prevote) != 0) {
         return -1;
     }
     if (check_timeouts(c, s, has_election, has_heartbeat) != 0) return -1;
@@ -1072,7 +1075,7 @@ static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
     if (x->child == NULL) {
         return fail(c, "expected at least one condition (leader, leader_not, term_at_most, "
                        "term_at_least, committed_at_least, committed_at_most, logs_match, "
-                       "role, kv, applied_cmd)");
+                       "role, kv, applied_cmd, leaders)");
     }
     if (parse_expect_leader(c, x, e) != 0 ||
         parse_bounds(c, x, "term_at_least", "term_at_most", &e->term_at_least,
@@ -1094,6 +1097,9 @@ static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
     uint8_t has_applied = 0;
     if (get_string(c, x, "applied_cmd", 0, RS_CMD_LEN_MAX, &e->applied_cmd, &has_applied) != 0)
         return -1;
+    uint64_t leaders = 0;
+    if (get_uint(c, x, "leaders", 0, RS_NODES_MAX, &leaders, &e->has_leaders) != 0) return -1;
+    e->leaders = (uint32_t)leaders;
     return parse_expect_role(c, x, e) != 0 ? -1 : parse_expect_kv(c, x, e);
 }
 
@@ -1600,6 +1606,7 @@ static cJSON *json_expect(const scn_expect *x) {
         add(o, "role", role);
     }
     if (x->applied_cmd) add(o, "applied_cmd", json_str(x->applied_cmd));
+    if (x->has_leaders) add(o, "leaders", json_u64(x->leaders));
     if (x->has_kv) {
         cJSON *kv = new_object();
         add(kv, "key", json_str(x->kv_key));
@@ -1691,6 +1698,8 @@ char *scn_to_json(const scenario *s) {
     add(cluster, "election_timeout_ms", json_range(s->election_timeout));
     add(cluster, "heartbeat_ms", json_ms(s->heartbeat_us));
     if (s->prevote) add(cluster, "prevote", cJSON_CreateTrue());
+    if (s->check_quorum) add(cluster, "check_quorum", cJSON_CreateTrue());
+    if (s->noop) add(cluster, "noop", cJSON_CreateTrue());
     if (s->snapshot_every) {
         cJSON *snap = new_object();
         add(snap, "every", json_u64(s->snapshot_every));

@@ -58,6 +58,8 @@ typedef struct {
     scn_ref role_node;
     scn_role role_is;
     char *applied_cmd; /* extension: every live node (or `on`) applied this command; NULL: unset */
+    uint8_t has_leaders;
+    uint32_t leaders; /* extension: exactly this many live nodes are in the leader role, any term */
     uint8_t has_kv;
     char *kv_key;
     char *kv_value; /* NULL: the key must be absent ("value": null) */
@@ -118,6 +120,8 @@ typedef struct {
     scn_range election_timeout;
     uint64_t heartbeat_us;
     uint8_t prevote; /* SPEC section 8: a pre-vote round before a real election */
+    uint8_t check_quorum; /* SPEC section 8: a leader without a majority's contact steps down */
+    uint8_t noop;         /* SPEC section 8: a new leader appends an entry of its term at once */
     /* SPEC section 8 cluster.snapshot: a snapshot after every `every` applied entries (0: no
      * snapshots), keeping `trailing` entries behind it. */
     uint32_t snapshot_every, snapshot_trailing;

@@ -52,6 +52,7 @@ enum {
     ST_DISK,
     ST_TORN,
     ST_PREVOTE,
+    ST_CHECK_QUORUM,
     ST_SNAPSHOT,
     ST_SNAPS, /* taken, installed, restored */
     ST_SENT = ST_SNAPS + 3,
@@ -72,6 +73,7 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
     v[ST_DISK] = s->disk_write.max_us > 0;
     v[ST_TORN] = s->torn_writes;
     v[ST_PREVOTE] = s->prevote;
+    v[ST_CHECK_QUORUM] = s->check_quorum;
     v[ST_SNAPSHOT] = s->snapshot_every > 0;
     for (int i = 0; i < 3; i++) v[ST_SNAPS + i] = r->snapshots[i];
     for (int i = 0; i < SIM_MSG_KINDS; i++) v[ST_SENT + i] = r->sent[i];
@@ -122,8 +124,8 @@ static void stats_print(const stats_sum *t, uint64_t seeds) {
     for (uint32_t n = 1; n <= RS_NODES_MAX; n++)
         if (t->by_size[n] || n <= 7) printf(" %u nodes %" PRIu64 ";", n, t->by_size[n]);
     printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds; pre-vote %" PRIu64
-           " seeds\nfaults:",
-           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_PREVOTE]);
+           " seeds, check-quorum %" PRIu64 " seeds\nfaults:",
+           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_PREVOTE], t->seeds[ST_CHECK_QUORUM]);
     for (int i = 0; i < SIM_FAULT_KINDS; i++) stats_item(t, faults[i], ST_FAULTS + i);
     printf("\nsnapshots: on for %" PRIu64 " seeds;", t->seeds[ST_SNAPSHOT]);
     stats_item(t, "taken", ST_SNAPS);

@@ -211,6 +211,9 @@ static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
         s->snapshot_every = (uint32_t)rs_rng_range(&r, 1, 40);
         s->snapshot_trailing = (uint32_t)rs_rng_range(&r, 1, 2 * (uint64_t)s->snapshot_every);
     }
+    if (impl && (impl->features & NODE_FEAT_CHECK_QUORUM))
+        s->check_quorum = (uint8_t)rs_rng_chance(&r, 0.5);
+    if (impl && (impl->features & NODE_FEAT_NOOP)) s->noop = (uint8_t)rs_rng_chance(&r, 0.5);
 }
 
 /* Client load: a command to a random node every period (a non-leader refuses it). */
