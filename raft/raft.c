@@ -132,6 +132,7 @@ static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
     }
     n->prevoting = 0;
     n->role = role;
+    if (role != RAFT_ROLE_LEADER) n->transfer_to = RAFT_NODE_NONE;
     fx_push(out, RAFT_FX_ROLE, n->term, (uint64_t)role);
 }
 
@@ -462,6 +463,26 @@ static uint64_t backup_next(const raft_node *n, const raft_msg *m) {
     return m->index;
 }
 
+static void send_timeout_now(raft_node *n, raft_out *out) {
+    raft_msg m = {.type = RAFT_MSG_TIMEOUT_NOW,
+                  .from = n->id,
+                  .to = n->transfer_to,
+                  .term = n->term,
+                  .index = n->log_len,
+                  .log_term = raft_last_term(n)};
+    n->transfer_sent = 1;
+    raft_out_send(out, &m);
+}
+
+/* The target of a transfer is ready when it matches the leader's whole log (under
+ * RAFT_BUG_TRANSFER_HANDOFF, at once). */
+static void maybe_send_timeout_now(raft_node *n, raft_out *out) {
+    if (n->transfer_to == RAFT_NODE_NONE || n->transfer_sent) return;
+    if (n->match_index[n->transfer_to] == n->log_len ||
+        (n->cfg.bugs & RAFT_BUG_TRANSFER_HANDOFF))
+        send_timeout_now(n, out);
+}
+
 static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
     if (!reply_is_current(n, m, out)) return;
     if (n->role != RAFT_ROLE_LEADER) return;
@@ -472,6 +493,7 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
         if (match > n->match_index[p]) n->match_index[p] = match;
         if (n->next_index[p] <= n->match_index[p]) n->next_index[p] = n->match_index[p] + 1;
         leader_update_commit(n, out);
+        if (n->role == RAFT_ROLE_LEADER && p == n->transfer_to) maybe_send_timeout_now(n, out);
     } else {
         uint64_t next = backup_next(n, m);
         if (next <= n->match_index[p]) next = n->match_index[p] + 1;
@@ -541,6 +563,35 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
     reset_election_timer(n, now_us);
 }
 
+/* TimeoutNow from the leader of our term: stand for election now (no pre-vote: the leader asked
+ * for it). Under RAFT_BUG_TRANSFER_HANDOFF the target takes the next term's leadership as
+ * handed over, without asking anyone. */
+static void on_timeout_now(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    observe_term(n, m->term, out);
+    if (m->term != n->term || n->role == RAFT_ROLE_LEADER) return;
+    if (!(n->cfg.bugs & RAFT_BUG_TRANSFER_HANDOFF)) {
+        if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+        start_election(n, now_us, out);
+        return;
+    }
+    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+    become(n, RAFT_ROLE_CANDIDATE, n->term + 1, out);
+    grant_vote(n, n->id, out);
+    become_leader(n, now_us, out);
+}
+
+int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out) {
+    n->now_us = now_us;
+    if (n->role != RAFT_ROLE_LEADER || target < 1 || target > n->n_nodes || target == n->id)
+        return 0;
+    n->transfer_to = target;
+    n->transfer_sent = 0;
+    n->transfer_deadline_us = now_us + n->cfg.election_timeout_min_us;
+    maybe_send_timeout_now(n, out);
+    if (!n->transfer_sent && n->next_index[target] <= n->log_len) send_append(n, target, out);
+    return 1;
+}
+
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     RAFT_ASSERT(m->to == n->id && m->from >= 1 && m->from <= n->n_nodes && m->from != n->id);
     n->now_us = now_us;
@@ -549,6 +600,7 @@ void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) 
     case RAFT_MSG_REQUEST_VOTE_REPLY: on_vote_reply(n, now_us, m, out); break;
     case RAFT_MSG_APPEND_ENTRIES: on_append(n, now_us, m, out); break;
     case RAFT_MSG_APPEND_ENTRIES_REPLY: on_append_reply(n, m, out); break;
+    case RAFT_MSG_TIMEOUT_NOW: on_timeout_now(n, now_us, m, out); break;
     default: RAFT_ASSERT(!"unknown message type");
     }
 }
@@ -572,6 +624,8 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
             if (n->role != RAFT_ROLE_LEADER) return;
         }
         if (now_us < n->heartbeat_deadline_us) return;
+        if (n->transfer_to != RAFT_NODE_NONE && now_us >= n->transfer_deadline_us)
+            n->transfer_to = RAFT_NODE_NONE; /* given up: take commands again */
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
     } else if (n->cfg.prevote) {
@@ -590,7 +644,7 @@ uint64_t raft_deadline(const raft_node *n) {
 
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
     n->now_us = now_us;
-    if (n->role != RAFT_ROLE_LEADER) return 0;
+    if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
     n->match_index[n->id] = n->log_len;
@@ -614,6 +668,7 @@ const char *raft_msg_type_name(raft_msg_type type) {
     case RAFT_MSG_REQUEST_VOTE_REPLY: return "RequestVoteReply";
     case RAFT_MSG_APPEND_ENTRIES: return "AppendEntries";
     case RAFT_MSG_APPEND_ENTRIES_REPLY: return "AppendEntriesReply";
+    case RAFT_MSG_TIMEOUT_NOW: return "TimeoutNow";
     case RAFT_MSG_TYPE_COUNT: break;
     }
     return "?";

@@ -25,6 +25,7 @@ typedef enum {
     RAFT_BUG_NO_STEPDOWN = 1u << 4,       /* reply handlers ignore the reply's term */
     RAFT_BUG_PREVOTE_WINS = 1u << 5,      /* a won pre-vote round is taken as a won election */
     RAFT_BUG_NOOP_SELF_COMMIT = 1u << 6,  /* a new leader counts its no-op committed at once */
+    RAFT_BUG_TRANSFER_HANDOFF = 1u << 7,  /* a transfer hands leadership over without election */
 } raft_bug;
 
 typedef struct {
@@ -38,7 +39,11 @@ typedef enum {
     RAFT_MSG_REQUEST_VOTE_REPLY,
     RAFT_MSG_APPEND_ENTRIES,
     RAFT_MSG_APPEND_ENTRIES_REPLY,
-    RAFT_MSG_TYPE_COUNT
+    RAFT_MSG_TYPE_COUNT,
+    /* Leadership transfer (thesis 3.10), numbered as sim/node/node.h numbers it for every
+     * implementation (its type RAFT_MSG_TYPE_COUNT is InstallSnapshot, which raft/ lacks):
+     * index/log_term are the sender's last entry. */
+    RAFT_MSG_TIMEOUT_NOW = RAFT_MSG_TYPE_COUNT + 1,
 } raft_msg_type;
 
 /* One message. Field use by type (Figure 2 names in brackets):
@@ -136,6 +141,9 @@ typedef struct {
     uint64_t leader_contact_us; /* when a current leader was last heard from */
     uint64_t quorum_deadline_us; /* check-quorum: when the leader counts who it heard from */
     uint8_t *heard;              /* [n_nodes + 1], leader with check-quorum: heard this round */
+    uint8_t transfer_to;         /* leader: the target of a leadership transfer, 0 if none */
+    uint8_t transfer_sent;       /* ... and TimeoutNow has been sent to it */
+    uint64_t transfer_deadline_us; /* ... given up at the first heartbeat after this */
     uint8_t *voted_me;     /* [n_nodes + 1]: who granted this candidacy */
     uint64_t *next_index;  /* [n_nodes + 1], leader only */
     uint64_t *match_index; /* [n_nodes + 1], leader only */
@@ -161,8 +169,13 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out);
 /* The time of the node's next timer: election timeout, or heartbeat when leader (or the
  * leader's quorum check, if earlier). */
 uint64_t raft_deadline(const raft_node *n);
+/* Leadership transfer (thesis 3.10): a leader catches the target up, then sends it TimeoutNow,
+ * and refuses client commands meanwhile; the target starts an election at once. Returns 1 if
+ * the node is leader and the target another node, 0 (and nothing happens) otherwise. A
+ * transfer not done within an election timeout is given up. */
+int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out);
 /* A client command offered to this node. Returns 1 and appends it (and replicates) if the
- * node is leader; returns 0 and does nothing otherwise. */
+ * node is leader and not transferring leadership; returns 0 and does nothing otherwise. */
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out);
 
 static inline uint64_t raft_last_term(const raft_node *n) {

@@ -49,6 +49,7 @@ enum {
     SIM_FAULT_PARTITION,
     SIM_FAULT_LINK,
     SIM_FAULT_NETWORK,
+    SIM_FAULT_TRANSFER, /* leadership transfers a leader took */
     SIM_FAULT_KINDS
 };
 #define SIM_MSG_KINDS 6 /* node.h's message types: the built-in node's four and two more */

@@ -300,7 +300,7 @@ static void check_call(tnode *t, const snap *b) {
         hash_u64(&t->hash, m.log_term);
         hash_u64(&t->hash, m.commit);
         hash_u64(&t->hash, m.n_entries);
-        assert_true(m.type < RAFT_MSG_TYPE_COUNT);
+        assert_true(m.type < RAFT_MSG_TYPE_COUNT || m.type == RAFT_MSG_TIMEOUT_NOW);
         assert_int_equal(m.from, n->id);
         assert_in_range(m.to, 1, n->n_nodes);
         assert_int_not_equal(m.to, n->id);
@@ -2024,6 +2024,135 @@ TEST(test_bug_noop_self_commit) {
     tn_free(&l);
 }
 
+/* ===== Thesis 3.10: leadership transfer ================================================== */
+
+static raft_msg timeout_now(uint8_t from, uint8_t to, uint64_t term, uint64_t last_index,
+                            uint64_t last_term) {
+    raft_msg m = {.type = RAFT_MSG_TIMEOUT_NOW,
+                  .from = from,
+                  .to = to,
+                  .term = term,
+                  .index = last_index,
+                  .log_term = last_term};
+    return m;
+}
+
+/* Leader 1 of a 3-node cluster, term 2, log [1, 2]; follower 2 matched through 2 (caught up),
+ * follower 3 through 1. */
+static void transfer_leader(tnode *l, uint32_t bugs) {
+    tn_boot(l, 1, 3, bugs, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_elect(l);
+    assert_int_equal(tn_propose(l, cmd_of(2, 2)), 1);
+    tn_step(l, ae_reply(2, 1, 2, 1, 2, 0));
+    tn_step(l, ae_reply(3, 1, 2, 1, 1, 0));
+    assert_int_equal(l->n.match_index[2], 2);
+    assert_int_equal(l->n.match_index[3], 1);
+}
+
+/* To a caught-up follower: TimeoutNow at once, carrying the leader's last entry; commands are
+ * refused while the transfer runs. */
+TEST(test_transfer_to_caught_up_target) {
+    tnode l;
+    transfer_leader(&l, 0);
+    assert_int_equal(raft_node_transfer(&l.n, l.now, 2, &l.out), 1);
+    raft_msg m = only_msg(&l.out);
+    assert_int_equal(m.type, RAFT_MSG_TIMEOUT_NOW);
+    assert_int_equal(m.to, 2);
+    assert_int_equal(m.index, 2);
+    assert_int_equal(m.log_term, 2);
+    assert_int_equal(tn_propose(&l, 99), 0);
+    assert_int_equal(l.n.log_len, 2);
+    tn_free(&l);
+}
+
+/* To a lagging follower: no TimeoutNow while it lacks entries (they are in flight already),
+ * and one as soon as it matches the leader's log. */
+TEST(test_transfer_waits_for_target_log) {
+    tnode l;
+    transfer_leader(&l, 0);
+    raft_out_clear(&l.out);
+    assert_int_equal(raft_node_transfer(&l.n, l.now, 3, &l.out), 1);
+    assert_int_equal(l.out.n_msgs, 0);
+    tn_step(&l, ae_reply(3, 1, 2, 1, 1, 0)); /* a stale answer: still behind */
+    assert_int_equal(l.out.n_msgs, 0);
+    tn_step(&l, ae_reply(3, 1, 2, 1, 2, 0));
+    raft_msg m = only_msg(&l.out);
+    assert_int_equal(m.type, RAFT_MSG_TIMEOUT_NOW);
+    assert_int_equal(m.to, 3);
+    tn_step(&l, ae_reply(3, 1, 2, 1, 2, 0)); /* sent once */
+    assert_int_equal(l.out.n_msgs, 0);
+    tn_free(&l);
+}
+
+/* A leader that is not one, or a transfer to itself or to no node, is refused. */
+TEST(test_transfer_refused) {
+    tnode l;
+    transfer_leader(&l, 0);
+    raft_out_clear(&l.out);
+    assert_int_equal(raft_node_transfer(&l.n, l.now, 1, &l.out), 0);
+    assert_int_equal(raft_node_transfer(&l.n, l.now, 4, &l.out), 0);
+    assert_int_equal(l.out.n_fx, 0);
+    tnode f;
+    tn_boot(&f, 2, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    assert_int_equal(raft_node_transfer(&f.n, f.now, 3, &f.out), 0);
+    tn_free(&f);
+    tn_free(&l);
+}
+
+/* Not done within an election timeout: given up at the next heartbeat; commands are taken
+ * again. */
+TEST(test_transfer_given_up) {
+    tnode l;
+    transfer_leader(&l, 0);
+    assert_int_equal(raft_node_transfer(&l.n, l.now, 3, &l.out), 1);
+    uint64_t until = l.now + MIN_US;
+    while (l.now < until) tn_tick(&l);
+    tn_tick(&l);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(tn_propose(&l, 99), 1);
+    tn_free(&l);
+}
+
+/* The target stands for election at once, with no pre-vote round: the leader asked. A
+ * TimeoutNow of an older term is ignored. */
+TEST(test_timeout_now_starts_election) {
+    tnode f;
+    tn_boot_features(&f, 2, 3, 0, 1, 0);
+    tn_step(&f, ae(1, 2, 0, 0, 0, 0, NULL, 0));
+    tn_step(&f, timeout_now(1, 2, 0, 0, 0));
+    assert_int_equal(f.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(f.n.term, 1);
+    raft_msg m = raft_out_msg(&f.out, 0);
+    assert_int_equal(m.type, RAFT_MSG_REQUEST_VOTE);
+    assert_int_equal(m.ok, 0);
+    tnode g;
+    tn_boot(&g, 3, 3, 0, 5, RAFT_NODE_NONE, NULL, 0);
+    tn_step(&g, timeout_now(1, 3, 4, 0, 0));
+    assert_int_equal(g.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(g.n.term, 5);
+    tn_free(&g);
+    tn_free(&f);
+}
+
+/* RAFT_BUG_TRANSFER_HANDOFF: TimeoutNow to a lagging target at once, and the target leads the
+ * next term without an election. */
+TEST(test_bug_transfer_handoff) {
+    tnode l;
+    transfer_leader(&l, RAFT_BUG_TRANSFER_HANDOFF);
+    raft_out_clear(&l.out);
+    assert_int_equal(raft_node_transfer(&l.n, l.now, 3, &l.out), 1);
+    raft_msg m;
+    assert_true(msg_to(&l.out, 3, &m));
+    assert_int_equal(m.type, RAFT_MSG_TIMEOUT_NOW);
+    tnode f;
+    tn_boot(&f, 3, 3, RAFT_BUG_TRANSFER_HANDOFF, 2, RAFT_NODE_NONE, TERMS(1));
+    tn_step(&f, timeout_now(1, 3, 2, 2, 2));
+    assert_int_equal(f.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(f.n.term, 3);
+    tn_free(&f);
+    tn_free(&l);
+}
+
 /* ===== Thesis 6.2: check-quorum ========================================================== */
 
 static void cq_leader(tnode *l, int check_quorum) {
@@ -2087,7 +2216,8 @@ TEST(test_bugs_change_nothing_else) {
     static const uint32_t bits[] = {RAFT_BUG_VOTE_IGNORES_LOG, RAFT_BUG_COMMIT_OLD_TERM,
                                     RAFT_BUG_FORGET_VOTE,      RAFT_BUG_TRUNCATE_ON_MATCH,
                                     RAFT_BUG_NO_STEPDOWN,      RAFT_BUG_PREVOTE_WINS,
-                                    RAFT_BUG_NOOP_SELF_COMMIT, 0x7f};
+                                    RAFT_BUG_NOOP_SELF_COMMIT, RAFT_BUG_TRANSFER_HANDOFF,
+                                    0xff};
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
 }
@@ -2164,6 +2294,12 @@ int main(void) {
         cmocka_unit_test(test_noop_appended_on_election),
         cmocka_unit_test(test_noop_commits_earlier_terms),
         cmocka_unit_test(test_bug_noop_self_commit),
+        cmocka_unit_test(test_transfer_to_caught_up_target),
+        cmocka_unit_test(test_transfer_waits_for_target_log),
+        cmocka_unit_test(test_transfer_refused),
+        cmocka_unit_test(test_transfer_given_up),
+        cmocka_unit_test(test_timeout_now_starts_election),
+        cmocka_unit_test(test_bug_transfer_handoff),
         cmocka_unit_test(test_check_quorum_steps_down_without_majority),
         cmocka_unit_test(test_check_quorum_majority_keeps_leader),
         cmocka_unit_test(test_check_quorum_deadline),

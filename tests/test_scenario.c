@@ -316,23 +316,29 @@ static void test_all_kinds(void **state) {
     scn_free(&s);
 }
 
-/* The switches of SPEC section 8 and the leaders expectation: read, written back, read again. */
+/* The switches of SPEC section 8, the transfer action and the leaders expectation: read,
+ * written back, read again. */
 static void test_switches(void **state) {
     (void)state;
     scenario s;
     load_ok("{\"implementation\": \"canonical\", \"cluster\": {\"prevote\": true, "
             "\"check_quorum\": true, \"snapshot\": {\"every\": 7}}, \"events\": [{\"at_ms\": "
-            "1, \"expect\": {\"leaders\": 0}}]}",
+            "1, \"expect\": {\"leaders\": 0}}, {\"at_ms\": 2, \"do\": \"transfer\", \"to\": "
+            "\"follower\", \"optional\": true}]}",
             &s);
     assert_true(s.prevote && s.check_quorum);
     assert_int_equal(s.snapshot_every, 7);
     assert_int_equal(s.snapshot_trailing, 0);
     assert_true(s.events[0].expect.has_leaders);
     assert_int_equal(s.events[0].expect.leaders, 0);
+    assert_int_equal(s.events[1].kind, SCN_DO_TRANSFER);
+    assert_int_equal(s.events[1].to, SCN_REF_FOLLOWER);
+    assert_true(s.events[1].optional);
     char *text = scn_to_json(&s);
     assert_non_null(strstr(text, "\"snapshot\":{\"every\":7,\"trailing\":0}"));
     assert_non_null(strstr(text, "\"check_quorum\":true"));
     assert_non_null(strstr(text, "\"leaders\":0"));
+    assert_non_null(strstr(text, "\"do\":\"transfer\",\"to\":\"follower\""));
     free(text);
     assert_round_trip(&s);
     scn_free(&s);
@@ -418,7 +424,7 @@ static void test_kind_names(void **state) {
     (void)state;
     static const char *const names[SCN_KIND_COUNT] = {"crash",     "restart", "pause", "resume",
                                                       "partition", "heal",    "link",  "network",
-                                                      "submit",    "kv",      "expect"};
+                                                      "submit",    "kv",      "transfer", "expect"};
     for (int k = 0; k < SCN_KIND_COUNT; k++) {
         assert_string_equal(scn_kind_name((scn_kind)k), names[k]);
     }

@@ -21,6 +21,9 @@ const bug_info bug_catalogue[] = {
     {"noop_self_commit", RAFT_BUG_NOOP_SELF_COMMIT,
      "a new leader counts its no-op entry committed at once, before a majority holds it "
      "(needs cluster.noop)"},
+    {"transfer_handoff", RAFT_BUG_TRANSFER_HANDOFF,
+     "a leadership transfer hands over at once: TimeoutNow before the target's log is caught "
+     "up, and the target takes the next term without an election"},
     {"ack_before_persist", BUG_ACK_BEFORE_PERSIST,
      "votes and AppendEntries successes are sent before the writes they depend on are durable "
      "(only a crash that loses the write shows it)"},

@@ -150,6 +150,28 @@ static void do_submit(sim *s, uint8_t node, const scn_event *e) {
     }
 }
 
+/* transfer (SPEC section 8): the current leader is asked to hand leadership to `to`. A paused
+ * leader handles nothing, so it does not take the request either. */
+static void do_transfer(sim *s, uint32_t idx, const scn_event *e) {
+    uint8_t leader = sim_resolve_or_fail(s, idx, SCN_REF_LEADER);
+    if (!leader) return;
+    uint8_t to = sim_resolve_or_fail(s, idx, e->to);
+    if (!to) return;
+    sim_node *n = &s->nodes[leader];
+    int accepted = 0;
+    node_out_clear(&s->out);
+    if (!n->paused) accepted = s->impl->transfer(n->node, s->now, to, &s->out);
+    trace_begin_event(s->tr, s->now, "transfer");
+    trace_u64(s->tr, "from", leader);
+    trace_u64(s->tr, "to", to);
+    trace_bool(s->tr, "accepted", accepted);
+    trace_end(s->tr);
+    if (!accepted) return;
+    s->res->stats.faults[SIM_FAULT_TRANSFER]++;
+    sim_apply_out(s, leader);
+    sim_arm_timer(s, leader);
+}
+
 void sim_action(sim *s, uint32_t idx) {
     const scn_event *e = &s->scn->events[idx];
     uint8_t node = 0;
@@ -182,6 +204,7 @@ void sim_action(sim *s, uint32_t idx) {
         kv_start_op(s, idx);
         s->res->stats.kv_ops++;
         break;
+    case SCN_DO_TRANSFER: do_transfer(s, idx, e); break;
     case SCN_KIND_COUNT: ASSERT(!"bad event kind"); break;
     }
 }

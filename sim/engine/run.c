@@ -184,6 +184,12 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
         snprintf(why, cap, "cluster.check_quorum: %s has no check-quorum", name);
         return 2;
     }
+    for (uint32_t i = 0; i < scn->n_events; i++)
+        if (scn->events[i].kind == SCN_DO_TRANSFER &&
+            !(node_impls[k]->features & NODE_FEAT_TRANSFER)) {
+            snprintf(why, cap, "events[%u].do: %s has no leadership transfer", i, name);
+            return 2;
+        }
     if (scn->snapshot_every && !(node_impls[k]->features & NODE_FEAT_SNAPSHOT)) {
         snprintf(why, cap, "cluster.snapshot: %s takes no snapshots", name);
         return 2;

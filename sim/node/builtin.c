@@ -64,6 +64,10 @@ static const char *builtin_timer_name(const void *node) {
     return raft_deadline(n) < n->heartbeat_deadline_us ? "quorum_check" : "heartbeat";
 }
 
+static int builtin_transfer(void *node, uint64_t now_us, uint8_t target, node_out *out) {
+    return raft_node_transfer(node, now_us, target, &out->r);
+}
+
 static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
     return raft_propose(node, now_us, cmd, &out->r);
 }
@@ -92,14 +96,14 @@ static void builtin_body_free(void *body) {
 const node_impl node_builtin = {
     .name = "builtin",
     .version = "0.1.0",
-    .what = "raftsim's own node (raft/): Raft paper Figure 2, no-op, pre-vote, check-quorum",
+    .what = "raftsim's own node (raft/): Figure 2, no-op, pre-vote, check-quorum, transfer",
     .persist_before_send = 1,
     .index_base = 0,
     .term_base = 0,
-    .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP | NODE_FEAT_TRANSFER,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
             RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | RAFT_BUG_PREVOTE_WINS |
-            RAFT_BUG_NOOP_SELF_COMMIT | BUG_ACK_BEFORE_PERSIST,
+            RAFT_BUG_NOOP_SELF_COMMIT | RAFT_BUG_TRANSFER_HANDOFF | BUG_ACK_BEFORE_PERSIST,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,
@@ -110,6 +114,7 @@ const node_impl node_builtin = {
     .tick = builtin_tick,
     .deadline = builtin_deadline,
     .timer_name = builtin_timer_name,
+    .transfer = builtin_transfer,
     .propose = builtin_propose,
     .status = builtin_status,
     .entry = builtin_entry,

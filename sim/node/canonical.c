@@ -463,7 +463,9 @@ static void op_fire(cnode *c, const pending_op *op) {
         disk_truncate(&c->d, op->u.truncate_from);
         tell_persist(c);
         break;
-    case OP_SEND: op->u.send.cb(op->u.send.req, op->status); break;
+    case OP_SEND: /* the library passes no callback for TimeoutNow */
+        if (op->u.send.cb) op->u.send.cb(op->u.send.req, op->status);
+        break;
     case OP_PUT:
         disk_put_snapshot(&c->d, op->u.put.snap, op->u.put.trailing);
         op->u.put.cb(op->u.put.req, 0);
@@ -913,7 +915,7 @@ static void canonical_crash(void *node, uint64_t now_us) {
     raft_close(r, close_done);
     for (size_t i = 0; i < c->n_ops; i++) {
         const pending_op *op = &c->ops[i];
-        if (op->kind == OP_SEND) op->u.send.cb(op->u.send.req, RAFT_CANCELED);
+        if (op->kind == OP_SEND && op->u.send.cb) op->u.send.cb(op->u.send.req, RAFT_CANCELED);
         if (op->kind == OP_GET) op->u.get.cb(op->u.get.req, NULL, RAFT_CANCELED);
         if (op->kind == OP_WORK) op->u.work.cb(op->u.work.req, RAFT_CANCELED);
     }
@@ -1074,6 +1076,27 @@ static void canonical_tick(void *node, uint64_t now_us, node_out *out) {
     end(c);
 }
 
+static void transfer_done(struct raft_transfer *req) {
+    free(req);
+}
+
+/* raft_transfer(): the library catches the target up and sends it TimeoutNow itself; it
+ * refuses commands meanwhile, and gives up after an election timeout. */
+static int canonical_transfer(void *node, uint64_t now_us, uint8_t target, node_out *out) {
+    cnode *c = node;
+    if (!c->r || raft_state(c->r) != RAFT_LEADER) return 0;
+    begin(c, now_us, out);
+    struct raft_transfer *req = rs_xcalloc(1, sizeof *req);
+    int rv = raft_transfer(c->r, req, target, transfer_done);
+    if (rv != 0) { /* refused (not a voter, itself, a transfer under way): nothing happened */
+        free(req);
+        c->out = NULL;
+        return 0;
+    }
+    end(c);
+    return 1;
+}
+
 static void apply_done(struct raft_apply *req, int status, void *result) {
     (void)status;
     (void)result;
@@ -1141,7 +1164,7 @@ const node_impl node_canonical = {
     .term_base = 1,
     .bugs = 0, /* the library runs as Debian ships it */
     /* check-quorum: always on in the library (a scenario cannot turn it off; README) */
-    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_TRANSFER,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,
@@ -1153,6 +1176,7 @@ const node_impl node_canonical = {
     .tick = canonical_tick,
     .deadline = canonical_deadline,
     .timer_name = canonical_timer_name,
+    .transfer = canonical_transfer,
     .propose = canonical_propose,
     .status = canonical_status,
     .entry = canonical_entry,

@@ -8,7 +8,8 @@
 #include "sim/base/util.h"
 
 const char *node_msg_type_name(unsigned type) {
-    if (type < RAFT_MSG_TYPE_COUNT) return raft_msg_type_name((raft_msg_type)type);
+    if (type < RAFT_MSG_TYPE_COUNT || type == RAFT_MSG_TIMEOUT_NOW)
+        return raft_msg_type_name((raft_msg_type)type);
     switch (type) {
     case NODE_MSG_INSTALL_SNAPSHOT: return "InstallSnapshot";
     case NODE_MSG_TIMEOUT_NOW: return "TimeoutNow";

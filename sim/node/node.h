@@ -30,6 +30,7 @@ enum {
     NODE_MSG_TIMEOUT_NOW,                            /* index/log_term: the sender's last entry */
     NODE_MSG_TYPE_COUNT
 };
+_Static_assert(NODE_MSG_TIMEOUT_NOW == (int)RAFT_MSG_TIMEOUT_NOW, "one TimeoutNow for all");
 const char *node_msg_type_name(unsigned type);
 
 /* An effect beyond raft_fx_kind, for implementations that keep their own disk (SPEC section
@@ -56,6 +57,7 @@ enum {
     NODE_FEAT_SNAPSHOT = 1u << 1,
     NODE_FEAT_CHECK_QUORUM = 1u << 2,
     NODE_FEAT_NOOP = 1u << 3,
+    NODE_FEAT_TRANSFER = 1u << 4, /* the transfer action; node_impl.transfer */
 };
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
@@ -152,6 +154,9 @@ typedef struct node_impl {
     uint64_t (*deadline)(const void *node);
     /* The trace's name for the timer about to fire (e.g. "heartbeat", "timeout"). */
     const char *(*timer_name)(const void *node);
+    /* Leadership transfer to target (NODE_FEAT_TRANSFER; NULL otherwise): 1 if the node took
+     * the request (it is leader and target another voter), 0 if refused, with no effects. */
+    int (*transfer)(void *node, uint64_t now_us, uint8_t target, node_out *out);
     /* A client command: 1 if accepted (the node is leader), 0 if refused, with no effects. */
     int (*propose)(void *node, uint64_t now_us, uint32_t cmd, node_out *out);
     void (*status)(const void *node, node_status *st);

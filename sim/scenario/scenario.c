@@ -51,7 +51,7 @@ static const char *const KIND_NAMES[SCN_KIND_COUNT] = {
     [SCN_DO_CRASH] = "crash",   [SCN_DO_RESTART] = "restart",     [SCN_DO_PAUSE] = "pause",
     [SCN_DO_RESUME] = "resume", [SCN_DO_PARTITION] = "partition", [SCN_DO_HEAL] = "heal",
     [SCN_DO_LINK] = "link",     [SCN_DO_NETWORK] = "network",     [SCN_DO_SUBMIT] = "submit",
-    [SCN_DO_KV] = "kv",         [SCN_EXPECT] = "expect",
+    [SCN_DO_KV] = "kv",         [SCN_DO_TRANSFER] = "transfer", [SCN_EXPECT] = "expect",
 };
 static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
@@ -122,12 +122,13 @@ static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
     [SCN_DO_SUBMIT] = EF_BIT(EF_NODE) | EF_BIT(EF_COMMAND) | EF_BIT(EF_COUNT) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_KV] =
         EF_BIT(EF_CLIENT) | EF_BIT(EF_OP) | EF_BIT(EF_KEY) | EF_BIT(EF_VALUE) | EF_BIT(EF_FROM),
+    [SCN_DO_TRANSFER] = EF_BIT(EF_TO) | EF_BIT(EF_OPTIONAL),
     [SCN_EXPECT] = EF_BIT(EF_EXPECT) | EF_BIT(EF_WITHIN_MS),
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-_Static_assert(SCN_DO_KV + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
+_Static_assert(SCN_DO_TRANSFER + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
                "parse_kind takes the kinds before SCN_EXPECT as the \"do\" actions");
 _Static_assert(EF_N <= 32, "event fields must fit a uint32_t mask");
 _Static_assert(COUNT_OF(EXPECT_FIELDS) <= 32, "expect fields must fit a uint32_t mask");
@@ -1178,6 +1179,7 @@ static int parse_event_body(scn_ctx *c, const cJSON *ev, scn_event *e) {
     case SCN_DO_NETWORK: return parse_network_event(c, ev, e);
     case SCN_DO_SUBMIT: return parse_submit(c, ev, e);
     case SCN_DO_KV: return parse_kv(c, ev, e);
+    case SCN_DO_TRANSFER: return get_ref(c, ev, "to", &e->to, NULL);
     case SCN_EXPECT: return parse_expect_event(c, ev, e);
     case SCN_KIND_COUNT: break;
     }
@@ -1659,6 +1661,7 @@ static void add_event_body(cJSON *o, const scn_event *e) {
         if (e->kv_op != SCN_KV_GET) add(o, "value", json_str(e->value));
         if (e->kv_op == SCN_KV_CAS) add(o, "from", json_str(e->from_value));
         return;
+    case SCN_DO_TRANSFER: add(o, "to", json_ref(e->to)); return;
     case SCN_EXPECT:
     case SCN_KIND_COUNT: break;
     }

@@ -29,6 +29,7 @@ typedef enum {
     SCN_DO_NETWORK,
     SCN_DO_SUBMIT,
     SCN_DO_KV,
+    SCN_DO_TRANSFER,
     SCN_EXPECT,
     SCN_KIND_COUNT
 } scn_kind;

@@ -117,8 +117,8 @@ static void stats_item(const stats_sum *t, const char *name, int i) {
 
 static void stats_print(const stats_sum *t, uint64_t seeds) {
     static const char *const drops[SIM_DROP_KINDS] = {"loss", "partition", "link", "down"};
-    static const char *const faults[SIM_FAULT_KINDS] = {"crash",     "restart", "pause",
-                                                        "partition", "link",    "network"};
+    static const char *const faults[SIM_FAULT_KINDS] = {"crash", "restart", "pause",   "partition",
+                                                        "link",  "network", "transfer"};
     printf("what the %" PRIu64 " seeds exercised (count, and seeds with at least one):\n", seeds);
     printf("cluster sizes:");
     for (uint32_t n = 1; n <= RS_NODES_MAX; n++)

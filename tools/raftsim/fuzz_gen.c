@@ -291,6 +291,24 @@ static void gen_final_reads(uint64_t h, ev_list *l) {
     }
 }
 
+/* Leadership transfers (SPEC section 8), for an implementation that has them: half of the seeds
+ * ask the leader of the moment to hand over to a random node (itself, or a crashed one,
+ * included) one to four times in the window; from a stream of their own, so a seed's other
+ * draws are what they were. */
+static void gen_transfers(uint64_t seed, const fuzz_gen_opts *o, uint32_t nodes, uint64_t h,
+                          ev_list *l) {
+    const node_impl *impl = node_impl_find(o->impl ? o->impl : node_impls[0]->name);
+    if (!impl || !(impl->features & NODE_FEAT_TRANSFER)) return;
+    rs_rng r;
+    rs_rng_seed(&r, seed, 0x7A45F);
+    if (!rs_rng_chance(&r, 0.5)) return;
+    for (uint64_t n = rs_rng_range(&r, 1, 4); n > 0; n--) {
+        scn_event *e = ev_add(l, rs_rng_range(&r, 0, h - 1), SCN_DO_TRANSFER);
+        e->to = (scn_ref)rs_rng_range(&r, 1, nodes);
+        e->optional = 1;
+    }
+}
+
 /* Stable merge sort by time: equal times keep generation order (an episode's own order). */
 static void sort_by_time(scn_event *v, uint32_t n) {
     scn_event *tmp = rs_xmalloc((size_t)n * sizeof *tmp + 1);
@@ -340,6 +358,7 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     }
     if (f & FZ_LOAD) gen_load(&r, s->nodes, 50, h, &l);
     if (f & FZ_KV) gen_kv(&r, h, &l);
+    gen_transfers(seed, o, s->nodes, h, &l);
     gen_settle(s->nodes, h, s, &l);
     if (f & FZ_KV) gen_final_reads(h, &l);
     sort_by_time(l.v, l.n);
