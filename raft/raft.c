@@ -90,6 +90,13 @@ raft_msg raft_out_msg(const raft_out *out, size_t i) {
     return m;
 }
 
+/* A read waiting (raft_node_read): answered once a majority answered a heartbeat round at
+ * least as new as its own, and the node applied through its index. */
+struct raft_read {
+    uint64_t id, index;
+    uint32_t round;
+};
+
 /* ---- small helpers --------------------------------------------------------------------- */
 
 static uint64_t rng_next(raft_node *n) {
@@ -132,7 +139,10 @@ static void become(raft_node *n, raft_role role, uint64_t term, raft_out *out) {
     }
     n->prevoting = 0;
     n->role = role;
-    if (role != RAFT_ROLE_LEADER) n->transfer_to = RAFT_NODE_NONE;
+    if (role != RAFT_ROLE_LEADER) {
+        n->transfer_to = RAFT_NODE_NONE;
+        n->n_reads = 0; /* no longer sure to lead: the reads are dropped, unanswered */
+    }
     fx_push(out, RAFT_FX_ROLE, n->term, (uint64_t)role);
 }
 
@@ -174,6 +184,7 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
                   .log_term = n->log[next - 1].term,
                   .commit = n->commit,
                   .n_entries = (uint32_t)count,
+                  .round = n->round,
                   .entries = &n->log[next]};
     n->next_index[peer] = next + count;
     raft_out_send(out, &m);
@@ -182,6 +193,26 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
 static void broadcast_append(raft_node *n, raft_out *out) {
     for (uint32_t p = 1; p <= n->n_nodes; p++)
         if (p != n->id) send_append(n, p, out);
+}
+
+/* ReadIndex: answers, in order, the reads whose round a majority (the leader included) has
+ * answered and whose index is applied. Under RAFT_BUG_READ_INDEX_NO_ROUND the round is not
+ * waited for: a deposed leader that does not know it yet answers from its stale state. */
+static void check_reads(raft_node *n, raft_out *out) {
+    size_t done = 0;
+    for (; done < n->n_reads; done++) {
+        const struct raft_read *r = &n->reads[done];
+        if (!(n->cfg.bugs & RAFT_BUG_READ_INDEX_NO_ROUND)) {
+            uint32_t acks = 1;
+            for (uint32_t p = 1; p <= n->n_nodes; p++) acks += p != n->id && n->acked[p] >= r->round;
+            if (acks < majority(n)) break;
+        }
+        if (n->applied < r->index) break;
+        fx_push(out, RAFT_FX_READ, r->id, r->index);
+    }
+    if (done == 0) return;
+    memmove(n->reads, n->reads + done, (n->n_reads - done) * sizeof *n->reads);
+    n->n_reads -= done;
 }
 
 /* Leaders: the largest N replicated on a majority, if log[N] is of the current term (5.4.2:
@@ -205,6 +236,7 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
     if (replicated <= n->commit) return;
     if (n->log[replicated].term != n->term && !(n->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM)) return;
     advance_commit(n, replicated, out);
+    if (n->n_reads) check_reads(n, out);
 }
 
 static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
@@ -377,7 +409,8 @@ static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index
                   .term = n->term,
                   .ok = (uint8_t)ok,
                   .index = index,
-                  .log_term = log_term};
+                  .log_term = log_term,
+                  .round = m->round};
     raft_out_send(out, &r);
 }
 
@@ -488,6 +521,11 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
     if (n->role != RAFT_ROLE_LEADER) return;
     uint8_t p = m->from;
     n->heard[p] = 1;
+    if (m->round > n->acked[p]) {
+        n->acked[p] = m->round;
+        if (n->n_reads) check_reads(n, out);
+        if (n->role != RAFT_ROLE_LEADER) return;
+    }
     if (m->ok) {
         uint64_t match = m->index <= n->log_len ? m->index : n->log_len;
         if (match > n->match_index[p]) n->match_index[p] = match;
@@ -523,8 +561,9 @@ void raft_node_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config
     n->match_index = calloc(per, sizeof *n->match_index);
     n->scratch = calloc(per, sizeof *n->scratch);
     n->heard = calloc(per, 1);
+    n->acked = calloc(per, sizeof *n->acked);
     RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch &&
-                n->heard);
+                n->heard && n->acked);
     n->role = RAFT_ROLE_FOLLOWER;
 }
 
@@ -535,6 +574,8 @@ void raft_node_free(raft_node *n) {
     free(n->match_index);
     free(n->scratch);
     free(n->heard);
+    free(n->acked);
+    free(n->reads);
     memset(n, 0, sizeof *n);
 }
 
@@ -560,6 +601,9 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
     n->applied = 0;
     n->votes = 0;
     n->prevoting = 0;
+    n->n_reads = 0;
+    n->round = 0;
+    memset(n->acked, 0, ((size_t)n->n_nodes + 1) * sizeof *n->acked);
     reset_election_timer(n, now_us);
 }
 
@@ -578,6 +622,18 @@ static void on_timeout_now(raft_node *n, uint64_t now_us, const raft_msg *m, raf
     become(n, RAFT_ROLE_CANDIDATE, n->term + 1, out);
     grant_vote(n, n->id, out);
     become_leader(n, now_us, out);
+}
+
+int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out) {
+    n->now_us = now_us;
+    if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE ||
+        n->log[n->commit].term != n->term)
+        return 0;
+    n->reads = raft_grow(n->reads, &n->cap_reads, n->n_reads + 1, sizeof *n->reads);
+    n->reads[n->n_reads++] = (struct raft_read){.id = id, .index = n->commit, .round = ++n->round};
+    if (n->n_nodes > 1) broadcast_append(n, out); /* the round: heartbeats that carry it */
+    check_reads(n, out);
+    return 1;
 }
 
 int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out) {

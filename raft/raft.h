@@ -26,6 +26,7 @@ typedef enum {
     RAFT_BUG_PREVOTE_WINS = 1u << 5,      /* a won pre-vote round is taken as a won election */
     RAFT_BUG_NOOP_SELF_COMMIT = 1u << 6,  /* a new leader counts its no-op committed at once */
     RAFT_BUG_TRANSFER_HANDOFF = 1u << 7,  /* a transfer hands leadership over without election */
+    RAFT_BUG_READ_INDEX_NO_ROUND = 1u << 8, /* ReadIndex without the heartbeat round */
 } raft_bug;
 
 typedef struct {
@@ -63,6 +64,7 @@ typedef struct {
     uint8_t to;
     uint8_t ok;
     uint32_t n_entries;
+    uint32_t round; /* AppendEntries: the leader's ReadIndex round; its reply echoes it */
     uint64_t term;
     uint64_t index;
     uint64_t log_term;
@@ -78,6 +80,7 @@ typedef enum {
     RAFT_FX_COMMIT,   /* commit index advanced to a */
     RAFT_FX_APPLY,    /* entries a..b to be applied to the state machine, in order */
     RAFT_FX_SEND,     /* message msgs[a] to be sent */
+    RAFT_FX_READ,     /* read a (raft_node_read) may be answered now: applied through index b */
 } raft_fx_kind;
 
 typedef struct {
@@ -144,6 +147,11 @@ typedef struct {
     uint8_t transfer_to;         /* leader: the target of a leadership transfer, 0 if none */
     uint8_t transfer_sent;       /* ... and TimeoutNow has been sent to it */
     uint64_t transfer_deadline_us; /* ... given up at the first heartbeat after this */
+    /* ReadIndex (thesis 6.4): reads waiting for their heartbeat round and their index. */
+    struct raft_read *reads;
+    size_t n_reads, cap_reads;
+    uint32_t round;      /* the leader's latest heartbeat round */
+    uint32_t *acked;     /* [n_nodes + 1]: the latest round each peer answered, this term */
     uint8_t *voted_me;     /* [n_nodes + 1]: who granted this candidacy */
     uint64_t *next_index;  /* [n_nodes + 1], leader only */
     uint64_t *match_index; /* [n_nodes + 1], leader only */
@@ -174,6 +182,12 @@ uint64_t raft_deadline(const raft_node *n);
  * the node is leader and the target another node, 0 (and nothing happens) otherwise. A
  * transfer not done within an election timeout is given up. */
 int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out);
+/* A linearizable read (ReadIndex, thesis 6.4): a leader that has committed an entry of its term
+ * takes its commit index as the read's index, confirms it is still leader by a heartbeat round
+ * answered by a majority, and once it has applied through the index emits RAFT_FX_READ (a =
+ * id). Returns 1 if taken, 0 if not (not leader, transferring, or nothing of its term committed
+ * yet); a read taken is dropped, with no effect, if the node stops leading first. */
+int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out);
 /* A client command offered to this node. Returns 1 and appends it (and replicates) if the
  * node is leader and not transferring leadership; returns 0 and does nothing otherwise. */
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out);

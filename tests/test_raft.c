@@ -76,7 +76,8 @@ static int persist_before_send_ok(const raft_out *o, uint64_t term_before) {
             }
             break;
         case RAFT_FX_COMMIT:
-        case RAFT_FX_APPLY: break;
+        case RAFT_FX_APPLY:
+        case RAFT_FX_READ: break;
         }
     }
     return 1;
@@ -269,6 +270,7 @@ static void check_call(tnode *t, const snap *b) {
             assert_int_equal(f->a, sends);
             sends++;
             break;
+        case RAFT_FX_READ: assert_true(f->b <= n->commit && f->b <= t->applied); break;
         default: fail_msg("unknown effect kind %u", f->kind);
         }
     }
@@ -2153,6 +2155,86 @@ TEST(test_bug_transfer_handoff) {
     tn_free(&l);
 }
 
+/* ===== Thesis 6.4: ReadIndex reads ======================================================= */
+
+/* Leader 1 of 3 in term 2 that has committed its no-op (index 2). */
+static void read_leader(tnode *l, uint32_t bugs) {
+    raft_config cfg = cfg_make(bugs);
+    cfg.noop = 1;
+    cfg.noop_cmd = NOOP_CMD;
+    tn_init_cfg(l, 1, 3, &cfg, 0x5eed0001u);
+    tn_load(l, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_start(l);
+    tn_elect(l);
+    tn_step(l, ae_reply(2, 1, 2, 1, 2, 0));
+    assert_int_equal(l->n.commit, 2);
+}
+
+static raft_msg ae_reply_round(uint8_t from, uint64_t term, uint64_t index, uint32_t round) {
+    raft_msg m = ae_reply(from, 1, term, 1, index, 0);
+    m.round = round;
+    return m;
+}
+
+/* The read takes the commit index, starts a heartbeat round (every AppendEntries carries it),
+ * and is answered once a majority answered that round. */
+TEST(test_read_index_waits_for_round) {
+    tnode l;
+    read_leader(&l, 0);
+    raft_out_clear(&l.out);
+    assert_int_equal(raft_node_read(&l.n, l.now, 42, &l.out), 1);
+    assert_int_equal(fx_count(&l.out, RAFT_FX_READ), 0);
+    assert_int_equal(l.out.n_msgs, 2);
+    uint32_t round = raft_out_msg(&l.out, 0).round;
+    assert_true(round > 0);
+    tn_step(&l, ae_reply_round(2, 2, 2, round - 1)); /* an older round proves nothing */
+    assert_int_equal(fx_count(&l.out, RAFT_FX_READ), 0);
+    tn_step(&l, ae_reply_round(3, 2, 2, round));
+    assert_fx(&l.out, RAFT_FX_READ, 42, 2);
+    tn_step(&l, ae_reply_round(2, 2, 2, round)); /* answered once */
+    assert_int_equal(fx_count(&l.out, RAFT_FX_READ), 0);
+    tn_free(&l);
+}
+
+/* Followers, and a leader that has committed nothing of its term, refuse reads. */
+TEST(test_read_index_refused) {
+    tnode f;
+    tn_boot(&f, 2, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    assert_int_equal(raft_node_read(&f.n, f.now, 1, &f.out), 0);
+    tn_free(&f);
+    tnode l;
+    tn_boot(&l, 1, 3, 0, 1, RAFT_NODE_NONE, TERMS(1));
+    tn_elect(&l);
+    raft_out_clear(&l.out);
+    assert_int_equal(raft_node_read(&l.n, l.now, 1, &l.out), 0);
+    assert_int_equal(l.out.n_fx, 0);
+    tn_free(&l);
+}
+
+/* A leader that steps down drops its reads unanswered. */
+TEST(test_read_index_dropped_on_stepdown) {
+    tnode l;
+    read_leader(&l, 0);
+    assert_int_equal(raft_node_read(&l.n, l.now, 7, &l.out), 1);
+    uint32_t round = l.n.round;
+    tn_step(&l, ae_reply(2, 1, 9, 0, 0, 0));
+    assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+    tn_step(&l, ae_reply_round(3, 9, 2, round));
+    assert_int_equal(fx_count(&l.out, RAFT_FX_READ), 0);
+    assert_int_equal(l.n.n_reads, 0);
+    tn_free(&l);
+}
+
+/* RAFT_BUG_READ_INDEX_NO_ROUND: answered at once, with no round. */
+TEST(test_bug_read_index_no_round) {
+    tnode l;
+    read_leader(&l, RAFT_BUG_READ_INDEX_NO_ROUND);
+    raft_out_clear(&l.out);
+    assert_int_equal(raft_node_read(&l.n, l.now, 5, &l.out), 1);
+    assert_fx(&l.out, RAFT_FX_READ, 5, 2);
+    tn_free(&l);
+}
+
 /* ===== Thesis 6.2: check-quorum ========================================================== */
 
 static void cq_leader(tnode *l, int check_quorum) {
@@ -2217,7 +2299,7 @@ TEST(test_bugs_change_nothing_else) {
                                     RAFT_BUG_FORGET_VOTE,      RAFT_BUG_TRUNCATE_ON_MATCH,
                                     RAFT_BUG_NO_STEPDOWN,      RAFT_BUG_PREVOTE_WINS,
                                     RAFT_BUG_NOOP_SELF_COMMIT, RAFT_BUG_TRANSFER_HANDOFF,
-                                    0xff};
+                                    RAFT_BUG_READ_INDEX_NO_ROUND, 0x1ff};
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
 }
@@ -2300,6 +2382,10 @@ int main(void) {
         cmocka_unit_test(test_transfer_given_up),
         cmocka_unit_test(test_timeout_now_starts_election),
         cmocka_unit_test(test_bug_transfer_handoff),
+        cmocka_unit_test(test_read_index_waits_for_round),
+        cmocka_unit_test(test_read_index_refused),
+        cmocka_unit_test(test_read_index_dropped_on_stepdown),
+        cmocka_unit_test(test_bug_read_index_no_round),
         cmocka_unit_test(test_check_quorum_steps_down_without_majority),
         cmocka_unit_test(test_check_quorum_majority_keeps_leader),
         cmocka_unit_test(test_check_quorum_deadline),

@@ -24,6 +24,9 @@ const bug_info bug_catalogue[] = {
     {"transfer_handoff", RAFT_BUG_TRANSFER_HANDOFF,
      "a leadership transfer hands over at once: TimeoutNow before the target's log is caught "
      "up, and the target takes the next term without an election"},
+    {"read_index_no_round", RAFT_BUG_READ_INDEX_NO_ROUND,
+     "ReadIndex without the heartbeat round: a deposed leader that does not know it yet answers "
+     "reads from its stale state (needs cluster.reads read_index)"},
     {"ack_before_persist", BUG_ACK_BEFORE_PERSIST,
      "votes and AppendEntries successes are sent before the writes they depend on are durable "
      "(only a crash that loses the write shows it)"},

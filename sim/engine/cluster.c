@@ -267,6 +267,9 @@ void sim_apply_out(sim *s, uint8_t node) {
         case NODE_FX_PERSIST:
             disk_trace_persist(s, node, f->a, f->b >> 8, (uint8_t)(f->b & 0xff));
             break;
+        case RAFT_FX_READ:
+            if (s->kv) s->on_kv_read(s, node, f->a, f->b);
+            break;
         case NODE_FX_SNAP_TAKE: fx_snap_take(s, node, f->a, f->b); break;
         case NODE_FX_SNAP_INSTALL: fx_snap_install(s, node, f->a, f->b); break;
         case NODE_FX_SNAP_RESTORE: fx_snap_restore(s, node, f->a); break;

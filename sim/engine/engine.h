@@ -128,6 +128,8 @@ typedef struct sim {
      * engine calls the key-value layer only through this pointer (run.c sets it), so the
      * layer can use the engine without a loop between the two. */
     void (*on_kv_apply)(struct sim *s, uint8_t node, uint32_t cmd);
+    /* ReadIndex: the node may answer read id now (RAFT_FX_READ), through index. */
+    void (*on_kv_read)(struct sim *s, uint8_t node, uint64_t id, uint64_t index);
     /* Snapshots: the layer saves a node's state machine, resets a node's from a saved one, and
      * frees a saved one. */
     void *(*on_kv_save)(struct sim *s, uint8_t node);

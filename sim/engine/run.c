@@ -121,6 +121,7 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     sim_init(&s, cfg, res);
     kv_init(&s);
     s.on_kv_apply = kv_on_apply;
+    s.on_kv_read = kv_on_read;
     s.on_kv_save = kv_on_snapshot_save;
     s.on_kv_load = kv_on_snapshot_load;
     s.on_kv_free = kv_snapshot_free;
@@ -178,6 +179,10 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
     }
     if (scn->noop && !(node_impls[k]->features & NODE_FEAT_NOOP)) {
         snprintf(why, cap, "cluster.noop: %s appends no entry at the start of a term", name);
+        return 2;
+    }
+    if (scn->read_index && !(node_impls[k]->features & NODE_FEAT_READ_INDEX)) {
+        snprintf(why, cap, "cluster.reads: %s has no ReadIndex reads", name);
         return 2;
     }
     if (scn->check_quorum && !(node_impls[k]->features & NODE_FEAT_CHECK_QUORUM)) {

@@ -67,9 +67,16 @@ typedef struct {
 } pending_req;
 
 typedef struct {
+    uint64_t id; /* the read's id at the node (kv_state.read_seq) */
+    uint32_t op; /* history index */
+} pending_read;
+
+typedef struct {
     kv_store *store;
     pending_req *pending; /* requests this node proposed and will answer when applied */
     uint32_t n_pending, cap_pending;
+    pending_read *reads; /* ReadIndex gets this node took and will answer when told */
+    uint32_t n_reads, cap_reads;
 } kv_node;
 
 struct kv_state {
@@ -84,7 +91,8 @@ struct kv_state {
     kv_node *nodes; /* [n + 1] */
     rs_rng rng;     /* the clients' own stream: client traffic leaves the nodes' draws alone */
     uint64_t msg_id;
-    int dedup, stale_read;
+    uint64_t read_seq; /* ReadIndex read ids */
+    int dedup, stale_read, read_index;
 };
 
 /* ---- setup ------------------------------------------------------------------------------ */
@@ -120,6 +128,7 @@ void kv_init(sim *s) {
     const bug_info *sr = bug_find("stale_read"), *da = bug_find("dup_apply");
     k->stale_read = sr && (s->cfg->bugs & sr->bit);
     k->dedup = !(da && (s->cfg->bugs & da->bit));
+    k->read_index = s->scn->read_index;
     rs_rng_seed(&k->rng, s->cfg->seed, 0xC11E);
     k->nodes = rs_xcalloc(s->n + 1, sizeof *k->nodes);
     init_clients(s, k);
@@ -136,6 +145,7 @@ void kv_free(sim *s) {
     for (uint32_t i = 1; i <= s->n; i++) {
         kv_store_free(k->nodes[i].store);
         free(k->nodes[i].pending);
+        free(k->nodes[i].reads);
     }
     free(k->hist);
     free(k->clients);
@@ -392,6 +402,26 @@ static void on_request(sim *s, uint32_t slot) {
         reply(s, m->node, m->op, R_OK, 0, kv_store_get(k->nodes[m->node].store, h->ev->key));
         return;
     }
+    if (k->read_index && h->ev->kv_op == SCN_KV_GET) {
+        /* ReadIndex (thesis 6.4): no log entry; answered when the node says it may be. */
+        kv_node *kn = &k->nodes[m->node];
+        uint64_t id = ++k->read_seq;
+        node_out_clear(&s->out);
+        if (!s->impl->read(s->nodes[m->node].node, s->now, id, &s->out)) {
+            trace_client_msg(s, "client_request", m, "action", "refuse_read");
+            reply(s, m->node, m->op, R_REDIRECT, 0, NULL);
+            return;
+        }
+        trace_client_msg(s, "client_request", m, "action", "read_index");
+        if (kn->n_reads == kn->cap_reads) {
+            kn->cap_reads = kn->cap_reads ? kn->cap_reads * 2 : 8;
+            kn->reads = rs_xrealloc(kn->reads, kn->cap_reads * sizeof *kn->reads);
+        }
+        kn->reads[kn->n_reads++] = (pending_read){.id = id, .op = m->op};
+        sim_apply_out(s, m->node);
+        sim_arm_timer(s, m->node);
+        return;
+    }
     trace_client_msg(s, "client_request", m, "action", "propose");
     uint32_t cmd = kv_command(s, m->op);
     add_pending(&k->nodes[m->node], h->client, h->seq);
@@ -457,8 +487,29 @@ void kv_on_apply(sim *s, uint8_t node, uint32_t cmd) {
     }
 }
 
+void kv_on_read(sim *s, uint8_t node, uint64_t id, uint64_t index) {
+    kv_node *kn = &s->kv->nodes[node];
+    for (uint32_t i = 0; i < kn->n_reads; i++) {
+        if (kn->reads[i].id != id) continue;
+        uint32_t op = kn->reads[i].op;
+        kn->reads[i] = kn->reads[--kn->n_reads];
+        const kv_hist *h = &s->kv->hist[op];
+        trace_writer *t = s->tr;
+        trace_begin_event(t, s->now, "read_index");
+        trace_u64(t, "node", node);
+        trace_u64(t, "client", s->kv->clients[h->client].id);
+        trace_u64(t, "op_id", h->seq);
+        trace_u64(t, "index", index);
+        trace_end(t);
+        reply(s, node, op, R_OK, 0, kv_store_get(kn->store, h->ev->key));
+        return;
+    }
+    ASSERT(!"a node answered a read it was not asked");
+}
+
 void kv_on_crash(sim *s, uint8_t node) {
     s->kv->nodes[node].n_pending = 0;
+    s->kv->nodes[node].n_reads = 0;
 }
 
 void kv_on_restart(sim *s, uint8_t node) {

@@ -17,6 +17,8 @@ void kv_start_op(struct sim *s, uint32_t event_idx);            /* a scenario kv
 int kv_on_msg(struct sim *s, uint32_t slot);                    /* 1 if it was a step */
 int kv_on_timer(struct sim *s, uint32_t client, uint64_t t_us); /* 1 if it was a step */
 void kv_on_apply(struct sim *s, uint8_t node, uint32_t cmd);    /* cmd is a kv command */
+/* ReadIndex (cluster.reads "read_index"): read id may be answered from the node's state. */
+void kv_on_read(struct sim *s, uint8_t node, uint64_t id, uint64_t index);
 void kv_on_crash(struct sim *s, uint8_t node);
 void kv_on_restart(struct sim *s, uint8_t node);
 /* Snapshots: a copy of the node's store (NULL when there are no clients), the node's store

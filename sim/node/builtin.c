@@ -68,6 +68,10 @@ static int builtin_transfer(void *node, uint64_t now_us, uint8_t target, node_ou
     return raft_node_transfer(node, now_us, target, &out->r);
 }
 
+static int builtin_read(void *node, uint64_t now_us, uint64_t id, node_out *out) {
+    return raft_node_read(node, now_us, id, &out->r);
+}
+
 static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
     return raft_propose(node, now_us, cmd, &out->r);
 }
@@ -96,14 +100,17 @@ static void builtin_body_free(void *body) {
 const node_impl node_builtin = {
     .name = "builtin",
     .version = "0.1.0",
-    .what = "raftsim's own node (raft/): Figure 2, no-op, pre-vote, check-quorum, transfer",
+    .what = "raftsim's own node (raft/): Figure 2, no-op, pre-vote, check-quorum, transfer, "
+            "ReadIndex",
     .persist_before_send = 1,
     .index_base = 0,
     .term_base = 0,
-    .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP | NODE_FEAT_TRANSFER,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP | NODE_FEAT_TRANSFER |
+                NODE_FEAT_READ_INDEX,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
             RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | RAFT_BUG_PREVOTE_WINS |
-            RAFT_BUG_NOOP_SELF_COMMIT | RAFT_BUG_TRANSFER_HANDOFF | BUG_ACK_BEFORE_PERSIST,
+            RAFT_BUG_NOOP_SELF_COMMIT | RAFT_BUG_TRANSFER_HANDOFF | RAFT_BUG_READ_INDEX_NO_ROUND |
+            BUG_ACK_BEFORE_PERSIST,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,
@@ -115,6 +122,7 @@ const node_impl node_builtin = {
     .deadline = builtin_deadline,
     .timer_name = builtin_timer_name,
     .transfer = builtin_transfer,
+    .read = builtin_read,
     .propose = builtin_propose,
     .status = builtin_status,
     .entry = builtin_entry,

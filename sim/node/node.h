@@ -35,7 +35,7 @@ const char *node_msg_type_name(unsigned type);
 
 /* An effect beyond raft_fx_kind, for implementations that keep their own disk (SPEC section
  * 7): writes completed, the log is durable through a, and b = term * 256 + vote is durable. */
-#define NODE_FX_PERSIST (RAFT_FX_SEND + 1)
+#define NODE_FX_PERSIST (RAFT_FX_READ + 1)
 
 /* Snapshots (SPEC section 8 cluster.snapshot), for implementations that have them. A snapshot's
  * state machine is the engine's to keep (the key-value store): the implementation asks the
@@ -47,9 +47,9 @@ const char *node_msg_type_name(unsigned type);
  *   received from a leader; entry() then starts after index.
  * - NODE_FX_SNAP_RESTORE, a = id: the node reset its state machine from snapshot id (an
  *   install completed, or a restart loaded it); it has applied through the snapshot's index. */
-#define NODE_FX_SNAP_TAKE (RAFT_FX_SEND + 2)
-#define NODE_FX_SNAP_INSTALL (RAFT_FX_SEND + 3)
-#define NODE_FX_SNAP_RESTORE (RAFT_FX_SEND + 4)
+#define NODE_FX_SNAP_TAKE (RAFT_FX_READ + 2)
+#define NODE_FX_SNAP_INSTALL (RAFT_FX_READ + 3)
+#define NODE_FX_SNAP_RESTORE (RAFT_FX_READ + 4)
 
 /* Switches of SPEC section 8 an implementation may have. */
 enum {
@@ -57,7 +57,8 @@ enum {
     NODE_FEAT_SNAPSHOT = 1u << 1,
     NODE_FEAT_CHECK_QUORUM = 1u << 2,
     NODE_FEAT_NOOP = 1u << 3,
-    NODE_FEAT_TRANSFER = 1u << 4, /* the transfer action; node_impl.transfer */
+    NODE_FEAT_TRANSFER = 1u << 4,   /* the transfer action; node_impl.transfer */
+    NODE_FEAT_READ_INDEX = 1u << 5, /* cluster.reads "read_index"; node_impl.read */
 };
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
@@ -157,6 +158,10 @@ typedef struct node_impl {
     /* Leadership transfer to target (NODE_FEAT_TRANSFER; NULL otherwise): 1 if the node took
      * the request (it is leader and target another voter), 0 if refused, with no effects. */
     int (*transfer)(void *node, uint64_t now_us, uint8_t target, node_out *out);
+    /* A linearizable read (NODE_FEAT_READ_INDEX; NULL otherwise): 1 if the node took it; it
+     * reports RAFT_FX_READ (a = id) when the read may be answered from its state machine, or
+     * never (it stopped leading). 0 if refused, with no effects. */
+    int (*read)(void *node, uint64_t now_us, uint64_t id, node_out *out);
     /* A client command: 1 if accepted (the node is leader), 0 if refused, with no effects. */
     int (*propose)(void *node, uint64_t now_us, uint32_t cmd, node_out *out);
     void (*status)(const void *node, node_status *st);

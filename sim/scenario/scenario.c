@@ -60,7 +60,9 @@ static const char *const TOP_FIELDS[] = {
     "name",    "description", "implementation", "implementations", "seed",  "cluster",
     "network", "disk",        "run_ms",         "initial",         "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms",
-                                             "prevote", "check_quorum", "noop", "snapshot"};
+                                             "prevote", "check_quorum", "noop", "snapshot",
+                                             "reads"};
+static const char *const READS_NAMES[] = {"log", "read_index"};
 static const char *const SNAPSHOT_FIELDS[] = {"every", "trailing"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
 static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes"};
@@ -710,6 +712,12 @@ static int parse_cluster(scn_ctx *c, const cJSON *root, scenario *s) {
         return -1;
     }
     if (check_timeouts(c, s, has_election, has_heartbeat) != 0) return -1;
+    if (cJSON_GetObjectItemCaseSensitive(obj, "reads")) {
+        size_t reads = 0;
+        if (get_choice(c, obj, "reads", READS_NAMES, COUNT_OF(READS_NAMES), &reads) != 0)
+            return -1;
+        s->read_index = (uint8_t)reads;
+    }
     const cJSON *snap;
     size_t old_snap;
     r = get_object(c, obj, "snapshot", SNAPSHOT_FIELDS, COUNT_OF(SNAPSHOT_FIELDS), &snap,
@@ -1703,6 +1711,7 @@ char *scn_to_json(const scenario *s) {
     if (s->prevote) add(cluster, "prevote", cJSON_CreateTrue());
     if (s->check_quorum) add(cluster, "check_quorum", cJSON_CreateTrue());
     if (s->noop) add(cluster, "noop", cJSON_CreateTrue());
+    if (s->read_index) add(cluster, "reads", cJSON_CreateString(READS_NAMES[1]));
     if (s->snapshot_every) {
         cJSON *snap = new_object();
         add(snap, "every", json_u64(s->snapshot_every));

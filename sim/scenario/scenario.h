@@ -123,6 +123,7 @@ typedef struct {
     uint8_t prevote; /* SPEC section 8: a pre-vote round before a real election */
     uint8_t check_quorum; /* SPEC section 8: a leader without a majority's contact steps down */
     uint8_t noop;         /* SPEC section 8: a new leader appends an entry of its term at once */
+    uint8_t read_index;   /* SPEC section 8 cluster.reads: 0 "log", 1 "read_index" */
     /* SPEC section 8 cluster.snapshot: a snapshot after every `every` applied entries (0: no
      * snapshots), keeping `trailing` entries behind it. */
     uint32_t snapshot_every, snapshot_trailing;

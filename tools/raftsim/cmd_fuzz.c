@@ -53,6 +53,8 @@ enum {
     ST_TORN,
     ST_PREVOTE,
     ST_CHECK_QUORUM,
+    ST_NOOP,
+    ST_READ_INDEX,
     ST_SNAPSHOT,
     ST_SNAPS, /* taken, installed, restored */
     ST_SENT = ST_SNAPS + 3,
@@ -74,6 +76,8 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
     v[ST_TORN] = s->torn_writes;
     v[ST_PREVOTE] = s->prevote;
     v[ST_CHECK_QUORUM] = s->check_quorum;
+    v[ST_NOOP] = s->noop;
+    v[ST_READ_INDEX] = s->read_index;
     v[ST_SNAPSHOT] = s->snapshot_every > 0;
     for (int i = 0; i < 3; i++) v[ST_SNAPS + i] = r->snapshots[i];
     for (int i = 0; i < SIM_MSG_KINDS; i++) v[ST_SENT + i] = r->sent[i];
@@ -123,9 +127,11 @@ static void stats_print(const stats_sum *t, uint64_t seeds) {
     printf("cluster sizes:");
     for (uint32_t n = 1; n <= RS_NODES_MAX; n++)
         if (t->by_size[n] || n <= 7) printf(" %u nodes %" PRIu64 ";", n, t->by_size[n]);
-    printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds; pre-vote %" PRIu64
-           " seeds, check-quorum %" PRIu64 " seeds\nfaults:",
-           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_PREVOTE], t->seeds[ST_CHECK_QUORUM]);
+    printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds\nswitches: no-op %" PRIu64
+           " seeds, pre-vote %" PRIu64 " seeds, check-quorum %" PRIu64 " seeds, ReadIndex reads %" PRIu64
+           " seeds\nfaults:",
+           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_NOOP], t->seeds[ST_PREVOTE],
+           t->seeds[ST_CHECK_QUORUM], t->seeds[ST_READ_INDEX]);
     for (int i = 0; i < SIM_FAULT_KINDS; i++) stats_item(t, faults[i], ST_FAULTS + i);
     printf("\nsnapshots: on for %" PRIu64 " seeds;", t->seeds[ST_SNAPSHOT]);
     stats_item(t, "taken", ST_SNAPS);

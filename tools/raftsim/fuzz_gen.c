@@ -214,6 +214,8 @@ static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     if (impl && (impl->features & NODE_FEAT_CHECK_QUORUM))
         s->check_quorum = (uint8_t)rs_rng_chance(&r, 0.5);
     if (impl && (impl->features & NODE_FEAT_NOOP)) s->noop = (uint8_t)rs_rng_chance(&r, 0.5);
+    if (impl && (impl->features & NODE_FEAT_READ_INDEX))
+        s->read_index = (uint8_t)rs_rng_chance(&r, 0.5);
 }
 
 /* Client load: a command to a random node every period (a non-leader refuses it). */

@@ -141,11 +141,11 @@ static int pass_nodes(shrinker *sh) {
 }
 
 /* Calmer network: each rate to zero, delay ranges narrowed, submit counts halved; then the
- * switches of SPEC section 8 off (snapshots, pre-vote, check-quorum, no-op), so the minimal
+ * switches of SPEC section 8 off (snapshots, pre-vote, check-quorum, no-op, ReadIndex), so the minimal
  * scenario names only the features the failure needs. */
 static int pass_rates(shrinker *sh) {
     int progress = 0;
-    for (int what = 0; what < 8; what++) {
+    for (int what = 0; what < 9; what++) {
         scenario cand;
         scn_copy(&cand, &sh->best);
         int changed = 0;
@@ -158,6 +158,7 @@ static int pass_rates(shrinker *sh) {
         if (what == 5 && cand.prevote) cand.prevote = 0, changed = 1;
         if (what == 6 && cand.check_quorum) cand.check_quorum = 0, changed = 1;
         if (what == 7 && cand.noop) cand.noop = 0, changed = 1;
+        if (what == 8 && cand.read_index) cand.read_index = 0, changed = 1;
         for (uint32_t i = 0; i < cand.n_events; i++) {
             scn_event *e = &cand.events[i];
             if (what == 0 && e->has_drop_rate && e->drop_rate > 0) e->drop_rate = 0, changed = 1;
