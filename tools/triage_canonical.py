@@ -15,6 +15,13 @@ the failure's cause when it recognises it:
                            by counting replicas (Raft paper section 5.4.2, Figure 8): the
                            leader's entry at the committed index is older than its term
                            (0.15.0 lacks the check; upstream fixed it in 524f735, v0.17.1)
+  transferee-double-vote   a node votes a second time in a term for the target of a leadership
+                           transfer it was asked for as leader and never aborted when it stepped
+                           down (electionVote's transferee exemption; single_vote)
+  follower-snapshot-livelock
+                           a liveness failure where the stuck node took a snapshot newer than
+                           the last one the leader sent it: it rejects every probe inside its
+                           own snapshot and skips the leader's older snapshot
   unknown                  anything else: read the trace.
 Both are judged at each commit a leader makes, with the logs and replies of that moment; the
 violation is put down to the first that covers its index (stale suffix first).
@@ -22,6 +29,7 @@ violation is put down to the first that covers its index (stale suffix first).
 Prints one line per trace and a count per cause; exits 1 if any is unknown.
 """
 import collections
+import re
 import glob
 import json
 import os
@@ -37,6 +45,10 @@ def triage(path):
     stale_commit = 0  # highest index committed counting a follower's stale-suffix claim
     old_term_commit = 0  # highest index committed while the leader's entry there was older
     violation = None
+    transfer_to = {}  # node -> target of the last transfer it accepted as leader
+    snap_taken = collections.defaultdict(int)  # node -> index of its latest snapshot taken
+    snap_sent = collections.defaultdict(int)  # node -> last_index of the last snapshot sent to it
+    end = None
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
@@ -52,6 +64,14 @@ def triage(path):
             logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
         elif kind == "role":
             role[ev["node"]] = (ev["role"], ev["term"])
+        elif kind == "transfer" and ev.get("accepted"):
+            transfer_to[ev["from"]] = ev["to"]
+        elif kind == "snapshot" and ev.get("how") == "take":
+            snap_taken[ev["node"]] = max(snap_taken[ev["node"]], ev["index"])
+        elif kind == "send" and ev.get("type") == "InstallSnapshot":
+            snap_sent[ev["to"]] = ev["last_index"]
+        elif ev.get("type") == "end":
+            end = ev
         elif kind == "send" and ev.get("type") == "AppendEntriesReply" and ev.get("success"):
             key = (ev["from"], ev["to"], ev["term"])
             acks[key] = max(acks.get(key, 0), ev["index"])
@@ -73,7 +93,15 @@ def triage(path):
             violation = ev
             break
     if violation is None:
+        reason = (end or {}).get("reason", "")
+        stuck = re.search(r'node (\d+) has not applied it', reason)
+        if stuck:
+            n = int(stuck.group(1))
+            if snap_sent[n] and snap_taken[n] > snap_sent[n]:
+                return "follower-snapshot-livelock"
         return "no violation (liveness or crash: read the trace)"
+    if violation["invariant"] == "single_vote" and transfer_to.get(violation["node"]) == violation.get("other"):
+        return "transferee-double-vote"
     index = violation["index"]
     if 0 < index <= stale_commit:
         return "match-from-stale-suffix"
