@@ -9,6 +9,7 @@
 
 #include "raft/raft.h"
 #include "tools/raftsim/cli.h"
+#include "tools/raftsim/cmd_view.h"
 #include "tools/raftsim/fuzz.h"
 #include "sim/raftsim.h"
 #include "sim/base/util.h"
@@ -84,5 +85,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "fuzz")) return cmd_fuzz(argc - 2, argv + 2);
     if (!strcmp(cmd, "shrink")) return cmd_shrink(argc - 2, argv + 2);
+    if (!strcmp(cmd, "view")) return cmd_view(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
     return cli_usage_error("unknown command '%s'", cmd);
 }
