@@ -92,7 +92,6 @@ static void put_state(out *o, const tv_model *m) {
     char buf[600];
     for (size_t i = 0; i < m->n_spans; i++) {
         const tv_span *s = &m->spans[i];
-        if (s->t1_us == s->t0_us) continue; /* a role held for no time: nothing to draw */
         snprintf(buf, sizeof buf, "%s t%" PRIu64, roles[s->role % 3], s->term);
         slice(o, s->node, TID_STATE, "role", buf, s->t0_us, s->t1_us - s->t0_us);
         fprintf(o->f, ",\"args\":{\"term\":%" PRIu64 "}}", s->term);

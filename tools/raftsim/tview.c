@@ -155,21 +155,25 @@ static void down_end(builder *b, uint8_t node, uint64_t t) {
     b->open_down[node] = 0;
 }
 
+/* The type's index; past TV_MSG_TYPES_MAX names (a hostile trace), the last one stands for
+ * the rest. */
 static uint16_t msg_type(tv_model *m, const char *name) {
     for (size_t i = 0; i < m->n_msg_types; i++)
         if (!strcmp(m->msg_types[i], name)) return (uint16_t)i;
+    if (m->n_msg_types == TV_MSG_TYPES_MAX - 1) name = "(other types)";
+    if (m->n_msg_types == TV_MSG_TYPES_MAX) return TV_MSG_TYPES_MAX - 1;
     m->msg_types = rs_xrealloc(m->msg_types, (m->n_msg_types + 1) * sizeof *m->msg_types);
     m->msg_types[m->n_msg_types] = rs_xstrdup(name);
     return (uint16_t)m->n_msg_types++;
 }
 
-/* A node id field in 1..RS_NODES_MAX, or -1 after setting the error. */
+/* A node id field in 1..nodes, or -1 after setting the error. */
 static int get_node(builder *b, const cJSON *ev, const char *key, const char *kind, uint8_t *out) {
     uint64_t v;
-    if (json_get_u64(ev, key, &v) || v < 1 || v > RS_NODES_MAX)
-        return bad(b, "%s: %s: expected a node id in 1..%d", kind, key, RS_NODES_MAX);
+    if (json_get_u64(ev, key, &v) || v < 1 || v > b->m->nodes)
+        return bad(b, "%s: %s: expected a node id in 1..%u (the scenario's nodes)", kind, key,
+                   b->m->nodes);
     *out = (uint8_t)v;
-    if (v > b->m->nodes) b->m->nodes = (uint32_t)v;
     return 0;
 }
 
@@ -428,6 +432,9 @@ static int on_line(builder *b, const char *line, size_t len, uint64_t i) {
     int rc = 0;
     if (json_get_u64(ev, "t_us", &t) || json_get_u64(ev, "seq", &seq) || !k)
         rc = bad(b, "seq, t_us, ev: missing or invalid");
+    else if (t < b->m->end_us) /* the pictures draw along time: events come in time order */
+        rc = bad(b, "t_us: %" PRIu64 " goes back in time (an earlier line has %" PRIu64 ")", t,
+                 b->m->end_us);
     else if (!strcmp(k, "send") || !strcmp(k, "deliver") || !strcmp(k, "drop"))
         rc = on_message(b, ev, k, t, seq);
     else if (!strcmp(k, "role"))

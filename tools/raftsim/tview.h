@@ -63,6 +63,8 @@ typedef struct {
     uint8_t node, paused; /* crashed, or paused */
 } tv_down;
 
+#define TV_MSG_TYPES_MAX 64
+
 typedef struct {
     uint64_t t_send_us, t_end_us, id, seq;
     uint16_t type; /* index into msg_types */
@@ -82,7 +84,7 @@ typedef struct {
     const char *path;
     char *name, *bug, *impl;
     uint64_t seed;
-    uint32_t nodes; /* lanes: the scenario's nodes, or more if events name more */
+    uint32_t nodes; /* lanes: the scenario's nodes (an event naming another is refused) */
     uint64_t end_us, n_events;
     int has_end;
     char *result; /* the end line's result, or "cut off" */

@@ -127,8 +127,8 @@ static void put_spans(FILE *f, const tv_model *m) {
     put_close(&a);
 }
 
-/* msgs: send time (delta from the previous message's), duration, from, to, type,
- * fate * 2 + dup. */
+/* msgs: send time (delta from the previous message's), duration, and one number packing
+ * from + 256 to + 65536 type + 2^24 (fate * 2 + dup). */
 static void put_msgs(FILE *f, const tv_model *m) {
     arr a;
     uint64_t prev = 0;
@@ -136,21 +136,21 @@ static void put_msgs(FILE *f, const tv_model *m) {
     for (size_t i = 0; i < m->n_msgs; i++) {
         const tv_msg *g = &m->msgs[i];
         put_num(&a, g->t_send_us - prev), put_num(&a, g->t_end_us - g->t_send_us);
-        put_num(&a, g->from), put_num(&a, g->to), put_num(&a, g->type);
-        put_num(&a, (uint64_t)g->fate * 2 + g->dup);
+        put_num(&a, g->from + ((uint64_t)g->to << 8) + ((uint64_t)g->type << 16) +
+                        (((uint64_t)g->fate * 2 + g->dup) << 24));
         prev = g->t_send_us;
     }
     put_close(&a);
 }
 
-/* ev: time (delta), node, kind, a, b, text. */
+/* ev: time (delta), node + 256 kind, a, b, text. */
 static void put_events(FILE *f, const tv_model *m) {
     arr a;
     uint64_t prev = 0;
     put_open(&a, f, "ev");
     for (size_t i = 0; i < m->n_ev; i++) {
         const tv_event *e = &m->ev[i];
-        put_num(&a, e->t_us - prev), put_num(&a, e->node), put_num(&a, e->kind);
+        put_num(&a, e->t_us - prev), put_num(&a, e->node + ((uint64_t)e->kind << 8));
         put_num(&a, e->a), put_num(&a, e->b), put_num(&a, e->text);
         prev = e->t_us;
     }
