@@ -35,7 +35,8 @@ GEN_OBJ  := $(BUILD)/gen/viewer_html.o
 TESTS    := $(sort $(basename $(notdir $(wildcard tests/test_*.c))))
 TEST_BIN := $(TESTS:%=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit scenarios fuzz-smoke depcheck asan valgrind bench bug-table determinism clean format
+.PHONY: all deps demo test unit scenarios fuzz-smoke depcheck asan valgrind bench bug-table determinism clean format \
+        browser-test screenshots
 all: raftsim
 
 deps:
@@ -88,6 +89,7 @@ scenarios: raftsim
 	sh tests/run_scenarios.sh ./raftsim
 	sh tests/run_hostile.sh ./raftsim
 	sh tests/run_readme.sh ./raftsim
+	sh tests/run_view.sh ./raftsim
 
 fuzz-smoke: raftsim
 	sh tests/run_fuzz.sh ./raftsim
@@ -112,6 +114,7 @@ asan:
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/raftsim
 	sh tests/run_scenarios.sh ./build-asan/raftsim
 	sh tests/run_hostile.sh ./build-asan/raftsim
+	sh tests/run_view.sh ./build-asan/raftsim
 	sh tests/run_fuzz.sh ./build-asan/raftsim
 
 # Coverage-guided fuzzing of the input parsers (scenario loader, trace reader) with libFuzzer
@@ -153,6 +156,17 @@ $(BUILD)/bin/bench_linz: tools/bench/bench_linz.c $(LIB_OBJ)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
+# The viewer in headless Chromium (Debian: chromium): what each page drew against what its trace
+# holds, and the load time of a 10^6-event page. Screenshots in $(BUILD)/browser/;
+# make screenshots copies them to docs/, where the README shows them.
+browser-test: raftsim
+	python3 tests/browser/run_browser.py ./raftsim $(BUILD)/browser
+
+screenshots: browser-test
+	@mkdir -p docs
+	cp $(BUILD)/browser/view-fuzz-failure.png $(BUILD)/browser/view-linearizability.png \
+	    $(BUILD)/browser/view-big.png docs/
+
 # gcc and clang, -O0 and -O2: byte-identical traces and fuzz results.
 determinism:
 	sh tests/run_determinism.sh
@@ -173,6 +187,12 @@ valgrind: $(TEST_BIN) raftsim
 	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --count 30 --jobs 1 --quiet --out build/valgrind-fuzz
 	@$(VALGRIND) --trace-children=yes ./raftsim fuzz --impl canonical --profile disks --count 20 \
 	    --jobs 1 --quiet --out build/valgrind-fuzz-canonical; rc=$$?; [ $$rc -le 1 ] || exit 1
+	@echo "== valgrind raftsim view, export, and a failing run's timeline"
+	@$(VALGRIND) ./raftsim run --quiet scenarios/kv-stale-leader-reads.json --bug stale_read \
+	    --trace build/valgrind-kv.jsonl --html build/valgrind-kv.html > /dev/null; [ $$? -eq 1 ]
+	@$(VALGRIND) ./raftsim view build/valgrind-kv.jsonl -o build/valgrind-kv2.html > /dev/null
+	@$(VALGRIND) ./raftsim export --format chrome build/valgrind-kv.jsonl -o build/valgrind-kv.json \
+	    > /dev/null
 	@echo "valgrind: no errors, no leaks"
 
 format:
