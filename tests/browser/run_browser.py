@@ -11,6 +11,8 @@ with counts computed here, independently, from the trace's JSON Lines:
     operations highlighted;
   - at the cursor (which a failing page puts on the violation): each node's term, commit
     index and log length;
+  - the controls (the page's #selftest dispatches keys, wheel, drag, click and filter changes
+    as DOM events and records what moved), and the time a picture takes at several zooms;
   - the load time of a page of a 10^6-event trace (navigation start to the first picture,
     measured by the page; median of 3 loads), which must stay under 3 s.
 
@@ -219,6 +221,24 @@ def check_failure(name, page, trace):
     return s
 
 
+FRAME_LIMIT_MS = 250
+
+
+def check_controls(name, page):
+    """The page's #selftest: keys, wheel, drag, click and filters dispatched as DOM events."""
+    s = summary_of(page, "#selftest")
+    r = s.get("selftest", {})
+    flags = {k: v for k, v in r.items() if isinstance(v, bool)}
+    failed_flags = [k for k, v in flags.items() if not v]
+    check(flags and not failed_flags, "%s: the controls work (%s)" % (name, ", ".join(sorted(flags))),
+          "these did not: %s" % failed_flags)
+    frames = r.get("frame_ms", [])
+    check(frames and max(frames) < FRAME_LIMIT_MS,
+          "%s: a picture takes %s ms at zooms 1, 1/10, 1/1000, 1/100000 of the run (limit %d ms)" %
+          (name, frames, FRAME_LIMIT_MS))
+    return frames
+
+
 def big_trace(raftsim, work):
     """A 10^6-event trace: a long run of a 5-node cluster with client load, a crash and a
     partition (the scenario is written here, not kept in the repository)."""
@@ -266,6 +286,7 @@ def main():
         t = check_page("fuzz seed 1121", fz + ".html", fz + ".trace.jsonl",
                        window=(600000, 900000))
         check_failure("fuzz seed 1121", fz + ".html", fz + ".trace.jsonl")
+        check_controls("fuzz seed 1121", fz + ".html")
         check(screenshot(fz + ".html", os.path.join(out, "view-fuzz-failure.png"), size="1400,1150"),
               "screenshot of the fuzz failure's page")
         # 2. a linearizability failure, written by run --html
@@ -305,6 +326,7 @@ def main():
               (n, med, loads, LOAD_LIMIT_MS))
         print("load times (ms, navigation start to first picture): %s; parse %s ms; stages %s" %
               (loads, s["parse_ms"], s.get("marks")))
+        check_controls("the big page", "big.html")
         check(screenshot("big.html", os.path.join(out, "view-big.png")),
               "screenshot of the 10^6-event page")
     except (RuntimeError, subprocess.TimeoutExpired, OSError, KeyError, ValueError) as e:
