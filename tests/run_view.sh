@@ -12,7 +12,8 @@
 #       others they draw or refuse by their own rule (events in time order), naming the line; a
 #       missing file, a directory, unknown options and formats, an unwritable output (exit
 #       2); a trace whose time goes back; a command that would close the page's script
-#       element stays inside its JSON string.
+#       element stays inside its JSON string; 10^6 messages in flight; a thousand message
+#       types (the first 63 by name, the rest as one).
 # The browser test (make browser-test) checks what the pages draw.
 # One line per check, then "N passed, M failed"; exits 1 if anything failed.
 set -u
@@ -195,6 +196,28 @@ if grep -q 'alert(1)' evil.jsonl && [ "$(grep -c '</script>' evil.html)" -eq 2 ]
     ok "a command holding </script> stays inside the page's data (escaped)"
 else
     bad "a command holding </script> breaks out of the page's data"
+fi
+
+# 10^6 messages still in flight (sends only), and a thousand message types (drawn as 64)
+"$BIN" run "$ROOT/tests/fuzz/corpus/scenario/small-minimal.json" --trace small.jsonl >/dev/null 2>&1
+head -n 1 small.jsonl >inflight.jsonl
+awk 'BEGIN { for (i = 0; i < 1000000; i++)
+    printf "{\"seq\":%d,\"t_us\":%d,\"ev\":\"send\",\"from\":1,\"to\":2,%s\"id\":%d}\n",
+        i, i, "\"type\":\"AppendEntries\",", i + 1 }' >>inflight.jsonl
+start=$(date +%s)
+expect_rc "a trace of 10^6 messages in flight" 0 "wrote inflight.html" "$BIN" view inflight.jsonl
+echo "     (view took $(($(date +%s) - start)) s)"
+head -n 1 small.jsonl >types.jsonl
+awk 'BEGIN { for (i = 0; i < 1000; i++)
+    printf "{\"seq\":%d,\"t_us\":%d,\"ev\":\"send\",\"from\":1,\"to\":2,\"type\":\"T%d\",\"id\":%d}\n",
+        i, i, i, i + 1 }' >>types.jsonl
+"$BIN" view types.jsonl -o types.html >/dev/null 2>&1
+"$BIN" export --format chrome types.jsonl -o types.json >/dev/null 2>&1
+if grep -q '"(other types)"' types.html && ! grep -q '"T63"' types.html &&
+    grep -q '"name":"send (other types) to 2"' types.json; then
+    ok "a thousand message types: 63 drawn by name, the rest as one"
+else
+    bad "a thousand message types"
 fi
 
 finish
