@@ -774,8 +774,10 @@ static void print_min_timeline(const scenario *min, uint32_t bugs, const char *b
                       .trace = &tw};
     sim_result r;
     sim_run(&cfg, &r);
-    if (r.status == SIM_VIOLATION) tl_print_data(stdout, "the shrunk run", mem.data, mem.len);
-    else free(mem.data);
+    if (r.status == SIM_VIOLATION)
+        tl_print_data(stdout, "the shrunk run", mem.data, mem.len);
+    else
+        free(mem.data);
 }
 
 int cmd_shrink(int argc, char **argv) {

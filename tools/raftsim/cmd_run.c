@@ -133,8 +133,8 @@ static int run_one(const scenario *s, const run_opts *o, const char *path, const
 }
 
 /* --trace F or --html F: F itself for one scenario, else F/NAME<suffix>. */
-static void path_for(char *buf, size_t cap, const run_opts *o, const char *given,
-                     const scenario *s, const char *suffix) {
+static void path_for(char *buf, size_t cap, const run_opts *o, const char *given, const scenario *s,
+                     const char *suffix) {
     if (o->n_files == 1)
         snprintf(buf, cap, "%s", given);
     else
@@ -240,9 +240,9 @@ int cmd_check(int argc, char **argv) {
 
 typedef struct {
     const tracefile *tf;
-    FILE *tee;     /* the new trace, if --trace */
+    FILE *tee;       /* the new trace, if --trace */
     cli_membuf *mem; /* the new trace in memory, for --html */
-    uint64_t next; /* index of the next event line expected */
+    uint64_t next;   /* index of the next event line expected */
     int seen_header;
     int diverged;
     char *actual; /* the first differing line of the new run */

@@ -66,8 +66,8 @@ static void slice(out *o, unsigned pid, unsigned tid, const char *cat, const cha
     fprintf(o->f, ",\"ts\":%" PRIu64 ",\"dur\":%" PRIu64, ts, dur);
 }
 
-static void instant(out *o, unsigned pid, unsigned tid, const char *cat, const char *n,
-                    uint64_t ts, const char *scope) {
+static void instant(out *o, unsigned pid, unsigned tid, const char *cat, const char *n, uint64_t ts,
+                    const char *scope) {
     begin(o, "i", pid, tid);
     name(o, cat, n);
     fprintf(o->f, ",\"ts\":%" PRIu64 ",\"s\":\"%s\"", ts, scope);
@@ -105,9 +105,9 @@ static void put_state(out *o, const tv_model *m) {
     for (size_t i = 0; i < m->n_ev; i++) {
         const tv_event *e = &m->ev[i];
         int node_instant = e->kind == TV_TIMEOUT || e->kind == TV_VOTE || e->kind == TV_COMMIT ||
-                           e->kind == TV_TRUNCATE || e->kind == TV_CRASH ||
-                           e->kind == TV_RESTART || e->kind == TV_PAUSE ||
-                           e->kind == TV_RESUME || e->kind == TV_RESTORE || e->kind == TV_SNAPSHOT;
+                           e->kind == TV_TRUNCATE || e->kind == TV_CRASH || e->kind == TV_RESTART ||
+                           e->kind == TV_PAUSE || e->kind == TV_RESUME || e->kind == TV_RESTORE ||
+                           e->kind == TV_SNAPSHOT;
         int global = e->kind == TV_PARTITION || e->kind == TV_HEAL || e->kind == TV_LINK ||
                      e->kind == TV_NETWORK || e->kind == TV_VIOLATION ||
                      (e->kind == TV_EXPECT && !e->b);
@@ -118,8 +118,9 @@ static void put_state(out *o, const tv_model *m) {
         if (node_instant)
             instant(o, e->node, TID_STATE, fault ? "fault" : "raft", buf, e->t_us, "t");
         else
-            instant(o, PID_CLUSTER, 0, e->kind == TV_VIOLATION || e->kind == TV_EXPECT ? "check" : "fault",
-                    buf, e->t_us, "g");
+            instant(o, PID_CLUSTER, 0,
+                    e->kind == TV_VIOLATION || e->kind == TV_EXPECT ? "check" : "fault", buf,
+                    e->t_us, "g");
         fprintf(o->f, ",\"args\":{\"seq\":%" PRIu64, e->seq);
         if (e->kind == TV_VIOLATION) {
             fputs(",\"detail\":", o->f);

@@ -61,7 +61,8 @@ void tl_print(FILE *out, const tv_model *m) {
         if (e->kind == TV_INVOKE || e->kind == TV_RETURN) c.clients = 1;
     }
     fprintf(out, "  timeline: the last %zu events that matter", n);
-    if (m->has_violation && m->v_index) fprintf(out, " (entries and commits at index %" PRIu64 ")", m->v_index);
+    if (m->has_violation && m->v_index)
+        fprintf(out, " (entries and commits at index %" PRIu64 ")", m->v_index);
     fprintf(out, ", one column per node:\n  %11s ", "time ms");
     for (int i = 0; i < c.n; i++) {
         char h[8];
@@ -80,8 +81,9 @@ void tl_print(FILE *out, const tv_model *m) {
         if (wide) {
             if (e->kind == TV_VIOLATION && m->v_node) {
                 char more[300];
-                snprintf(more, sizeof more, "%s (node %" PRIu64 ", term %" PRIu64 ", index %" PRIu64 ")",
-                         text, m->v_node, m->v_term, m->v_index);
+                snprintf(more, sizeof more,
+                         "%s (node %" PRIu64 ", term %" PRIu64 ", index %" PRIu64 ")", text,
+                         m->v_node, m->v_term, m->v_index);
                 print_wide(out, e->t_us, more);
             } else {
                 print_wide(out, e->t_us, text);

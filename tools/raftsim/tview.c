@@ -17,9 +17,10 @@
 const char *const tv_fate_names[TV_FATES] = {"delivered", "loss", "partition",
                                              "link",      "down", "in flight"};
 const char *const tv_kind_names[TV_KINDS] = {
-    "append",  "truncate", "commit", "role",   "vote",      "crash",     "restart", "pause",
-    "resume",  "timeout",  "snapshot", "restore", "submit",  "expect",   "skip",    "partition",
-    "heal",    "link",     "network", "violation", "client_invoke", "client_return"};
+    "append",  "truncate",  "commit",        "role",         "vote",     "crash",
+    "restart", "pause",     "resume",        "timeout",      "snapshot", "restore",
+    "submit",  "expect",    "skip",          "partition",    "heal",     "link",
+    "network", "violation", "client_invoke", "client_return"};
 
 /* Grows a dynamic array by doubling: *cap elements of size bytes, room for one more. */
 static void *grow(void *p, size_t n, size_t *cap, size_t size) {
@@ -97,8 +98,6 @@ typedef struct {
     size_t cap_done;
     /* Per node: the open role span (index + 1, 0: none) and the open down span. */
     size_t open_span[RS_NODES_MAX + 1], open_down[RS_NODES_MAX + 1];
-    uint8_t last_role[RS_NODES_MAX + 1];
-    uint64_t last_term[RS_NODES_MAX + 1];
     const char *err_path;
     uint64_t lineno;
     char *err;
@@ -134,19 +133,17 @@ static void open_span(builder *b, uint8_t node, uint64_t t, uint64_t term, uint8
     tv_model *m = b->m;
     close_span(b, node, t);
     m->spans = grow(m->spans, m->n_spans, &m->cap_spans, sizeof *m->spans);
-    m->spans[m->n_spans++] = (tv_span){.t0_us = t, .t1_us = t, .term = term, .node = node,
-                                       .role = role};
+    m->spans[m->n_spans++] =
+        (tv_span){.t0_us = t, .t1_us = t, .term = term, .node = node, .role = role};
     b->open_span[node] = m->n_spans;
-    b->last_role[node] = role;
-    b->last_term[node] = term;
 }
 
 static void down_begin(builder *b, uint8_t node, uint64_t t, int paused) {
     tv_model *m = b->m;
     if (b->open_down[node]) return; /* already down: the engine ignores it too */
     m->downs = grow(m->downs, m->n_downs, &m->cap_downs, sizeof *m->downs);
-    m->downs[m->n_downs++] = (tv_down){.t0_us = t, .t1_us = t, .node = node,
-                                       .paused = (uint8_t)paused};
+    m->downs[m->n_downs++] =
+        (tv_down){.t0_us = t, .t1_us = t, .node = node, .paused = (uint8_t)paused};
     b->open_down[node] = m->n_downs;
 }
 
@@ -178,7 +175,8 @@ static int get_node(builder *b, const cJSON *ev, const char *key, const char *ki
 }
 
 static int get_u64(builder *b, const cJSON *ev, const char *key, const char *kind, uint64_t *out) {
-    if (json_get_u64(ev, key, out)) return bad(b, "%s: %s: expected a non-negative integer", kind, key);
+    if (json_get_u64(ev, key, out))
+        return bad(b, "%s: %s: expected a non-negative integer", kind, key);
     return 0;
 }
 
@@ -190,7 +188,8 @@ static void set_fate(tv_msg *r, const cJSON *ev, const char *k, uint64_t t) {
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(ev, "reason");
     r->fate = TV_LOSS;
     for (int f = TV_LOSS; f <= TV_DOWN; f++)
-        if (cJSON_IsString(why) && !strcmp(why->valuestring, tv_fate_names[f])) r->fate = (uint8_t)f;
+        if (cJSON_IsString(why) && !strcmp(why->valuestring, tv_fate_names[f]))
+            r->fate = (uint8_t)f;
 }
 
 /* The message events: a record per copy, from send to its fate. A deliver or drop of a
@@ -216,8 +215,13 @@ static int on_message(builder *b, const cJSON *ev, const char *k, uint64_t t, ui
     m->msgs = grow(m->msgs, m->n_msgs, &m->cap_msgs, sizeof *m->msgs);
     b->done = grow(b->done, m->n_msgs, &b->cap_done, 1);
     tv_msg *r = &m->msgs[m->n_msgs];
-    *r = (tv_msg){.t_send_us = t, .t_end_us = t, .id = id, .seq = seq,
-                  .type = msg_type(m, type->valuestring), .from = from, .to = to,
+    *r = (tv_msg){.t_send_us = t,
+                  .t_end_us = t,
+                  .id = id,
+                  .seq = seq,
+                  .type = msg_type(m, type->valuestring),
+                  .from = from,
+                  .to = to,
                   .fate = TV_INFLIGHT};
     b->done[m->n_msgs] = !is_send;
     if (is_send) {
@@ -276,8 +280,8 @@ static int on_invoke(builder *b, const cJSON *ev, uint64_t t, uint64_t seq) {
     else
         snprintf(what, sizeof what, "%.16s(%.40s, \"%.40s\")", op, key, value ? value : "");
     m->ops = grow(m->ops, m->n_ops, &m->cap_ops, sizeof *m->ops);
-    m->ops[m->n_ops] = (tv_op){.client = client, .op_id = op_id, .t_invoke_us = t,
-                               .what = add_string(m, what)};
+    m->ops[m->n_ops] =
+        (tv_op){.client = client, .op_id = op_id, .t_invoke_us = t, .what = add_string(m, what)};
     idmap_put(&b->op_of, client << 32 ^ op_id, (uint32_t)m->n_ops++);
     tv_event *e = add_event(b, t, seq, 0, TV_INVOKE);
     e->a = client, e->b = op_id, e->text = m->ops[m->n_ops - 1].what;
@@ -317,8 +321,11 @@ static int on_role(builder *b, const cJSON *ev, uint64_t t, uint64_t seq) {
     uint64_t term = 0;
     const char *r = str_field(ev, "role");
     if (get_node(b, ev, "node", "role", &node) || get_u64(b, ev, "term", "role", &term)) return -1;
-    int role = !r ? -1 : !strcmp(r, "follower") ? TV_FOLLOWER : !strcmp(r, "candidate") ? TV_CANDIDATE
-                      : !strcmp(r, "leader")    ? TV_LEADER : -1;
+    int role = !r                        ? -1
+               : !strcmp(r, "follower")  ? TV_FOLLOWER
+               : !strcmp(r, "candidate") ? TV_CANDIDATE
+               : !strcmp(r, "leader")    ? TV_LEADER
+                                         : -1;
     if (role < 0) return bad(b, "role: role: expected follower, candidate or leader");
     tv_event *e = add_event(b, t, seq, node, TV_ROLE);
     e->a = term, e->b = (uint64_t)role;
@@ -333,12 +340,13 @@ static int on_node_event(builder *b, const cJSON *ev, const char *k, uint64_t t,
         const char *name;
         tv_kind kind;
         const char *a, *b;
-    } shapes[] = {{"append", TV_APPEND, "index", "term"}, {"truncate", TV_TRUNCATE, "from", NULL},
-                  {"commit", TV_COMMIT, "index", NULL},    {"vote", TV_VOTE, "term", "for"},
-                  {"crash", TV_CRASH, NULL, NULL},         {"restart", TV_RESTART, NULL, NULL},
-                  {"pause", TV_PAUSE, NULL, NULL},         {"resume", TV_RESUME, NULL, NULL},
-                  {"timeout", TV_TIMEOUT, NULL, NULL},     {"snapshot", TV_SNAPSHOT, "index", "term"},
-                  {"restore", TV_RESTORE, "term", NULL}};
+    } shapes[] = {
+        {"append", TV_APPEND, "index", "term"}, {"truncate", TV_TRUNCATE, "from", NULL},
+        {"commit", TV_COMMIT, "index", NULL},   {"vote", TV_VOTE, "term", "for"},
+        {"crash", TV_CRASH, NULL, NULL},        {"restart", TV_RESTART, NULL, NULL},
+        {"pause", TV_PAUSE, NULL, NULL},        {"resume", TV_RESUME, NULL, NULL},
+        {"timeout", TV_TIMEOUT, NULL, NULL},    {"snapshot", TV_SNAPSHOT, "index", "term"},
+        {"restore", TV_RESTORE, "term", NULL}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         if (strcmp(k, shapes[i].name)) continue;
         uint8_t node = 0;
@@ -393,7 +401,8 @@ static int on_other(builder *b, const cJSON *ev, const char *k, uint64_t t, uint
         tv_event *e = add_event(b, t, seq, 0, TV_EXPECT);
         e->a = idx, e->b = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "ok"));
         if (why) e->text = add_string(m, why);
-        if (!e->b && !m->has_failed_expect) m->has_failed_expect = 1, m->fx_seq = seq, m->fx_t_us = t;
+        if (!e->b && !m->has_failed_expect)
+            m->has_failed_expect = 1, m->fx_seq = seq, m->fx_t_us = t;
     } else if (!strcmp(k, "skip")) {
         add_event(b, t, seq, 0, TV_SKIP)->text = fields_text(m, ev);
     } else if (!strcmp(k, "violation")) {
@@ -604,11 +613,22 @@ size_t tv_relevant(const tv_model *m, size_t *idx, size_t max) {
             keep = at && e->a >= at && commit[e->node] < at;
             commit[e->node] = e->a;
             break;
-        case TV_CRASH: commit[e->node] = 0; role[e->node] = TV_FOLLOWER; keep = 1; break;
-        case TV_RESTART: case TV_PAUSE: case TV_RESUME: case TV_RESTORE:
-        case TV_PARTITION: case TV_HEAL: case TV_LINK: case TV_VIOLATION: keep = 1; break;
+        case TV_CRASH:
+            commit[e->node] = 0;
+            role[e->node] = TV_FOLLOWER;
+            keep = 1;
+            break;
+        case TV_RESTART:
+        case TV_PAUSE:
+        case TV_RESUME:
+        case TV_RESTORE:
+        case TV_PARTITION:
+        case TV_HEAL:
+        case TV_LINK:
+        case TV_VIOLATION: keep = 1; break;
         case TV_EXPECT: keep = !e->b; break;
-        case TV_INVOKE: case TV_RETURN: keep = is_culprit_event(m, e); break;
+        case TV_INVOKE:
+        case TV_RETURN: keep = is_culprit_event(m, e); break;
         default: break;
         }
         if (!keep) continue;

@@ -20,20 +20,20 @@ extern const char *const tv_fate_names[TV_FATES];
 
 /* State and fault events, in trace order (messages and timer ticks are elsewhere or left out). */
 typedef enum {
-    TV_APPEND,    /* a: index, b: term */
-    TV_TRUNCATE,  /* a: from */
-    TV_COMMIT,    /* a: index */
-    TV_ROLE,      /* a: term, b: role */
-    TV_VOTE,      /* a: term, b: for */
+    TV_APPEND,   /* a: index, b: term */
+    TV_TRUNCATE, /* a: from */
+    TV_COMMIT,   /* a: index */
+    TV_ROLE,     /* a: term, b: role */
+    TV_VOTE,     /* a: term, b: for */
     TV_CRASH,
     TV_RESTART,
     TV_PAUSE,
     TV_RESUME,
     TV_TIMEOUT,
-    TV_SNAPSHOT,  /* a: index, b: term */
-    TV_RESTORE,   /* a: term, b: vote; text: the durable log's last index and the first changed */
-    TV_SUBMIT,    /* text: the command; b: accepted */
-    TV_EXPECT,    /* a: scenario event index, b: ok; text: why it failed */
+    TV_SNAPSHOT, /* a: index, b: term */
+    TV_RESTORE,  /* a: term, b: vote; text: the durable log's last index and the first changed */
+    TV_SUBMIT,   /* text: the command; b: accepted */
+    TV_EXPECT,   /* a: scenario event index, b: ok; text: why it failed */
     TV_SKIP,
     TV_PARTITION, /* text: groups, as JSON */
     TV_HEAL,

@@ -56,7 +56,9 @@ static void put_num(arr *a, uint64_t v) {
     put_u64(a->f, v);
 }
 
-static void put_close(arr *a) { fputc(']', a->f); }
+static void put_close(arr *a) {
+    fputc(']', a->f);
+}
 
 static void put_meta(FILE *f, const tv_model *m) {
     fputs("{\"v\":1,\"file\":", f);
