@@ -88,10 +88,24 @@ static void idmap_free(idmap *h) {
     free(h->val);
 }
 
+/* The string's index, each distinct string stored once (keyed by its FNV-1a hash; on a
+ * collision the later string is stored apart). */
+static uint32_t intern(idmap *h, tv_model *m, const char *s) {
+    uint64_t key = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        key = (key ^ *p) * 0x100000001b3ull;
+    uint32_t i = 0;
+    if (idmap_get(h, key, &i) && !strcmp(m->strings[i], s)) return i;
+    i = add_string(m, s);
+    idmap_put(h, key, i);
+    return i;
+}
+
 /* ---- building ------------------------------------------------------------------------------ */
 
 typedef struct {
     tv_model *m;
+    idmap str_of;  /* a command's hash -> its string (commands repeat on every node) */
     idmap msg_of;  /* message id -> its first copy's record */
     idmap op_of;   /* client << 32 | op id -> its operation */
     uint8_t *done; /* per record: the first copy's fate is known */
@@ -224,10 +238,14 @@ static int on_message(builder *b, const cJSON *ev, const char *k, uint64_t t, ui
                   .to = to,
                   .fate = TV_INFLIGHT};
     b->done[m->n_msgs] = !is_send;
+    uint64_t n_entries = 1;
+    r->empty = !strcmp(type->valuestring, "AppendEntries") &&
+               json_get_u64(ev, "entries", &n_entries) == 0 && n_entries == 0;
     if (is_send) {
         idmap_put(&b->msg_of, id, (uint32_t)m->n_msgs);
     } else {
         if (known) {
+            r->empty = m->msgs[first].empty;
             r->t_send_us = m->msgs[first].t_send_us;
             r->seq = m->msgs[first].seq;
             r->dup = 1;
@@ -357,6 +375,10 @@ static int on_node_event(builder *b, const cJSON *ev, const char *k, uint64_t t,
         tv_event *e = add_event(b, t, seq, node, shapes[i].kind);
         e->a = a, e->b = bb;
         if (shapes[i].kind == TV_RESTORE) e->text = fields_text(b->m, ev);
+        if (shapes[i].kind == TV_APPEND) {
+            const char *cmd = str_field(ev, "cmd");
+            e->text = cmd ? intern(&b->str_of, b->m, cmd) : 0;
+        }
         if (shapes[i].kind == TV_CRASH) {
             down_end(b, node, t); /* a paused node that crashes: the crash span takes over */
             close_span(b, node, t);
@@ -520,6 +542,7 @@ int tv_build(const tracefile *tf, tv_model *m, char *err, size_t err_len) {
         mark_culprits(m, &b.op_of);
     }
     idmap_free(&b.msg_of);
+    idmap_free(&b.str_of);
     idmap_free(&b.op_of);
     free(b.done);
     return rc;

@@ -20,7 +20,7 @@ extern const char *const tv_fate_names[TV_FATES];
 
 /* State and fault events, in trace order (messages and timer ticks are elsewhere or left out). */
 typedef enum {
-    TV_APPEND,   /* a: index, b: term */
+    TV_APPEND,   /* a: index, b: term; text: the command */
     TV_TRUNCATE, /* a: from */
     TV_COMMIT,   /* a: index */
     TV_ROLE,     /* a: term, b: role */
@@ -69,7 +69,8 @@ typedef struct {
     uint64_t t_send_us, t_end_us, id, seq;
     uint16_t type; /* index into msg_types */
     uint8_t from, to, fate;
-    uint8_t dup; /* a second copy (the network duplicated the message) */
+    uint8_t dup;   /* a second copy (the network duplicated the message) */
+    uint8_t empty; /* an AppendEntries carrying no entries (a heartbeat or a probe) */
 } tv_msg;
 
 typedef struct {

@@ -130,7 +130,7 @@ static void put_spans(FILE *f, const tv_model *m) {
 }
 
 /* msgs: send time (delta from the previous message's), duration, and one number packing
- * from + 256 to + 65536 type + 2^24 (fate * 2 + dup). */
+ * from + 256 to + 65536 type + 2^24 (fate * 2 + dup) + 2^28 empty. */
 static void put_msgs(FILE *f, const tv_model *m) {
     arr a;
     uint64_t prev = 0;
@@ -139,7 +139,7 @@ static void put_msgs(FILE *f, const tv_model *m) {
         const tv_msg *g = &m->msgs[i];
         put_num(&a, g->t_send_us - prev), put_num(&a, g->t_end_us - g->t_send_us);
         put_num(&a, g->from + ((uint64_t)g->to << 8) + ((uint64_t)g->type << 16) +
-                        (((uint64_t)g->fate * 2 + g->dup) << 24));
+                        (((uint64_t)g->fate * 2 + g->dup) << 24) + ((uint64_t)g->empty << 28));
         prev = g->t_send_us;
     }
     put_close(&a);
