@@ -427,6 +427,10 @@ static void on_line(campaign *c, worker *w, char *line) {
         w->running = 1;
         return;
     }
+    /* --stop-after reached: the campaign stops at that failure. Seeds a worker finished while
+     * the parent was not yet reading (a busy machine) are not counted, so that one job gives
+     * the same summary every time. */
+    if (c->o->stop_after && c->failed >= c->o->stop_after) return;
     char *cat = strchr(line, '\t');
     char *st = cat ? strchr(cat + 1, '\t') : NULL;
     char *reason = st ? strchr(st + 1, '\t') : NULL;
