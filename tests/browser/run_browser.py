@@ -254,10 +254,10 @@ def big_trace(raftsim, work):
     scn = {"name": "browser-big", "seed": 1, "cluster": {"nodes": 5},
            "network": {"delay_ms": [1, 10], "drop_rate": 0.01, "duplicate_rate": 0.01},
            "run_ms": 960000, "events": events}
-    path = os.path.join(work, "big.json")
+    path = "big.json"  # relative: the page shows the trace's name as given
     with open(path, "w") as f:
         json.dump(scn, f)
-    trace = os.path.join(work, "big.trace.jsonl")
+    trace = "big.trace.jsonl"
     run([raftsim, "run", path, "--trace", trace, "--quiet"])
     return trace
 
