@@ -2,7 +2,8 @@
 # Determinism across builds: gcc and clang, at -O0 and -O2, must produce byte-identical traces
 # for every scenario on both implementations (and every regression scenario, the built-in
 # node's under its bug), and identical fuzz campaigns (the same failing seeds, with
-# byte-identical traces and shrunk scenarios; one of them on canonical raft with slow disks).
+# byte-identical traces and shrunk scenarios; one of them on canonical raft with slow disks),
+# and the same viewer pages and Chrome exports of the regression traces.
 # Usage: tests/run_determinism.sh          (make determinism)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,13 @@ for v in $variants; do
         (cd "$out" && "$bin" run "$ROOT/tests/regress/$file" --bug "$bug" \
             --trace "traces/regress-$bug.jsonl" > /dev/null 2>&1)
     done < tests/regress/EXPECTED
+    # the pictures of those traces: viewer pages and Chrome exports, byte for byte
+    mkdir -p "$out/pages"
+    for t in "$out"/traces/regress-*.jsonl; do
+        b=$(basename "$t" .jsonl)
+        (cd "$out/traces" && "$bin" view "$b.jsonl" -o "../pages/$b.html" > /dev/null 2>&1 &&
+            "$bin" export --format chrome "$b.jsonl" -o "../pages/$b.json" > /dev/null 2>&1)
+    done
     (cd "$out" && "$bin" fuzz --count 300 --jobs 1 --bug no_stepdown --out fuzz --quiet \
         > fuzz.txt 2>&1; "$bin" fuzz --count 200 --jobs 1 --bug dup_apply --out fuzz2 --quiet \
         >> fuzz.txt 2>&1; "$bin" fuzz --count 200 --jobs 1 --impl canonical --profile disks \

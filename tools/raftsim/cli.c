@@ -68,12 +68,16 @@ int cli_set_impl(const char *origin, scenario *s, const char *impl, uint32_t bug
 }
 
 int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,
-                   const char **value) {
+                   const char **value, const char *opt2, const char **value2) {
     *path = *value = NULL;
+    if (value2) *value2 = NULL;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], opt)) {
-            if (i + 1 >= argc) return cli_usage_error("%s needs a value", opt);
-            *value = argv[++i];
+        if (!strcmp(argv[i], opt) || (opt2 && !strcmp(argv[i], opt2))) {
+            if (i + 1 >= argc) return cli_usage_error("%s needs a value", argv[i]);
+            if (!strcmp(argv[i], opt))
+                *value = argv[++i];
+            else
+                *value2 = argv[++i];
         } else if (argv[i][0] == '-') {
             return cli_usage_error("unknown option '%s'", argv[i]);
         } else if (*path) {
@@ -98,4 +102,15 @@ int cli_load_trace(const char *path, tracefile *tf, uint32_t *bugs) {
         return 2;
     }
     return 0;
+}
+
+int cli_membuf_sink(void *ctx, const char *line, size_t len) {
+    cli_membuf *b = ctx;
+    if (b->len + len > b->cap) {
+        while (b->len + len > b->cap) b->cap = b->cap ? b->cap * 2 : 1 << 16;
+        b->data = rs_xrealloc(b->data, b->cap);
+    }
+    memcpy(b->data + b->len, line, len);
+    b->len += len;
+    return b->tee && fwrite(line, 1, len, b->tee) != len;
 }

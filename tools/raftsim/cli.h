@@ -2,7 +2,9 @@
 #ifndef RAFTSIM_CLI_H
 #define RAFTSIM_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/raftsim.h"
 
@@ -32,11 +34,20 @@ int cli_parse_impl(const char *name, const char **out);
  * (SPEC section 6). */
 int cli_set_impl(const char *origin, scenario *s, const char *impl, uint32_t bugs);
 
-/* "CMD TRACE [OPT VALUE]": the one trace path, and the value of the one option (NULL if not
- * given). 0, or 2 after a usage error. */
+/* "CMD TRACE [OPT VALUE] [OPT2 VALUE2]": the one trace path, and the values of the options
+ * (NULL if not given; opt2 may be NULL: no second option). 0, or 2 after a usage error. */
 int cli_trace_args(int argc, char **argv, const char *cmd, const char *opt, const char **path,
-                   const char **value);
+                   const char **value, const char *opt2, const char **value2);
 /* Loads a trace and the bug its header names. 0, or 2 after printing the error. */
 int cli_load_trace(const char *path, tracefile *tf, uint32_t *bugs);
+
+/* A trace sink that keeps the lines in memory (for a page built from a run), and writes them
+ * to tee too when it is not NULL. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    FILE *tee;
+} cli_membuf;
+int cli_membuf_sink(void *ctx, const char *line, size_t len);
 
 #endif

@@ -18,6 +18,8 @@
 #include "sim/raftsim.h"
 #include "tools/raftsim/cli.h"
 #include "tools/raftsim/fuzz.h"
+#include "tools/raftsim/timeline.h"
+#include "tools/raftsim/view_html.h"
 #include "sim/base/limits.h"
 #include "sim/base/util.h"
 #include <cjson/cJSON.h>
@@ -189,6 +191,13 @@ static void write_file_atomic(const char *path, const char *text) {
 
 static char *pretty_json(const scenario *s);
 
+/* Writes DIR/seed-N.html, the viewer's page of the trace just written. */
+static void save_html(const fuzz_opts *o, const char *trace, uint64_t seed) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/seed-%" PRIu64 ".html", o->out_dir, seed);
+    vh_write_file(trace, path);
+}
+
 /* Writes DIR/seed-N.trace.jsonl: the same run again, traced (same input, same run). */
 static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
     char path[1024];
@@ -207,6 +216,7 @@ static void save_trace(const fuzz_opts *o, const scenario *s, uint64_t seed) {
     sim_result r;
     sim_run(&cfg, &r);
     close_tmp(f, path);
+    save_html(o, path, seed);
 }
 
 /* The --test-crash-seed hook: the run dies part-way, as a crash inside the simulator would. */
@@ -423,6 +433,7 @@ static void report_failure(campaign *c, uint64_t seed, const char *cat, const ch
     printf("  reproduce: raftsim replay %s/seed-%" PRIu64 ".trace.jsonl\n", dir, seed);
     printf("  shrunk:    raftsim run %s/seed-%" PRIu64 ".min.json%s%s\n", dir, seed,
            c->o->bug_name ? " --bug " : "", c->o->bug_name ? c->o->bug_name : "");
+    printf("  picture:   xdg-open %s/seed-%" PRIu64 ".html\n", dir, seed);
     fflush(stdout);
 }
 
@@ -432,6 +443,10 @@ static void on_line(campaign *c, worker *w, char *line) {
         w->running = 1;
         return;
     }
+    /* --stop-after reached: the campaign stops at that failure. Seeds a worker finished while
+     * the parent was not yet reading (a busy machine) are not counted, so that one job gives
+     * the same summary every time. */
+    if (c->o->stop_after && c->failed >= c->o->stop_after) return;
     char *cat = strchr(line, '\t');
     char *st = cat ? strchr(cat + 1, '\t') : NULL;
     char *reason = st ? strchr(st + 1, '\t') : NULL;
@@ -503,7 +518,11 @@ static void reap(campaign *c, uint32_t i) {
     clear_progress(c);
     printf("FAIL seed %" PRIu64 ": %s: %s\n  reproduce: raftsim run %s%s%s\n", w->current, cat,
            reason, path, c->o->bug_name ? " --bug " : "", c->o->bug_name ? c->o->bug_name : "");
-    if (trace[0]) printf("  trace up to the crash: %s\n", trace);
+    if (trace[0]) {
+        save_html(c->o, trace, w->current);
+        printf("  trace up to the crash: %s\n  picture:   xdg-open %s/seed-%" PRIu64 ".html\n",
+               trace, c->o->out_dir, w->current);
+    }
     spawn(c, i, w->next_pos + c->n_workers); /* carry on after the seed that killed it */
 }
 
@@ -762,9 +781,28 @@ static void default_min_path(const char *trace, char *buf, size_t cap) {
         snprintf(buf, cap, "%s.min.json", trace);
 }
 
+/* The shrunk run's timeline: the scenario run once more, its trace kept in memory. */
+static void print_min_timeline(const scenario *min, uint32_t bugs, const char *bug_name) {
+    cli_membuf mem = {0};
+    trace_writer tw;
+    trace_open(&tw, cli_membuf_sink, &mem);
+    sim_config cfg = {.scn = min,
+                      .seed = min->seed,
+                      .bugs = bugs,
+                      .bug_name = bug_name,
+                      .build = RAFTSIM_BUILD,
+                      .trace = &tw};
+    sim_result r;
+    sim_run(&cfg, &r);
+    if (r.status == SIM_VIOLATION)
+        tl_print_data(stdout, "the shrunk run", mem.data, mem.len);
+    else
+        free(mem.data);
+}
+
 int cmd_shrink(int argc, char **argv) {
     const char *path, *out;
-    int rc = cli_trace_args(argc, argv, "shrink", "-o", &path, &out);
+    int rc = cli_trace_args(argc, argv, "shrink", "-o", &path, &out, NULL, NULL);
     if (rc) return rc;
     tracefile tf;
     uint32_t bugs;
@@ -791,6 +829,7 @@ int cmd_shrink(int argc, char **argv) {
            (double)min.run_us / 1000);
     printf("wrote %s\n  run it: raftsim run %s%s%s\n", out, out, tf.bug ? " --bug " : "",
            tf.bug ? tf.bug : "");
+    print_min_timeline(&min, bugs, tf.bug);
     scn_free(&min);
     tracefile_free(&tf);
     return 0;

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "tools/raftsim/cli.h"
+#include "tools/raftsim/timeline.h"
+#include "tools/raftsim/view_html.h"
 #include "sim/raftsim.h"
 #include "sim/base/util.h"
 
@@ -16,6 +18,7 @@ typedef struct {
     int has_seed;
     uint64_t seed;
     const char *trace;
+    const char *html; /* --html: the viewer page too */
     const char *bug_name;
     const char *impl; /* --impl, NULL: the scenario's own */
     uint32_t bugs;
@@ -61,10 +64,12 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
             if (rc == 1) return -1; /* listed: done, success */
             if (rc) return rc;
             i++;
-        } else if (!strcmp(a, "--trace") || !strcmp(a, "--bug")) {
+        } else if (!strcmp(a, "--trace") || !strcmp(a, "--bug") || !strcmp(a, "--html")) {
             if (!next) return cli_usage_error("%s needs a value", a);
             if (a[2] == 't')
                 o->trace = next;
+            else if (a[2] == 'h')
+                o->html = next;
             else {
                 int rc = cli_parse_bug(next, &o->bugs);
                 if (rc == 1) return -1; /* listed: done, success */
@@ -96,11 +101,12 @@ static void print_figures(const scenario *s, const sim_result *r, const trace_wr
         printf("  trace hash %016" PRIx64 ", %" PRIu64 " event lines\n", t->hash, t->seq);
 }
 
-/* Runs one scenario, writing its trace to path (NULL: none); the verdict is in *r. Returns 0,
- * -1 if the trace could not be written (the run happened, *r holds its verdict), or -2 if the
- * trace file could not be opened (nothing ran, *r is untouched). */
-static int run_one(const scenario *s, const run_opts *o, const char *path, sim_result *r,
-                   trace_writer *tw) {
+/* Runs one scenario, writing its trace to path (NULL: none) and its page to html (NULL:
+ * none); the verdict is in *r. Returns 0, -1 if the trace or the page could not be written
+ * (the run happened, *r holds its verdict), or -2 if the trace file could not be opened
+ * (nothing ran, *r is untouched). */
+static int run_one(const scenario *s, const run_opts *o, const char *path, const char *html,
+                   sim_result *r, trace_writer *tw) {
     trace_out out;
     sim_config cfg = {.scn = s,
                       .seed = s->seed,
@@ -108,25 +114,37 @@ static int run_one(const scenario *s, const run_opts *o, const char *path, sim_r
                       .bug_name = o->bug_name,
                       .build = RAFTSIM_BUILD,
                       .trace = NULL};
+    cli_membuf mem = {0};
     if (path) {
         if (trace_out_open(&out, path)) return -2;
         trace_open(tw, trace_file_sink, out.f);
         cfg.trace = tw;
+    } else if (html) { /* no trace file: the page is built from the trace in memory */
+        trace_open(tw, cli_membuf_sink, &mem);
+        cfg.trace = tw;
     }
     sim_run(&cfg, r);
-    return path ? trace_out_close(&out) : 0;
+    int rc = path ? trace_out_close(&out) : 0;
+    if (html && path && rc == 0)
+        rc = vh_write_file(path, html) ? -1 : 0;
+    else if (html && !path)
+        rc = vh_write_file_from(s->name, mem.data, mem.len, html) ? -1 : 0;
+    return rc;
 }
 
-static void trace_path_for(char *buf, size_t cap, const run_opts *o, const scenario *s) {
+/* --trace F or --html F: F itself for one scenario, else F/NAME<suffix>. */
+static void path_for(char *buf, size_t cap, const run_opts *o, const char *given, const scenario *s,
+                     const char *suffix) {
     if (o->n_files == 1)
-        snprintf(buf, cap, "%s", o->trace);
+        snprintf(buf, cap, "%s", given);
     else
-        snprintf(buf, cap, "%s/%s.trace.jsonl", o->trace, s->name);
+        snprintf(buf, cap, "%s/%s%s", given, s->name, suffix);
 }
 
 /* A failure must never lose its trace: without --trace, run it again (same input, same run)
- * into raftsim-traces/. */
-static void save_failure(const scenario *s, const run_opts *o, const char *given) {
+ * into raftsim-traces/. A violation's timeline comes first, read from that trace. */
+static void save_failure(const scenario *s, const run_opts *o, const char *given,
+                         const sim_result *res) {
     char path[1024];
     sim_result r;
     trace_writer tw;
@@ -134,9 +152,10 @@ static void save_failure(const scenario *s, const run_opts *o, const char *given
         mkdir("raftsim-traces", 0777);
         snprintf(path, sizeof path, "raftsim-traces/%s-seed%" PRIu64 ".trace.jsonl", s->name,
                  s->seed);
-        if (run_one(s, o, path, &r, &tw) == -2) return;
+        if (run_one(s, o, path, NULL, &r, &tw) == -2) return;
         given = path;
     }
+    if (res->status == SIM_VIOLATION) tl_print_file(stdout, given);
     printf("  trace:  %s\n  replay: raftsim replay %s\n", given, given);
 }
 
@@ -155,13 +174,15 @@ static double peak_rss_mib(void) {
 static int run_all(scenario *scns, const run_opts *o) {
     int failed = 0, passed = 0, io_error = 0;
     if (o->trace && o->n_files > 1) mkdir(o->trace, 0777);
+    if (o->html && o->n_files > 1) mkdir(o->html, 0777);
     for (int i = 0; i < o->n_files; i++) {
         scenario *s = &scns[i];
-        char path[1024];
-        if (o->trace) trace_path_for(path, sizeof path, o, s);
+        char path[1024], html[1024];
+        if (o->trace) path_for(path, sizeof path, o, o->trace, s, ".trace.jsonl");
+        if (o->html) path_for(html, sizeof html, o, o->html, s, ".html");
         sim_result r;
         trace_writer tw;
-        int wrote = run_one(s, o, o->trace ? path : NULL, &r, &tw);
+        int wrote = run_one(s, o, o->trace ? path : NULL, o->html ? html : NULL, &r, &tw);
         if (wrote) io_error = 1;
         if (wrote == -2) {
             printf("ERROR %s: not run, its trace cannot be written\n", s->name);
@@ -175,7 +196,7 @@ static int run_all(scenario *scns, const run_opts *o) {
             printf("FAIL %s: %s\n", s->name, r.reason);
         }
         if (o->verbose) print_figures(s, &r, o->trace ? &tw : NULL);
-        if (r.status != SIM_PASS) save_failure(s, o, o->trace ? path : NULL);
+        if (r.status != SIM_PASS) save_failure(s, o, o->trace ? path : NULL, &r);
     }
     if (o->verbose) printf("peak memory: %.1f MiB\n", peak_rss_mib());
     printf("%d passed, %d failed\n", passed, failed);
@@ -219,8 +240,9 @@ int cmd_check(int argc, char **argv) {
 
 typedef struct {
     const tracefile *tf;
-    FILE *tee;     /* the new trace, if --trace */
-    uint64_t next; /* index of the next event line expected */
+    FILE *tee;       /* the new trace, if --trace */
+    cli_membuf *mem; /* the new trace in memory, for --html */
+    uint64_t next;   /* index of the next event line expected */
     int seen_header;
     int diverged;
     char *actual; /* the first differing line of the new run */
@@ -229,6 +251,7 @@ typedef struct {
 static int replay_sink(void *ctx, const char *line, size_t len) {
     replay_ctx *c = ctx;
     if (c->tee) fwrite(line, 1, len, c->tee);
+    if (c->mem) cli_membuf_sink(c->mem, line, len);
     if (c->diverged) return 0;
     if (!c->seen_header) {
         c->seen_header = 1;
@@ -246,7 +269,7 @@ static int replay_sink(void *ctx, const char *line, size_t len) {
     c->actual = rs_xmalloc(n + 1);
     memcpy(c->actual, line, n);
     c->actual[n] = '\0';
-    return c->tee ? 0 : 1; /* with a tee, finish writing the new run */
+    return c->tee || c->mem ? 0 : 1; /* with a tee, finish writing the new run */
 }
 
 static int replay_report(const replay_ctx *c, const sim_result *r) {
@@ -271,16 +294,18 @@ static int replay_report(const replay_ctx *c, const sim_result *r) {
         printf("the run passes\n");
         return 0;
     }
-    if (r->status == SIM_VIOLATION)
+    if (r->status == SIM_VIOLATION) {
         printf("VIOLATION %s reproduced: %s\n", r->violation.invariant, r->violation.detail);
-    else
+        tl_print_file(stdout, tf->path);
+    } else {
         printf("FAIL reproduced: %s\n", r->reason);
+    }
     return 1;
 }
 
 int cmd_replay(int argc, char **argv) {
-    const char *path, *tee_path;
-    int rc = cli_trace_args(argc, argv, "replay", "--trace", &path, &tee_path);
+    const char *path, *tee_path, *html;
+    int rc = cli_trace_args(argc, argv, "replay", "--trace", &path, &tee_path, "--html", &html);
     if (rc) return rc;
     tracefile tf;
     uint32_t bugs;
@@ -297,6 +322,8 @@ int cmd_replay(int argc, char **argv) {
         return 2;
     }
     if (tee_path) ctx.tee = out.f;
+    cli_membuf mem = {0};
+    if (html) ctx.mem = &mem;
     trace_writer tw;
     trace_open(&tw, replay_sink, &ctx);
     sim_config cfg = {.scn = &tf.scn,
@@ -309,6 +336,7 @@ int cmd_replay(int argc, char **argv) {
     sim_run(&cfg, &r);
     rc = replay_report(&ctx, &r);
     if (tee_path && trace_out_close(&out)) rc = 2;
+    if (html && vh_write_file_from(path, mem.data, mem.len, html)) rc = 2;
     free(ctx.actual);
     tracefile_free(&tf);
     return rc;

@@ -1,4 +1,5 @@
-/* main.c - the raftsim command line (SPEC section 1): run, check, replay, and help. */
+/* main.c - the raftsim command line (SPEC section 1): run, check, replay, fuzz, shrink, view,
+ * export, and help. */
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -9,6 +10,7 @@
 
 #include "raft/raft.h"
 #include "tools/raftsim/cli.h"
+#include "tools/raftsim/cmd_view.h"
 #include "tools/raftsim/fuzz.h"
 #include "sim/raftsim.h"
 #include "sim/base/util.h"
@@ -17,16 +19,18 @@ static const char usage_text[] =
     "raftsim " RAFTSIM_VERSION " - a deterministic simulator for testing Raft\n"
     "\n"
     "usage:\n"
-    "  raftsim run SCENARIO.json... [--seed N] [--trace FILE] [--bug NAME] [--impl NAME]\n"
-    "              [--quiet] [--verbose]\n"
+    "  raftsim run SCENARIO.json... [--seed N] [--trace FILE] [--html FILE] [--bug NAME]\n"
+    "              [--impl NAME] [--quiet] [--verbose]\n"
     "  raftsim fuzz [--seeds A..B | --count N] [--seed-base N] [--jobs J] [--out DIR]\n"
     "               [--nodes N] [--time-ms T] [--profile NAME] [--bug NAME] [--impl NAME]\n"
     "               [--shard K/N]\n"
     "               [--stop-after N] [--seed-timeout-s S] [--shrink-runs R] [--stats]\n"
     "               [--quiet]\n"
-    "  raftsim replay TRACE.jsonl [--trace FILE]\n"
+    "  raftsim replay TRACE.jsonl [--trace FILE] [--html FILE]\n"
     "  raftsim shrink TRACE.jsonl [-o MIN.json]\n"
     "  raftsim check TRACE.jsonl\n"
+    "  raftsim view TRACE.jsonl [-o FILE.html]\n"
+    "  raftsim export --format chrome TRACE.jsonl [-o FILE.json]\n"
     "  raftsim --help | --version\n"
     "\n"
     "run      runs each scenario with every safety invariant checked after every step (and the\n"
@@ -35,6 +39,8 @@ static const char usage_text[] =
     "         --seed N     overrides the scenarios' seeds\n"
     "         --trace F    writes the trace (JSON Lines) to F; with several scenarios F is a\n"
     "                      directory and each trace is F/NAME.trace.jsonl\n"
+    "         --html F     writes the run's page (see view) to F; with several scenarios F is a\n"
+    "                      directory of NAME.html\n"
     "         --bug NAME   runs a deliberately broken Raft (--bug list shows them)\n"
     "         --impl NAME  runs the nodes with that Raft implementation instead of the\n"
     "                      scenario's (\"implementation\", default builtin); --impl list shows\n"
@@ -42,7 +48,10 @@ static const char usage_text[] =
     "                      is refused with exit 2, naming the field.\n"
     "         --quiet      prints failures and the summary only\n"
     "         --verbose    adds per-run figures (events, messages, commits, trace hash, memory)\n"
-    "         A failing run without --trace saves its trace under raftsim-traces/ anyway.\n"
+    "         A failing run without --trace saves its trace under raftsim-traces/ anyway. A\n"
+    "         violation is followed by a timeline: the last events that matter for it\n"
+    "         (roles, votes, entries and commits at its index, crashes, partitions, the\n"
+    "         operations it names), one column per node. replay and shrink print it too.\n"
     "fuzz     generates one scenario per seed (swarm: each seed draws its own fault mix) and\n"
     "         runs them in --jobs worker processes (default: the number of cores); for each\n"
     "         failure writes DIR/seed-N.trace.jsonl and a shrunk DIR/seed-N.min.json (DIR:\n"
@@ -50,16 +59,28 @@ static const char usage_text[] =
     "         --seeds A..B a range; --shard K/N every N-th seed from the K-th; --profile list\n"
     "         shows the fault mixes; --stop-after N stops after N failures; --time-ms sets the\n"
     "         simulated time per seed (default 5000, of which the last 3000 are settled and\n"
-    "         must elect a leader and apply a new command: liveness). --stats ends with what the\n"
-    "         seeds exercised (cluster sizes, disks, faults, message types, drops, roles,\n"
-    "         load), so what was never reached shows as 0. Ctrl-C stops cleanly.\n"
+    "         must elect a leader and apply a new command: liveness). Each failure's page is\n"
+    "         DIR/seed-N.html, and its 'picture:' line is the command that opens it.\n"
+    "         --stats ends with what the seeds exercised (cluster sizes, disks, faults,\n"
+    "         message types, drops, roles, load), so what was never reached shows as 0.\n"
+    "         Ctrl-C stops cleanly.\n"
     "replay   re-runs the run a trace records (scenario, seed and bug are in its header) and\n"
     "         verifies it event by event; reports the first divergence, and re-reports the\n"
-    "         recorded violation. --trace F writes the new run too.\n"
+    "         recorded violation. --trace F writes the new run too; --html F its page.\n"
     "shrink   reduces the failing run of a trace to a small scenario that fails the same way\n"
     "         (default output: the trace's name with .min.json).\n"
     "check    re-checks the safety invariants and the key-value history from a trace file\n"
     "         alone, and its hash.\n"
+    "view     writes the trace as one self-contained HTML page (default: the trace's name with\n"
+    "         .html) that any browser opens with no network: a lane per node with roles and\n"
+    "         terms, crashes, pauses, messages as arrows (drops with their reason,\n"
+    "         duplicates), partitions; a time cursor showing each node's log, commit index,\n"
+    "         term and vote; the key-value history, a linearizability failure's operations in\n"
+    "         red. A failing trace opens at the violation.\n"
+    "export   --format chrome: the trace as Chrome trace-event JSON for Perfetto\n"
+    "         (ui.perfetto.dev) or chrome://tracing: a process per node, roles as slices,\n"
+    "         messages as flows, faults as instant events (default output: the trace's name\n"
+    "         with .chrome.json; -o - writes to stdout).\n"
     "\n"
     "exit codes: 0 all passed; 1 an expectation failed, an invariant broke or a replay\n"
     "diverged; 2 bad usage or bad input (the message names the file and the field);\n"
@@ -84,5 +105,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "fuzz")) return cmd_fuzz(argc - 2, argv + 2);
     if (!strcmp(cmd, "shrink")) return cmd_shrink(argc - 2, argv + 2);
+    if (!strcmp(cmd, "view")) return cmd_view(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
     return cli_usage_error("unknown command '%s'", cmd);
 }
