@@ -372,9 +372,15 @@ static int on_node_event(builder *b, const cJSON *ev, const char *k, uint64_t t,
         if (get_node(b, ev, "node", k, &node)) return -1;
         if (shapes[i].a && get_u64(b, ev, shapes[i].a, k, &a)) return -1;
         if (shapes[i].b && get_u64(b, ev, shapes[i].b, k, &bb)) return -1;
+        if (shapes[i].kind == TV_SNAPSHOT) { /* as raftsim check reads it: how it came */
+            const char *how = str_field(ev, "how");
+            if (!how || (strcmp(how, "take") && strcmp(how, "install") && strcmp(how, "restore")))
+                return bad(b, "%s: how: expected \"take\", \"install\" or \"restore\"", k);
+        }
         tv_event *e = add_event(b, t, seq, node, shapes[i].kind);
         e->a = a, e->b = bb;
-        if (shapes[i].kind == TV_RESTORE) e->text = fields_text(b->m, ev);
+        if (shapes[i].kind == TV_RESTORE || shapes[i].kind == TV_SNAPSHOT)
+            e->text = fields_text(b->m, ev);
         if (shapes[i].kind == TV_APPEND) {
             const char *cmd = str_field(ev, "cmd");
             e->text = cmd ? intern(&b->str_of, b->m, cmd) : 0;
