@@ -257,6 +257,27 @@ int sim_on_depart(sim *s, uint32_t slot) {
     return 1;
 }
 
+/* EV_DISK: writes completed; the node hears that its log is durable through some index and
+ * its term up to some term (a leader counts its own copy from then on, a candidate its own
+ * vote). A paused node hears on resume: the news waits with its messages. */
+int sim_on_disk(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    if (!disk_on_event(s, node) && !n->untold) return 0;
+    if (!s->impl->persisted || !n->up) return 1;
+    if (n->paused) {
+        if (!n->untold) sim_hold(s, node, EV_DISK, node);
+        n->untold = 1;
+        return 1;
+    }
+    n->untold = 0;
+    uint64_t term, index = disk_durable(s, node, &term);
+    node_out_clear(&s->out);
+    s->impl->persisted(n->node, s->now, index, term, &s->out);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
+    return 1;
+}
+
 /* The log the implementation holds now (durable, after a crash) against the checker's shadow of
  * it: the first differing index d; a "restore" event with the durable term and vote and d
  * (chk_restore judges what the node had promised), then truncate and append bring the shadow
@@ -451,7 +472,8 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                       .election_timeout_max_us = scn->election_timeout.max_us,
                       .heartbeat_us = scn->heartbeat_us,
                       .max_entries_per_msg = RS_AE_ENTRIES_MAX,
-                      .bugs = cfg->bugs};
+                      .bugs = cfg->bugs,
+                      .persist_async = s->disk_on};
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
         rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */

@@ -48,6 +48,11 @@ static void builtin_step(void *node, uint64_t now_us, const raft_msg *m, const v
     raft_step(node, now_us, m, &out->r);
 }
 
+static void builtin_persisted(void *node, uint64_t now_us, uint64_t index, uint64_t term,
+                              node_out *out) {
+    raft_persisted(node, now_us, index, term, &out->r);
+}
+
 static void builtin_tick(void *node, uint64_t now_us, node_out *out) {
     raft_tick(node, now_us, &out->r);
 }
@@ -103,6 +108,7 @@ const node_impl node_builtin = {
     .start = builtin_start,
     .crash = builtin_crash,
     .step = builtin_step,
+    .persisted = builtin_persisted,
     .tick = builtin_tick,
     .deadline = builtin_deadline,
     .timer_name = builtin_timer_name,

@@ -109,6 +109,7 @@ typedef struct {
     size_t n_ops, cap_ops;
     uint64_t op_seq;
     uint64_t disk_free_us; /* when the disk has finished everything queued */
+    uint64_t disk_wait_us; /* when the last write queued starts (later writes join it) */
     /* The log as the library has written it (durable or not), for entry(); [0] unused. */
     raft_entry *log;
     uint64_t log_len, log_cap;
@@ -407,11 +408,16 @@ static void op_add(cnode *c, pending_op op) {
 }
 
 /* The completion time of a new disk write (SPEC section 7): in order, after everything
- * queued, taking a time drawn from the scenario's disk.write_ms. With [0, 0], at once (at the
- * end of the current call). */
+ * queued, taking a time drawn from the scenario's disk.write_ms; a write queued while the
+ * last one still waits for the disk completes with it (group commit). With [0, 0], at once
+ * (at the end of the current call). */
 static uint64_t disk_done_at(cnode *c, uint64_t *start_us) {
+    if (c->disk_wait_us > c->now_us) { /* group commit: join the write waiting for the disk */
+        *start_us = c->disk_wait_us;
+        return c->disk_free_us;
+    }
     uint64_t start = c->now_us > c->disk_free_us ? c->now_us : c->disk_free_us;
-    *start_us = start;
+    *start_us = c->disk_wait_us = start;
     if (c->write_max_us > 0) start += rng_range(&c->disk_rng, c->write_min_us, c->write_max_us);
     c->disk_free_us = start;
     return start;
@@ -962,6 +968,7 @@ static void canonical_start(void *node, uint64_t now_us, node_out *out) {
     c->told_commit = 0;
     c->told_applied = 0;
     c->disk_free_us = now_us;
+    c->disk_wait_us = 0;
     rv = raft_start(c->r);
     if (rv != 0) fail_lib(c, "raft_start", rv);
     end(c);
