@@ -15,6 +15,13 @@ the failure's cause when it recognises it:
                            by counting replicas (Raft paper section 5.4.2, Figure 8): the
                            leader's entry at the committed index is older than its term
                            (0.15.0 lacks the check; upstream fixed it in 524f735, v0.17.1)
+  lone-voter-reuses-term   a node that is the only voter leads the same term again after a
+                           crash (0.15.0 self-elects a lone voter at start without a new term:
+                           convertToCandidate goes straight to convertToLeader), and writes
+                           other entries at the (index, term) places a crash made it lose
+                           (log_matching across time)
+  liveness                 no violation: the settled phase found no leader or no progress
+                           (listed apart, to read)
   unknown                  anything else: read the trace.
 Both are judged at each commit a leader makes, with the logs and replies of that moment; the
 violation is put down to the first that covers its index (stale suffix first).
@@ -34,6 +41,9 @@ def triage(path):
     logs = collections.defaultdict(dict)  # node -> index -> (term, cmd)
     acks = {}  # (follower, leader, term) -> highest index claimed (replies can arrive late)
     role = {}  # node -> (role, term)
+    led = collections.defaultdict(set)  # node -> terms it led in an earlier life
+    life_led = collections.defaultdict(set)  # node -> terms it leads in this life
+    reused = set()  # (node, term): led again in a later life
     stale_commit = 0  # highest index committed counting a follower's stale-suffix claim
     old_term_commit = 0  # highest index committed while the leader's entry there was older
     violation = None
@@ -48,6 +58,12 @@ def triage(path):
                 del log[i]
         elif kind == "role":
             role[ev["node"]] = (ev["role"], ev["term"])
+            if ev["role"] == "leader":
+                if ev["term"] in led[ev["node"]]:
+                    reused.add((ev["node"], ev["term"]))
+                life_led[ev["node"]].add(ev["term"])
+        elif kind == "crash":
+            led[ev["node"]] |= life_led.pop(ev["node"], set())
         elif kind == "send" and ev.get("type") == "AppendEntriesReply" and ev.get("success"):
             key = (ev["from"], ev["to"], ev["term"])
             acks[key] = max(acks.get(key, 0), ev["index"])
@@ -68,9 +84,13 @@ def triage(path):
         elif kind == "violation":
             violation = ev
             break
+        elif ev.get("type") == "end" and ev.get("result") == "expect_failed":
+            return "liveness (the settled phase: read the trace)"
     if violation is None:
-        return "no violation (liveness or crash: read the trace)"
+        return "no violation (a worker that died: read the trace)"
     index = violation["index"]
+    if violation["invariant"] == "log_matching" and (violation["node"], violation["term"]) in reused:
+        return "lone-voter-reuses-term"
     if 0 < index <= stale_commit:
         return "match-from-stale-suffix"
     if 0 < index <= old_term_commit:
@@ -87,7 +107,7 @@ def main(dirs):
             print("%s: %s" % (path, cause))
     for cause, n in counts.most_common():
         print("%6d %s" % (n, cause))
-    return 1 if counts.get("unknown") or counts.get("no") else 0
+    return 1 if counts.get("unknown") or counts.get("no") or counts.get("liveness") else 0
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ enum {
     ST_DISK,
     ST_TORN,
     ST_PREVOTE,
+    ST_LIVENESS,     /* the settled phase checks liveness */
+    ST_NEAR_HB,      /* election timeout's minimum below 1.25 heartbeats */
+    ST_SLOW_NETWORK, /* delays (base network) beyond a heartbeat */
     ST_SENT,
     ST_DROPPED = ST_SENT + SIM_MSG_KINDS,
     ST_DUPLICATED = ST_DROPPED + SIM_DROP_KINDS,
@@ -70,6 +73,9 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
     v[ST_DISK] = s->disk_write.max_us > 0;
     v[ST_TORN] = s->torn_writes;
     v[ST_PREVOTE] = s->prevote;
+    v[ST_LIVENESS] = (uint64_t)fuzz_checks_liveness(s);
+    v[ST_NEAR_HB] = 4 * s->election_timeout.min_us < 5 * s->heartbeat_us;
+    v[ST_SLOW_NETWORK] = s->delay.max_us > s->heartbeat_us;
     for (int i = 0; i < SIM_MSG_KINDS; i++) v[ST_SENT + i] = r->sent[i];
     for (int i = 0; i < SIM_DROP_KINDS; i++) v[ST_DROPPED + i] = r->dropped[i];
     v[ST_DUPLICATED] = r->duplicated;
@@ -117,6 +123,10 @@ static void stats_print(const stats_sum *t, uint64_t seeds) {
     printf("cluster sizes:");
     for (uint32_t n = 1; n <= RS_NODES_MAX; n++)
         if (t->by_size[n] || n <= 7) printf(" %u nodes %" PRIu64 ";", n, t->by_size[n]);
+    printf("\ntimings: election timeout under 1.25 heartbeats %" PRIu64
+           " seeds, delays beyond a heartbeat %" PRIu64 " seeds; liveness checked %" PRIu64
+           " seeds",
+           t->seeds[ST_NEAR_HB], t->seeds[ST_SLOW_NETWORK], t->seeds[ST_LIVENESS]);
     printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds; pre-vote %" PRIu64
            " seeds\nfaults:",
            t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_PREVOTE]);
