@@ -117,7 +117,7 @@ expect_rc "fuzz --stats, 300 seeds" 0 "$BIN" fuzz --count 300 --jobs 2 --stats -
 each=$(sed -n 's/^cluster sizes: //p' out.txt | tr ';' '\n' |
     awk '$1 >= 1 && $1 <= 7 && $3 > 0 {n++} END {print n + 0}')
 live=$(sed -n 's/.*liveness checked \([0-9]*\) seeds.*/\1/p' out.txt)
-grep -q "^timings: election timeout under 1.25 heartbeats [1-9][0-9]* seeds, delays beyond a heartbeat [1-9]" out.txt &&
+grep -q "^timings: election timeout under 1.25 heartbeats [1-9][0-9]* seeds, delays beyond a heartbeat [1-9][0-9]* seeds, clock drift [1-9]" out.txt &&
     [ "$each" = 7 ] && [ "${live:-0}" -gt 0 ] && [ "${live:-0}" -lt 300 ] &&
     ok "the default profile draws every size 1..7 and extreme timings; liveness checked on $live of 300" ||
     { bad "the default profile's swarm over the configuration"; show out.txt 12; }

@@ -484,6 +484,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                          .cfg = rc,
                          .rng_seed = node_seed,
                          .disk_seed = disk_seed,
+                         .clock_ppm = scn->clock_ppm ? scn->clock_ppm[i] : 1000000,
                          .scn = scn,
                          .env = &s->env};
         s->nodes[i].node = s->impl->create(&p);

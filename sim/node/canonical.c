@@ -94,6 +94,7 @@ typedef struct {
     bool prevote;
     const node_env *env;
     uint64_t heartbeat_ms, election_ms;
+    uint32_t clock_ppm; /* how fast its clock runs (clock drift): io->time and its ticks */
     disk d;
     /* The incarnation: NULL while crashed. */
     struct raft *r;
@@ -473,6 +474,11 @@ static cnode *C(struct raft_io *io) {
     return io->impl;
 }
 
+/* A tick interval of the node's clock, in real microseconds. */
+static uint64_t tick_real_us(const cnode *c) {
+    return (uint64_t)c->tick_ms * 1000 * 1000000 / c->clock_ppm;
+}
+
 static int io_init(struct raft_io *io, raft_id id, const char *address) {
     (void)address;
     ASSERT(id == C(io)->id);
@@ -503,7 +509,7 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
     c->tick_cb = tick;
     c->recv_cb = recv;
     /* The first tick at a random phase within one interval: nodes do not tick in step. */
-    c->next_tick_us = c->now_us + rng_range(&c->rng, 1, (uint64_t)c->tick_ms * 1000);
+    c->next_tick_us = c->now_us + rng_range(&c->rng, 1, tick_real_us(c));
     return 0;
 }
 
@@ -727,8 +733,10 @@ static int io_async_work(struct raft_io *io, struct raft_io_async_work *req,
     return 0;
 }
 
+/* The node's own clock, in milliseconds: real time times its rate. */
 static raft_time io_time(struct raft_io *io) {
-    return C(io)->now_us / 1000;
+    const cnode *c = C(io);
+    return (raft_time)((unsigned __int128)c->now_us * c->clock_ppm / 1000000 / 1000);
 }
 
 static int io_random(struct raft_io *io, int min, int max) {
@@ -809,6 +817,7 @@ static void *canonical_create(const node_params *p) {
     c->write_max_us = p->scn->disk_write.max_us;
     c->torn_writes = p->scn->torn_writes;
     c->prevote = p->scn->prevote;
+    c->clock_ppm = p->clock_ppm;
     c->env = p->env;
     c->heartbeat_ms = p->cfg.heartbeat_us / 1000;
     c->election_ms = p->cfg.election_timeout_min_us / 1000;
@@ -1006,9 +1015,9 @@ static void canonical_tick(void *node, uint64_t now_us, node_out *out) {
     begin(c, now_us, out);
     drain(c);
     if (c->r && c->next_tick_us <= now_us) {
-        c->next_tick_us += (uint64_t)c->tick_ms * 1000;
+        c->next_tick_us += tick_real_us(c);
         if (c->next_tick_us <= now_us) /* late (a paused node): the next one from now */
-            c->next_tick_us = now_us + (uint64_t)c->tick_ms * 1000;
+            c->next_tick_us = now_us + tick_real_us(c);
         c->tick_cb(&c->io);
     }
     end(c);

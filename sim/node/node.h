@@ -69,6 +69,9 @@ typedef struct {
     raft_config cfg;    /* timing in microseconds, bugs */
     uint64_t rng_seed;  /* the node's own stream */
     uint64_t disk_seed; /* its disk's stream (write latencies, torn writes) */
+    /* How fast the node's clock runs, in millionths of real time (1000000: true). Every time
+     * the engine passes is real; the node's timers run on its own clock. */
+    uint32_t clock_ppm;
     const scenario *scn;
     const node_env *env;
 } node_params;

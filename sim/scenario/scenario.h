@@ -118,6 +118,10 @@ typedef struct {
     scn_range election_timeout;
     uint64_t heartbeat_us;
     uint8_t prevote; /* SPEC section 8: a pre-vote round before a real election */
+    /* "clock_drift" (raftsim's): how fast each node's clock runs, in millionths of real time
+     * ([1..nodes]; 1000000 is true time, 1100000 a clock 10% fast whose timers fire early);
+     * NULL: every clock true. */
+    uint32_t *clock_ppm;
     scn_range delay;
     double drop_rate;
     double duplicate_rate;

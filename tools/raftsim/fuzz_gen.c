@@ -260,6 +260,17 @@ static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     if (impl && (impl->features & NODE_FEAT_PREVOTE)) s->prevote = (uint8_t)rs_rng_chance(&r, 0.5);
 }
 
+/* Clock drift, for a quarter of the default profile's seeds: each node's clock runs at 0.8 to
+ * 1.25 times real time; from a stream of its own (the other draws stay what they were). */
+static void gen_drift(uint64_t seed, const char *profile, scenario *s) {
+    rs_rng r;
+    rs_rng_seed(&r, seed, 0xC10C);
+    if (strcmp(profile, "default") != 0 || !rs_rng_chance(&r, 0.25)) return;
+    s->clock_ppm = rs_xcalloc((size_t)s->nodes + 1, sizeof *s->clock_ppm);
+    for (uint32_t i = 1; i <= s->nodes; i++)
+        s->clock_ppm[i] = (uint32_t)rs_rng_range(&r, 800000, 1250000);
+}
+
 /* Client load: a command to a random node every period (a non-leader refuses it). */
 static void gen_load(rs_rng *r, uint32_t nodes, uint64_t from, uint64_t to, ev_list *l) {
     uint64_t period = rs_rng_range(r, 5, 60);
@@ -315,8 +326,10 @@ static void gen_kv(rs_rng *r, uint64_t h, ev_list *l) {
  *   - elections end: the randomized range (canonical raft: [min, 2 min]) is at least an
  *     election's round trip (request and answer, each behind a write; twice with pre-vote),
  *     and three rounds fit in the 2 s the phase gives for a leader.
- * Where they do not, the phase still heals and restarts everything (safety is checked as
- * ever), but expects no leader; the description says why. */
+ * With clock drift every duration is taken on the clock that makes it worst: heartbeats on the
+ * slowest clock, election timeouts on the fastest (and their range narrowed by it), election
+ * rounds on the slowest. Where they do not hold, the phase still heals and restarts
+ * everything (safety is checked as ever), but expects no leader; the description says why. */
 typedef struct {
     uint64_t delay_max_us;
     int live;
@@ -325,9 +338,17 @@ typedef struct {
 
 static void plan_settle(const scenario *s, const fuzz_gen_opts *o, settle_plan *p) {
     int canonical = o->impl && !strcmp(o->impl, "canonical");
-    int64_t hb = (int64_t)s->heartbeat_us, disk = (int64_t)s->disk_write.max_us;
-    int64_t emin = (int64_t)s->election_timeout.min_us;
-    int64_t emax = canonical ? 2 * emin : (int64_t)s->election_timeout.max_us;
+    int64_t slow = 1000000, fast = 1000000; /* the slowest and fastest clocks, in ppm */
+    for (uint32_t i = 1; s->clock_ppm && i <= s->nodes; i++) {
+        if (s->clock_ppm[i] < slow) slow = s->clock_ppm[i];
+        if (s->clock_ppm[i] > fast) fast = s->clock_ppm[i];
+    }
+    int64_t hb = (int64_t)s->heartbeat_us * 1000000 / slow, disk = (int64_t)s->disk_write.max_us;
+    int64_t emin_own = (int64_t)s->election_timeout.min_us;
+    int64_t emax_own = canonical ? 2 * emin_own : (int64_t)s->election_timeout.max_us;
+    int64_t emin = emin_own * 1000000 / fast;
+    int64_t emax = emin + (emax_own - emin_own) * 1000000 / fast; /* the narrowest range */
+    int64_t emax_slow = emax_own * 1000000 / slow;
     int64_t margin = emin / 10 > 1000 ? emin / 10 : 1000;
     int64_t gap = canonical ? 2 * hb + 2000 + disk : hb + disk;
     int64_t budget = emin - margin - gap;
@@ -347,7 +368,7 @@ static void plan_settle(const scenario *s, const fuzz_gen_opts *o, settle_plan *
     if (jitter > 9000) jitter = 9000;
     p->delay_max_us = 1000 + (uint64_t)jitter;
     int64_t rtt = (2 * (int64_t)p->delay_max_us + 2 * disk) * (s->prevote ? 2 : 1);
-    int64_t round = emax + rtt + (canonical ? hb : 0); /* canonical looks at its timer on ticks */
+    int64_t round = emax_slow + rtt + (canonical ? hb : 0); /* canonical: timers on ticks */
     /* In an even cluster two candidates at once can tie (one in two nodes, two in four): any
      * overlap within a round trip wastes the round, so the range must be wider. */
     int64_t need = s->nodes == 2 ? 3 * rtt : s->nodes % 2 == 0 ? 2 * rtt : rtt;
@@ -450,6 +471,7 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     scn_range disk = s->disk_write;
     gen_cluster(&r, f, o, swarm, s);
     s->disk_write = disk;
+    gen_drift(seed, profile, s);
     uint64_t total = o->time_ms ? o->time_ms : FUZZ_TIME_MS_DEFAULT;
     ASSERT(total >= FUZZ_SETTLE_MS + 100);
     s->run_us = total * 1000;
