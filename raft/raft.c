@@ -239,6 +239,12 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
     if (n->n_reads) check_reads(n, out);
 }
 
+/* A leader's own copy counts towards a majority once it is durable (thesis 10.2.1: the
+ * leader writes in parallel with its followers, and counts itself when its write is done). */
+static uint64_t own_match(const raft_node *n) {
+    return n->cfg.persist_async ? n->persisted : n->log_len;
+}
+
 static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
     become(n, RAFT_ROLE_LEADER, n->term, out);
     n->leader_hint = n->id;
@@ -252,7 +258,7 @@ static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
         /* The bug: a no-op carries nothing, so it is taken for committed without a majority. */
         if (n->cfg.bugs & RAFT_BUG_NOOP_SELF_COMMIT) advance_commit(n, n->log_len, out);
     }
-    n->match_index[n->id] = n->log_len;
+    n->match_index[n->id] = own_match(n);
     n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
     memset(n->heard, 0, (size_t)n->n_nodes + 1);
     n->quorum_deadline_us = now_us + n->cfg.election_timeout_min_us;
@@ -327,7 +333,7 @@ static void start_election(raft_node *n, uint64_t now_us, raft_out *out) {
     n->votes = 0;
     reset_election_timer(n, now_us);
     request_votes(n, n->term, 0, out);
-    count_vote(n, n->id, now_us, out);
+    if (!n->cfg.persist_async) count_vote(n, n->id, now_us, out); /* else once durable */
 }
 
 /* 5.4.1: the candidate's log is at least as up-to-date as ours. */
@@ -417,6 +423,7 @@ static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index
 static void truncate_from(raft_node *n, uint64_t from, raft_out *out) {
     RAFT_ASSERT(from >= 1 && from <= n->log_len);
     n->log_len = from - 1;
+    if (n->persisted > n->log_len) n->persisted = n->log_len;
     fx_push(out, RAFT_FX_TRUNCATE, from, 0);
 }
 
@@ -589,6 +596,7 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
         RAFT_ASSERT(entries[i].term <= term);
         log_append(n, entries[i]);
     }
+    n->persisted = n->log_len;
 }
 
 void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
@@ -691,6 +699,16 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
     }
 }
 
+void raft_persisted(raft_node *n, uint64_t now_us, uint64_t index, uint64_t term, raft_out *out) {
+    RAFT_ASSERT(n->cfg.persist_async && index <= n->log_len && term <= n->term);
+    n->now_us = now_us;
+    if (index > n->persisted) n->persisted = index;
+    if (n->role == RAFT_ROLE_CANDIDATE && term == n->term) count_vote(n, n->id, now_us, out);
+    if (n->role != RAFT_ROLE_LEADER || n->persisted <= n->match_index[n->id]) return;
+    n->match_index[n->id] = n->persisted;
+    leader_update_commit(n, out);
+}
+
 uint64_t raft_deadline(const raft_node *n) {
     if (n->role != RAFT_ROLE_LEADER) return n->election_deadline_us;
     if (n->cfg.check_quorum && n->quorum_deadline_us < n->heartbeat_deadline_us)
@@ -703,7 +721,7 @@ int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
     if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
-    n->match_index[n->id] = n->log_len;
+    n->match_index[n->id] = own_match(n);
     broadcast_append(n, out);
     leader_update_commit(n, out);
     return 1;

@@ -118,6 +118,11 @@ typedef struct {
                              down (thesis 6.2) */
     uint8_t noop;         /* a new leader appends an entry of its term at once (thesis 6.4) */
     uint32_t noop_cmd;    /* the command handle that entry carries */
+    /* Set when the node's writes complete later than the call that makes them (a disk that
+     * takes time): a leader then counts its own copy of an entry towards a majority only once
+     * raft_persisted() says it is durable. Unset, every write is durable when the call
+     * returns. */
+    uint8_t persist_async;
 } raft_config;
 
 typedef struct {
@@ -137,6 +142,7 @@ typedef struct {
     uint8_t leader_hint;
     uint64_t commit;
     uint64_t applied;
+    uint64_t persisted; /* the log is durable through this index (persist_async) */
     uint64_t election_deadline_us;
     uint64_t heartbeat_deadline_us;
     uint32_t votes;        /* granted votes (or pre-votes) counted this round */
@@ -174,6 +180,11 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out);
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out);
 /* Fires the node's timer; call when now_us >= raft_deadline(n). */
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out);
+/* With persist_async: the node's log is durable through index (<= its last index), and its
+ * term is durable up to term. A leader may now count its own copy of those entries, and a
+ * candidate its own vote (etcd counts both only once they are on disk: a node that leads,
+ * or commits, on a write a crash can still lose could lead the same term twice). */
+void raft_persisted(raft_node *n, uint64_t now_us, uint64_t index, uint64_t term, raft_out *out);
 /* The time of the node's next timer: election timeout, or heartbeat when leader (or the
  * leader's quorum check, if earlier). */
 uint64_t raft_deadline(const raft_node *n);

@@ -100,11 +100,13 @@ if command -v python3 > /dev/null 2>&1; then
     cp canon-commit-old-term-figure8.json.jsonl triage/seed-2.trace.jsonl
     cp canon-transferee-double-vote.json.jsonl triage/seed-3.trace.jsonl
     cp canon-follower-snapshot-livelock.json.jsonl triage/seed-4.trace.jsonl
+    cp canon-lone-voter-reuses-term.json.jsonl triage/seed-5.trace.jsonl
     python3 "$ROOT/tools/triage_canonical.py" triage > out.txt 2>&1
     grep -q "seed-1.trace.jsonl: match-from-stale-suffix$" out.txt &&
         grep -q "seed-2.trace.jsonl: commit-old-term$" out.txt &&
         grep -q "seed-3.trace.jsonl: transferee-double-vote$" out.txt &&
         grep -q "seed-4.trace.jsonl: follower-snapshot-livelock$" out.txt &&
+        grep -q "seed-5.trace.jsonl: lone-voter-reuses-term$" out.txt &&
         ok "triage names the library's failures" || { bad "triage names the library's failures"; show out.txt; }
 else
     ok "triage not checked: no python3"
@@ -113,9 +115,9 @@ fi
 # A campaign on canonical raft runs the library in every worker; its failures (the library's
 # own, above) are saved with a trace and a shrunk scenario that names the implementation.
 expect_rc "fuzz --impl canonical finds the library's match-index failure" 1 "$BIN" fuzz \
-    --impl canonical --seeds 3800..3810 --jobs 2 --out canon
-grep -q "^FAIL seed 3806: committed_never_lost" out.txt && [ -f canon/seed-3806.min.json ] \
-    && grep -q '"implementation":.*"canonical"' canon/seed-3806.min.json \
+    --impl canonical --seeds 60..70 --jobs 2 --out canon
+grep -q "^FAIL seed 64: committed_never_lost" out.txt && [ -f canon/seed-64.min.json ] \
+    && grep -q '"implementation":.*"canonical"' canon/seed-64.min.json \
     && ok "canonical failure saved, its shrunk scenario names the implementation" \
     || bad "canonical failure saved with its implementation"
 
@@ -127,6 +129,22 @@ grep -q "^what the 60 seeds exercised" out.txt && [ "$sizes" = 60 ] &&
     grep -q "InstallSnapshot 0 (0 seeds)" out.txt && grep -q "^faults: .*crash [1-9]" out.txt &&
     ok "fuzz --stats counts the seeds' sizes ($sizes), faults and message types" ||
     { bad "fuzz --stats"; show out.txt 12; }
+
+# The default profile swarms over the configuration: every cluster size from 1 to 7, election
+# timeouts barely above the heartbeat, delays beyond it; the settled phase checks liveness only
+# where the timings let Raft promise it, so some seeds check it and some do not. --nodes fixes
+# the size.
+expect_rc "fuzz --stats, 300 seeds" 0 "$BIN" fuzz --count 300 --jobs 2 --stats --out swarm --quiet
+each=$(sed -n 's/^cluster sizes: //p' out.txt | tr ';' '\n' |
+    awk '$1 >= 1 && $1 <= 7 && $3 > 0 {n++} END {print n + 0}')
+live=$(sed -n 's/.*liveness checked \([0-9]*\) seeds.*/\1/p' out.txt)
+grep -q "^timings: election timeout under 1.25 heartbeats [1-9][0-9]* seeds, delays beyond a heartbeat [1-9][0-9]* seeds, clock drift [1-9]" out.txt &&
+    [ "$each" = 7 ] && [ "${live:-0}" -gt 0 ] && [ "${live:-0}" -lt 300 ] &&
+    ok "the default profile draws every size 1..7 and extreme timings; liveness checked on $live of 300" ||
+    { bad "the default profile's swarm over the configuration"; show out.txt 12; }
+expect_rc "fuzz --nodes 4 --stats" 0 "$BIN" fuzz --count 50 --nodes 4 --jobs 2 --stats --out swarm4 --quiet
+grep -q "^cluster sizes: .* 4 nodes 50;" out.txt && ok "--nodes 4 fixes the size" ||
+    { bad "--nodes 4 fixes the size"; show out.txt 4; }
 
 # A worker that crashes or hangs costs its seed only; the campaign goes on.
 expect_rc "crashing and hanging workers are failures of their seeds" 1 "$BIN" fuzz --count 120 \

@@ -139,6 +139,18 @@ else
     done <bugs.txt
 fi
 
+# ---- (e'): a field that changes the run must change it -------------------------------------
+# clock-drift.json expects node 3, whose clock runs twice as fast, to lead first: on both
+# implementations it does with the drift, and does not without it (the field is not ignored).
+sed 's/, "clock_drift": \[[^]]*\]//' "$ROOT/scenarios/clock-drift.json" > nodrift.json
+for impl in builtin canonical; do
+    "$BIN" run "$ROOT/scenarios/clock-drift.json" --impl "$impl" >out.txt 2>&1 || true
+    "$BIN" run nodrift.json --impl "$impl" >out2.txt 2>&1 || true
+    grep -q "^PASS clock-drift" out.txt && grep -q "^FAIL clock-drift: events\[0\]" out2.txt &&
+        ok "clock drift on $impl: the fast clock leads first, and without drift it does not" ||
+        { bad "clock drift on $impl changes who leads first"; show out2.txt 3; }
+done
+
 # ---- (f): bad input is refused with exit 2 and a precise message ----------------------------
 
 BAD=$ROOT/tests/bad

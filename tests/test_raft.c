@@ -933,6 +933,65 @@ TEST(test_5_2_single_node_cluster_elects_itself_and_commits_at_once) {
     tn_free(&t);
 }
 
+static void tn_persisted(tnode *t, uint64_t index, uint64_t term) {
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    raft_persisted(&t->n, t->now, index, term, &t->out);
+    check_call(t, &b);
+}
+
+/* With a disk that takes time (persist_async), a node counts on its writes only once they are
+ * durable (etcd; thesis 10.2.1): a lone candidate leads once its term and vote are, a leader
+ * counts its own copy of an entry once it is. Otherwise a crash that loses the write loses a
+ * committed entry, or lets the node lead the same term twice. */
+TEST(test_persist_async_lone_node_waits_for_its_disk) {
+    tnode t;
+    raft_config cfg = cfg_make(0);
+    cfg.persist_async = 1;
+    tn_init_cfg(&t, 1, 1, &cfg, 0x5eed0001u);
+    tn_start(&t);
+    tn_tick(&t);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
+    assert_fx(&t.out, RAFT_FX_VOTE, 1, 1);
+    tn_persisted(&t, 0, 0); /* an earlier write: not yet the vote */
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
+    tn_persisted(&t, 0, 1);
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
+    assert_fx(&t.out, RAFT_FX_ROLE, 1, RAFT_ROLE_LEADER);
+    assert_int_equal(tn_propose(&t, 51), 1);
+    assert_int_equal(tn_propose(&t, 52), 1);
+    assert_int_equal(t.n.commit, 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_COMMIT), 0);
+    tn_persisted(&t, 1, 1);
+    assert_int_equal(t.n.commit, 1);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 1, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 1);
+    tn_persisted(&t, 2, 1);
+    assert_int_equal(t.n.commit, 2);
+    tn_free(&t);
+}
+
+/* In a larger cluster the leader's own durable copy is one of the majority: with one
+ * follower's acknowledgement of three nodes, nothing commits until the leader's write is done. */
+TEST(test_persist_async_leader_counts_itself_once_durable) {
+    tnode t;
+    raft_config cfg = cfg_make(0);
+    cfg.persist_async = 1;
+    tn_init_cfg(&t, 1, 3, &cfg, 0x5eed0001u);
+    tn_start(&t);
+    tn_tick(&t);
+    tn_persisted(&t, 0, 1);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE); /* its own vote alone is no majority */
+    tn_step(&t, rv_reply(2, 1, 1, 1));
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(tn_propose(&t, 51), 1);
+    tn_step(&t, ae_reply(2, 1, 1, 1, 1, 0));
+    assert_int_equal(t.n.commit, 0);
+    tn_persisted(&t, 1, 1);
+    assert_int_equal(t.n.commit, 1);
+    tn_free(&t);
+}
+
 /* A leader sends heartbeats every heartbeat interval, and does not time out itself. */
 TEST(test_5_2_leader_heartbeats_at_interval) {
     tnode t;
@@ -2321,6 +2380,8 @@ int main(void) {
         cmocka_unit_test(test_5_2_election_timeout_randomized_within_bounds),
         cmocka_unit_test(test_5_2_election_timer_reset_by_valid_rpcs_only),
         cmocka_unit_test(test_5_2_single_node_cluster_elects_itself_and_commits_at_once),
+        cmocka_unit_test(test_persist_async_lone_node_waits_for_its_disk),
+        cmocka_unit_test(test_persist_async_leader_counts_itself_once_durable),
         cmocka_unit_test(test_5_2_leader_heartbeats_at_interval),
         cmocka_unit_test(test_5_2_deposed_leader_waits_an_election_timeout),
         cmocka_unit_test(test_5_2_cluster_elects_one_leader_then_another),

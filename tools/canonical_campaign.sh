@@ -40,9 +40,12 @@ for spec in default:4 disks:2 crashes:1 partitions:1 lossy:1 chaos:1; do
             sed 's/^FAIL seed [0-9]*: \([a-z]*\):.*/\1 (worker died)/' >> "$WORK/p-causes" || true
         if ls "$out"/*.trace.jsonl > /dev/null 2>&1; then
             python3 "$TOP/tools/triage_canonical.py" "$out" | grep -v '^ ' > "$WORK/tri" || true
-            grep -v 'no violation' "$WORK/tri" | grep 'unknown' | sed "s|^$out/|$profile |" \
+            grep 'unknown\|liveness' "$WORK/tri" | sed "s|^$out/|$profile |" \
                 >> "$WORK/odd" || true
-            grep -v 'no violation' "$WORK/tri" | sed 's/^[^:]*: //' >> "$WORK/p-causes" || true
+            # Liveness failures are counted too, and listed to read; a dead worker's cut-off
+            # trace ("no violation") is counted above.
+            grep -v 'no violation' "$WORK/tri" | sed 's/^[^:]*: //; s/^liveness .*/liveness/' \
+                >> "$WORK/p-causes" || true
         fi
         base=$((last + 1))
     done

@@ -22,6 +22,13 @@ the failure's cause when it recognises it:
                            a liveness failure where the stuck node took a snapshot newer than
                            the last one the leader sent it: it rejects every probe inside its
                            own snapshot and skips the leader's older snapshot
+  lone-voter-reuses-term   a node that is the only voter leads the same term again after a
+                           crash (0.15.0 self-elects a lone voter at start without a new term:
+                           convertToCandidate goes straight to convertToLeader), and writes
+                           other entries at the (index, term) places a crash made it lose
+                           (log_matching across time)
+  liveness                 no violation: the settled phase found no leader or no progress
+                           (listed apart, to read)
   unknown                  anything else: read the trace.
 Both are judged at each commit a leader makes, with the logs and replies of that moment; the
 violation is put down to the first that covers its index (stale suffix first).
@@ -42,6 +49,9 @@ def triage(path):
     logs = collections.defaultdict(dict)  # node -> index -> (term, cmd)
     acks = {}  # (follower, leader, term) -> highest index claimed (replies can arrive late)
     role = {}  # node -> (role, term)
+    led = collections.defaultdict(set)  # node -> terms it led in an earlier life
+    life_led = collections.defaultdict(set)  # node -> terms it leads in this life
+    reused = set()  # (node, term): led again in a later life
     stale_commit = 0  # highest index committed counting a follower's stale-suffix claim
     old_term_commit = 0  # highest index committed while the leader's entry there was older
     violation = None
@@ -64,14 +74,18 @@ def triage(path):
             logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
         elif kind == "role":
             role[ev["node"]] = (ev["role"], ev["term"])
+            if ev["role"] == "leader":
+                if ev["term"] in led[ev["node"]]:
+                    reused.add((ev["node"], ev["term"]))
+                life_led[ev["node"]].add(ev["term"])
+        elif kind == "crash":
+            led[ev["node"]] |= life_led.pop(ev["node"], set())
         elif kind == "transfer" and ev.get("accepted"):
             transfer_to[ev["from"]] = ev["to"]
         elif kind == "snapshot" and ev.get("how") == "take":
             snap_taken[ev["node"]] = max(snap_taken[ev["node"]], ev["index"])
         elif kind == "send" and ev.get("type") == "InstallSnapshot":
             snap_sent[ev["to"]] = ev["last_index"]
-        elif ev.get("type") == "end":
-            end = ev
         elif kind == "send" and ev.get("type") == "AppendEntriesReply" and ev.get("success"):
             key = (ev["from"], ev["to"], ev["term"])
             acks[key] = max(acks.get(key, 0), ev["index"])
@@ -92,17 +106,23 @@ def triage(path):
         elif kind == "violation":
             violation = ev
             break
+        elif ev.get("type") == "end":
+            end = ev
     if violation is None:
-        reason = (end or {}).get("reason", "")
-        stuck = re.search(r'node (\d+) has not applied it', reason)
-        if stuck:
-            n = int(stuck.group(1))
-            if snap_sent[n] and snap_taken[n] > snap_sent[n]:
-                return "follower-snapshot-livelock"
-        return "no violation (liveness or crash: read the trace)"
-    if violation["invariant"] == "single_vote" and transfer_to.get(violation["node"]) == violation.get("other"):
+        if end and end.get("result") == "expect_failed":
+            stuck = re.search(r'node (\d+) has not applied it', end.get("reason", ""))
+            if stuck:
+                n = int(stuck.group(1))
+                if snap_sent[n] and snap_taken[n] > snap_sent[n]:
+                    return "follower-snapshot-livelock"
+            return "liveness (the settled phase: read the trace)"
+        return "no violation (a worker that died: read the trace)"
+    if (violation["invariant"] == "single_vote" and
+            transfer_to.get(violation["node"]) == violation.get("other")):
         return "transferee-double-vote"
     index = violation["index"]
+    if violation["invariant"] == "log_matching" and (violation["node"], violation["term"]) in reused:
+        return "lone-voter-reuses-term"
     if 0 < index <= stale_commit:
         return "match-from-stale-suffix"
     if 0 < index <= old_term_commit:
@@ -119,7 +139,7 @@ def main(dirs):
             print("%s: %s" % (path, cause))
     for cause, n in counts.most_common():
         print("%6d %s" % (n, cause))
-    return 1 if counts.get("unknown") or counts.get("no") else 0
+    return 1 if counts.get("unknown") or counts.get("no") or counts.get("liveness") else 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ static void do_crash(sim *s, uint8_t node) {
             kv_drop_held(s, h->arg);
             continue;
         }
+        if (h->kind == EV_DISK) continue; /* the news of a completed write: nobody to tell */
         if (h->kind == EV_DEPART) { /* it never left */
             net_slot_release(s, h->arg);
             continue;
@@ -37,6 +38,7 @@ static void do_crash(sim *s, uint8_t node) {
         net_slot_release(s, h->arg);
     }
     n->n_held = 0;
+    n->untold = 0;
     s->impl->crash(n->node, s->now);
     disk_crash(s, node);
     kv_on_crash(s, node);

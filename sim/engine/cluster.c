@@ -333,6 +333,27 @@ int sim_on_depart(sim *s, uint32_t slot) {
     return 1;
 }
 
+/* EV_DISK: writes completed; the node hears that its log is durable through some index and
+ * its term up to some term (a leader counts its own copy from then on, a candidate its own
+ * vote). A paused node hears on resume: the news waits with its messages. */
+int sim_on_disk(sim *s, uint8_t node) {
+    sim_node *n = &s->nodes[node];
+    if (!disk_on_event(s, node) && !n->untold) return 0;
+    if (!s->impl->persisted || !n->up) return 1;
+    if (n->paused) {
+        if (!n->untold) sim_hold(s, node, EV_DISK, node);
+        n->untold = 1;
+        return 1;
+    }
+    n->untold = 0;
+    uint64_t term, index = disk_durable(s, node, &term);
+    node_out_clear(&s->out);
+    s->impl->persisted(n->node, s->now, index, term, &s->out);
+    sim_apply_out(s, node);
+    sim_arm_timer(s, node);
+    return 1;
+}
+
 /* The log the implementation holds now (durable, after a crash) against the checker's shadow of
  * it: the first differing index d; a "restore" event with the durable term and vote and d
  * (chk_restore judges what the node had promised), then truncate and append bring the shadow
@@ -538,7 +559,8 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                       .bugs = cfg->bugs,
                       .prevote = scn->prevote,
                       .check_quorum = scn->check_quorum,
-                      .noop = scn->noop};
+                      .noop = scn->noop,
+                      .persist_async = s->disk_on};
     if (scn->noop) rc.noop_cmd = sim_cmd_add(s, "noop", 4);
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
@@ -550,6 +572,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                          .cfg = rc,
                          .rng_seed = node_seed,
                          .disk_seed = disk_seed,
+                         .clock_ppm = scn->clock_ppm ? scn->clock_ppm[i] : 1000000,
                          .scn = scn,
                          .env = &s->env};
         s->nodes[i].node = s->impl->create(&p);

@@ -4,7 +4,8 @@
  *
  * The persistent writes of one call of a node (term and vote, entries appended, a truncation)
  * form one batch: it starts when the disk has finished the batches before it, and takes a
- * time drawn from write_ms on the node's disk stream. A message the call sends leaves only
+ * time drawn from write_ms on the node's disk stream; writes made while a batch still waits
+ * for the disk join that batch (group commit). A message the call sends leaves only
  * when every write submitted so far is durable (persist before send, against a disk that
  * takes time). A crash loses the batches not yet complete; with torn_writes the batch in
  * progress may keep a prefix of its records. The durable image is what a restart loads. */
@@ -120,6 +121,12 @@ void disk_record(sim *s, uint8_t node) {
     }
     size_t n = d->r_head + d->r_n - d->open_first;
     if (n == 0) return;
+    /* Group commit: writes made while a batch waits for the disk join it (its records are the
+     * last ones), so that a disk slower than the load does not fall ever further behind. */
+    if (d->b_n > 0 && d->batches[d->b_head + d->b_n - 1].start_us > s->now) {
+        d->batches[d->b_head + d->b_n - 1].n += n;
+        return;
+    }
     if (d->b_head + d->b_n == d->b_cap) {
         if (d->b_head > 0) {
             memmove(d->batches, d->batches + d->b_head, d->b_n * sizeof *d->batches);
@@ -170,14 +177,27 @@ static void pop_batch(sim_disk *d, size_t keep) {
     d->b_n--;
 }
 
-/* EV_DISK: the batches due by now are durable. */
+/* EV_DISK: the batches due by now are durable (0: none, their batches were lost in a crash). */
 int disk_on_event(sim *s, uint8_t node) {
     sim_disk *d = s->nodes[node].disk;
-    if (!d || d->b_n == 0 || d->batches[d->b_head].done_us > s->now) return 0; /* lost in a crash */
+    if (!d || d->b_n == 0 || d->batches[d->b_head].done_us > s->now) return 0;
     while (d->b_n > 0 && d->batches[d->b_head].done_us <= s->now)
         pop_batch(d, d->batches[d->b_head].n);
     disk_trace_persist(s, node, d->len, d->term, d->vote);
     return 1;
+}
+
+/* What the node may count on: the durable log's last entry that the node's log holds too
+ * (the durable image can still hold entries the node has since cut), and the durable term.
+ * Batches complete whole (only a crash tears one), so a durable term comes with its vote. */
+uint64_t disk_durable(const sim *s, uint8_t node, uint64_t *term) {
+    const sim_disk *d = s->nodes[node].disk;
+    node_status st = sim_node_status(s, node);
+    uint64_t k = d->len < st.last_index ? d->len : st.last_index;
+    const raft_entry *es = k ? s->impl->entry(s->nodes[node].node, 1) : NULL; /* contiguous */
+    while (k > 0 && es[k - 1].term != d->log[k].term) k--;
+    *term = d->term < st.term ? d->term : st.term;
+    return k;
 }
 
 void disk_trace_persist(sim *s, uint8_t node, uint64_t index, uint64_t term, uint8_t vote) {

@@ -61,6 +61,7 @@ typedef struct {
     uint8_t up;
     uint8_t paused;
     uint64_t timer_at; /* time of this node's pending timer event, TIME_NEVER if none */
+    uint8_t untold;    /* writes completed while paused: the node hears of them on resume */
     held_msg *held;    /* deliveries that arrived while paused, in arrival order */
     size_t n_held, cap_held;
 } sim_node;
@@ -188,6 +189,8 @@ void sim_hold(sim *s, uint8_t node, uint32_t kind, uint32_t arg);
 void sim_reconcile(sim *s, uint8_t node);
 /* EV_DEPART: a held message leaves, or never if its sender crashed meanwhile (1: a step). */
 int sim_on_depart(sim *s, uint32_t slot);
+/* EV_DISK: the node's disk completes writes, and the node hears of it (1: a step). */
+int sim_on_disk(sim *s, uint8_t node);
 
 /* ---- net.c: the network ------------------------------------------------------------------ */
 
@@ -218,6 +221,8 @@ void disk_init(sim *s);
 void disk_free(sim *s);
 void disk_record(sim *s, uint8_t node);
 int disk_on_event(sim *s, uint8_t node);
+/* The index through which the node's log is durable, and the durable term. */
+uint64_t disk_durable(const sim *s, uint8_t node, uint64_t *term);
 uint64_t disk_ready_at(const sim *s, uint8_t node);
 uint64_t disk_epoch(const sim *s, uint8_t node);
 void disk_crash(sim *s, uint8_t node);

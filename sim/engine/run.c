@@ -56,7 +56,7 @@ static int handle(sim *s, const sim_ev *ev) {
     case EV_EXPECT_DEADLINE: sim_expect_deadline(s, ev->arg); return 1;
     case EV_CLIENT_MSG: return kv_on_msg(s, ev->arg);
     case EV_CLIENT_TIMER: return kv_on_timer(s, ev->arg, ev->t_us);
-    case EV_DISK: return disk_on_event(s, (uint8_t)ev->arg);
+    case EV_DISK: return sim_on_disk(s, (uint8_t)ev->arg);
     case EV_DEPART: return sim_on_depart(s, ev->arg);
     default: ASSERT(!"unknown event kind"); return 0;
     }

@@ -15,10 +15,34 @@ static int builtin_check(const scenario *scn, char *why, size_t cap) {
     return 0;
 }
 
+/* The node and its clock. raft/ sees only its own clock's time: real time times its rate
+ * (clock drift), so its timers fire early on a fast clock and late on a slow one; deadlines
+ * go back to real time for the engine. The raft_node comes first: status() and entry() read
+ * the node through a pointer to it. */
+typedef struct {
+    raft_node n;
+    uint32_t clock_ppm;
+} bnode;
+
+static uint64_t local_of(const void *node, uint64_t real_us) {
+    const bnode *b = node;
+    if (b->clock_ppm == 1000000) return real_us;
+    return (uint64_t)((unsigned __int128)real_us * b->clock_ppm / 1000000);
+}
+
+/* The first real time at which the node's clock reads local_us. */
+static uint64_t real_of(const bnode *b, uint64_t local_us) {
+    if (b->clock_ppm == 1000000) return local_us;
+    unsigned __int128 r = ((unsigned __int128)local_us * 1000000 + b->clock_ppm - 1) / b->clock_ppm;
+    return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+}
+
 static void *builtin_create(const node_params *p) {
-    raft_node *n = rs_xcalloc(1, sizeof *n);
-    raft_node_init(n, p->id, p->n_nodes, &p->cfg, p->rng_seed);
-    return n;
+    bnode *b = rs_xcalloc(1, sizeof *b);
+    ASSERT(p->clock_ppm > 0);
+    b->clock_ppm = p->clock_ppm;
+    raft_node_init(&b->n, p->id, p->n_nodes, &p->cfg, p->rng_seed);
+    return b;
 }
 
 static void builtin_destroy(void *node) {
@@ -32,7 +56,7 @@ static void builtin_load(void *node, uint64_t term, uint8_t voted_for, const raf
 }
 
 static void builtin_start(void *node, uint64_t now_us, node_out *out) {
-    raft_node_start(node, now_us, &out->r);
+    raft_node_start(node, local_of(node, now_us), &out->r);
 }
 
 /* raft/ keeps its persistent and volatile state in one struct; raft_node_start() at the restart
@@ -45,15 +69,20 @@ static void builtin_crash(void *node, uint64_t now_us) {
 static void builtin_step(void *node, uint64_t now_us, const raft_msg *m, const void *body,
                          node_out *out) {
     (void)body;
-    raft_step(node, now_us, m, &out->r);
+    raft_step(node, local_of(node, now_us), m, &out->r);
+}
+
+static void builtin_persisted(void *node, uint64_t now_us, uint64_t index, uint64_t term,
+                              node_out *out) {
+    raft_persisted(node, local_of(node, now_us), index, term, &out->r);
 }
 
 static void builtin_tick(void *node, uint64_t now_us, node_out *out) {
-    raft_tick(node, now_us, &out->r);
+    raft_tick(node, local_of(node, now_us), &out->r);
 }
 
 static uint64_t builtin_deadline(const void *node) {
-    return raft_deadline(node);
+    return real_of(node, raft_deadline(node));
 }
 
 /* A leader's timer is its heartbeat (or its check-quorum count); anyone else's is an election
@@ -73,7 +102,7 @@ static int builtin_read(void *node, uint64_t now_us, uint64_t id, node_out *out)
 }
 
 static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
-    return raft_propose(node, now_us, cmd, &out->r);
+    return raft_propose(node, local_of(node, now_us), cmd, &out->r);
 }
 
 static void builtin_status(const void *node, node_status *st) {
@@ -118,6 +147,7 @@ const node_impl node_builtin = {
     .start = builtin_start,
     .crash = builtin_crash,
     .step = builtin_step,
+    .persisted = builtin_persisted,
     .tick = builtin_tick,
     .deadline = builtin_deadline,
     .timer_name = builtin_timer_name,

@@ -95,6 +95,7 @@ typedef struct {
     unsigned snapshot_every, snapshot_trailing; /* 0: no snapshots */
     const node_env *env;
     uint64_t heartbeat_ms, election_ms, election_max_ms;
+    uint32_t clock_ppm; /* how fast its clock runs (clock drift): io->time and its ticks */
     disk d;
     /* The incarnation: NULL while crashed. */
     struct raft *r;
@@ -110,6 +111,7 @@ typedef struct {
     size_t n_ops, cap_ops;
     uint64_t op_seq;
     uint64_t disk_free_us; /* when the disk has finished everything queued */
+    uint64_t disk_wait_us; /* when the last write queued starts (later writes join it) */
     /* The log as the library has written it (durable or not), for entry(); [0] unused, and
      * below log_start the entries are covered by a snapshot (their slots unused). */
     raft_entry *log;
@@ -435,11 +437,16 @@ static void op_add(cnode *c, pending_op op) {
 }
 
 /* The completion time of a new disk write (SPEC section 7): in order, after everything
- * queued, taking a time drawn from the scenario's disk.write_ms. With [0, 0], at once (at the
- * end of the current call). */
+ * queued, taking a time drawn from the scenario's disk.write_ms; a write queued while the
+ * last one still waits for the disk completes with it (group commit). With [0, 0], at once
+ * (at the end of the current call). */
 static uint64_t disk_done_at(cnode *c, uint64_t *start_us) {
+    if (c->disk_wait_us > c->now_us) { /* group commit: join the write waiting for the disk */
+        *start_us = c->disk_wait_us;
+        return c->disk_free_us;
+    }
     uint64_t start = c->now_us > c->disk_free_us ? c->now_us : c->disk_free_us;
-    *start_us = start;
+    *start_us = c->disk_wait_us = start;
     if (c->write_max_us > 0) start += rng_range(&c->disk_rng, c->write_min_us, c->write_max_us);
     c->disk_free_us = start;
     return start;
@@ -497,6 +504,11 @@ static cnode *C(struct raft_io *io) {
     return io->impl;
 }
 
+/* A tick interval of the node's clock, in real microseconds. */
+static uint64_t tick_real_us(const cnode *c) {
+    return (uint64_t)c->tick_ms * 1000 * 1000000 / c->clock_ppm;
+}
+
 static int io_init(struct raft_io *io, raft_id id, const char *address) {
     (void)address;
     ASSERT(id == C(io)->id);
@@ -527,7 +539,7 @@ static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
     c->tick_cb = tick;
     c->recv_cb = recv;
     /* The first tick at a random phase within one interval: nodes do not tick in step. */
-    c->next_tick_us = c->now_us + rng_range(&c->rng, 1, (uint64_t)c->tick_ms * 1000);
+    c->next_tick_us = c->now_us + rng_range(&c->rng, 1, tick_real_us(c));
     return 0;
 }
 
@@ -761,8 +773,10 @@ static int io_async_work(struct raft_io *io, struct raft_io_async_work *req,
     return 0;
 }
 
+/* The node's own clock, in milliseconds: real time times its rate. */
 static raft_time io_time(struct raft_io *io) {
-    return C(io)->now_us / 1000;
+    const cnode *c = C(io);
+    return (raft_time)((unsigned __int128)c->now_us * c->clock_ppm / 1000000 / 1000);
 }
 
 static int io_random(struct raft_io *io, int min, int max) {
@@ -862,6 +876,7 @@ static void *canonical_create(const node_params *p) {
     c->prevote = p->scn->prevote;
     c->snapshot_every = p->scn->snapshot_every;
     c->snapshot_trailing = p->scn->snapshot_trailing;
+    c->clock_ppm = p->clock_ppm;
     c->env = p->env;
     c->heartbeat_ms = p->cfg.heartbeat_us / 1000;
     c->election_ms = p->cfg.election_timeout_min_us / 1000;
@@ -1031,6 +1046,7 @@ static void canonical_start(void *node, uint64_t now_us, node_out *out) {
     c->told_commit = 0;
     c->told_applied = 0;
     c->disk_free_us = now_us;
+    c->disk_wait_us = 0;
     rv = raft_start(c->r);
     if (rv != 0) fail_lib(c, "raft_start", rv);
     end(c);
@@ -1068,9 +1084,9 @@ static void canonical_tick(void *node, uint64_t now_us, node_out *out) {
     begin(c, now_us, out);
     drain(c);
     if (c->r && c->next_tick_us <= now_us) {
-        c->next_tick_us += (uint64_t)c->tick_ms * 1000;
+        c->next_tick_us += tick_real_us(c);
         if (c->next_tick_us <= now_us) /* late (a paused node): the next one from now */
-            c->next_tick_us = now_us + (uint64_t)c->tick_ms * 1000;
+            c->next_tick_us = now_us + tick_real_us(c);
         c->tick_cb(&c->io);
     }
     end(c);

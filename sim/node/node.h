@@ -93,6 +93,9 @@ typedef struct {
     raft_config cfg;    /* timing in microseconds, bugs */
     uint64_t rng_seed;  /* the node's own stream */
     uint64_t disk_seed; /* its disk's stream (write latencies, torn writes) */
+    /* How fast the node's clock runs, in millionths of real time (1000000: true). Every time
+     * the engine passes is real; the node's timers run on its own clock. */
+    uint32_t clock_ppm;
     const scenario *scn;
     const node_env *env;
 } node_params;
@@ -150,6 +153,9 @@ typedef struct node_impl {
     /* Loses every volatile state at now_us; persisted state survives for the next start(). */
     void (*crash)(void *node, uint64_t now_us);
     void (*step)(void *node, uint64_t now_us, const raft_msg *m, const void *body, node_out *out);
+    /* Optional, for an implementation whose disk the engine models: its log is durable
+     * through index, its term up to term (the node may now count on them). */
+    void (*persisted)(void *node, uint64_t now_us, uint64_t index, uint64_t term, node_out *out);
     /* Fires whatever is due: called when now_us >= deadline(). */
     void (*tick)(void *node, uint64_t now_us, node_out *out);
     uint64_t (*deadline)(const void *node);

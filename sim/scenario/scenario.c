@@ -61,7 +61,7 @@ static const char *const TOP_FIELDS[] = {
     "network", "disk",        "run_ms",         "initial",         "events"};
 static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "heartbeat_ms",
                                              "prevote", "check_quorum", "noop", "snapshot",
-                                             "reads"};
+                                             "reads",   "clock_drift"};
 static const char *const READS_NAMES[] = {"log", "read_index"};
 static const char *const SNAPSHOT_FIELDS[] = {"every", "trailing"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
@@ -693,6 +693,32 @@ static int check_timeouts(scn_ctx *c, const scenario *s, bool election_given,
     return fail(c, "min (%s) must be above heartbeat_ms (%s, the default)", a, b);
 }
 
+/* "clock_drift": one factor per node, how fast its clock runs against real time (its timers
+ * fire after their duration divided by it), 0.5 to 2. */
+static int parse_clock_drift(scn_ctx *c, const cJSON *obj, scenario *s) {
+    const cJSON *arr;
+    size_t old;
+    uint8_t given;
+    if (lookup(c, obj, "clock_drift", &given, &arr, &old) <= 0) return given ? -1 : 0;
+    if (!cJSON_IsArray(arr) || array_len(arr) != s->nodes)
+        return fail(c, "expected an array of one clock rate per node (%u numbers in 0.5..2)",
+                    s->nodes);
+    s->clock_ppm = rs_xcalloc((size_t)s->nodes + 1, sizeof *s->clock_ppm);
+    size_t i = 0;
+    for (const cJSON *it = arr->child; it != NULL; it = it->next, i++) {
+        size_t o = path_index(c, i);
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < 0.5 ||
+            it->valuedouble > 2)
+            return fail(c, "expected a number in 0.5..2 (how fast node %zu's clock runs: 1 is "
+                           "true time, 1.1 fires its timers 10%% early)",
+                        i + 1);
+        s->clock_ppm[i + 1] = (uint32_t)llround(it->valuedouble * 1e6);
+        path_pop(c, o);
+    }
+    path_pop(c, old);
+    return 0;
+}
+
 static int parse_cluster(scn_ctx *c, const cJSON *root, scenario *s) {
     const cJSON *obj;
     size_t old;
@@ -708,7 +734,8 @@ static int parse_cluster(scn_ctx *c, const cJSON *root, scenario *s) {
         get_time(c, obj, "heartbeat_ms", &s->heartbeat_us, &has_heartbeat) != 0 ||
         get_bool(c, obj, "prevote", &s->prevote, &has_prevote) != 0 ||
         get_bool(c, obj, "check_quorum", &s->check_quorum, &has_prevote) != 0 ||
-        get_bool(c, obj, "noop", &s->noop, &has_prevote) != 0) {
+        get_bool(c, obj, "noop", &s->noop, &has_prevote) != 0 ||
+        parse_clock_drift(c, obj, s) != 0) {
         return -1;
     }
     if (check_timeouts(c, s, has_election, has_heartbeat) != 0) return -1;
@@ -1718,6 +1745,11 @@ char *scn_to_json(const scenario *s) {
         add(snap, "trailing", json_u64(s->snapshot_trailing));
         add(cluster, "snapshot", snap);
     }
+    if (s->clock_ppm) {
+        cJSON *drift = new_array();
+        for (uint32_t i = 1; i <= s->nodes; i++) push(drift, json_double(s->clock_ppm[i] / 1e6));
+        add(cluster, "clock_drift", drift);
+    }
     add(root, "cluster", cluster);
     cJSON *network = new_object();
     add(network, "delay_ms", json_range(s->delay));
@@ -1767,6 +1799,7 @@ void scn_free(scenario *s) {
     free(s->name);
     free(s->description);
     free(s->implementation);
+    free(s->clock_ppm);
     memset(s, 0, sizeof *s);
 }
 
@@ -1804,6 +1837,9 @@ void scn_copy(scenario *dst, const scenario *src) {
     dst->name = dup_str(src->name);
     dst->description = dup_str(src->description);
     dst->implementation = dup_str(src->implementation);
+    dst->clock_ppm =
+        src->clock_ppm ? dup_mem(src->clock_ppm, ((size_t)src->nodes + 1) * sizeof *src->clock_ppm)
+                       : NULL;
     dst->initial = dup_mem(src->initial, src->n_initial * sizeof *src->initial);
     for (uint32_t i = 0; i < src->n_initial; i++) {
         const scn_initial *in = &src->initial[i];

@@ -127,6 +127,10 @@ typedef struct {
     /* SPEC section 8 cluster.snapshot: a snapshot after every `every` applied entries (0: no
      * snapshots), keeping `trailing` entries behind it. */
     uint32_t snapshot_every, snapshot_trailing;
+    /* "clock_drift" (raftsim's): how fast each node's clock runs, in millionths of real time
+     * ([1..nodes]; 1000000 is true time, 1100000 a clock 10% fast whose timers fire early);
+     * NULL: every clock true. */
+    uint32_t *clock_ppm;
     scn_range delay;
     double drop_rate;
     double duplicate_rate;

@@ -58,8 +58,12 @@ enum {
     ST_NOOP,
     ST_READ_INDEX,
     ST_SNAPSHOT,
-    ST_SNAPS, /* taken, installed, restored */
-    ST_SENT = ST_SNAPS + 3,
+    ST_SNAPS,                 /* taken, installed, restored */
+    ST_LIVENESS = ST_SNAPS + 3, /* the settled phase checks liveness */
+    ST_NEAR_HB,               /* election timeout's minimum below 1.25 heartbeats */
+    ST_SLOW_NETWORK,          /* delays (base network) beyond a heartbeat */
+    ST_DRIFT,                 /* clocks that drift */
+    ST_SENT,
     ST_DROPPED = ST_SENT + SIM_MSG_KINDS,
     ST_DUPLICATED = ST_DROPPED + SIM_DROP_KINDS,
     ST_FAULTS,
@@ -82,6 +86,10 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
     v[ST_READ_INDEX] = s->read_index;
     v[ST_SNAPSHOT] = s->snapshot_every > 0;
     for (int i = 0; i < 3; i++) v[ST_SNAPS + i] = r->snapshots[i];
+    v[ST_LIVENESS] = (uint64_t)fuzz_checks_liveness(s);
+    v[ST_NEAR_HB] = 4 * s->election_timeout.min_us < 5 * s->heartbeat_us;
+    v[ST_SLOW_NETWORK] = s->delay.max_us > s->heartbeat_us;
+    v[ST_DRIFT] = s->clock_ppm != NULL;
     for (int i = 0; i < SIM_MSG_KINDS; i++) v[ST_SENT + i] = r->sent[i];
     for (int i = 0; i < SIM_DROP_KINDS; i++) v[ST_DROPPED + i] = r->dropped[i];
     v[ST_DUPLICATED] = r->duplicated;
@@ -129,6 +137,11 @@ static void stats_print(const stats_sum *t, uint64_t seeds) {
     printf("cluster sizes:");
     for (uint32_t n = 1; n <= RS_NODES_MAX; n++)
         if (t->by_size[n] || n <= 7) printf(" %u nodes %" PRIu64 ";", n, t->by_size[n]);
+    printf("\ntimings: election timeout under 1.25 heartbeats %" PRIu64
+           " seeds, delays beyond a heartbeat %" PRIu64 " seeds, clock drift %" PRIu64
+           " seeds; liveness checked %" PRIu64 " seeds",
+           t->seeds[ST_NEAR_HB], t->seeds[ST_SLOW_NETWORK], t->seeds[ST_DRIFT],
+           t->seeds[ST_LIVENESS]);
     printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds\nswitches: no-op %" PRIu64
            " seeds, pre-vote %" PRIu64 " seeds, check-quorum %" PRIu64 " seeds, ReadIndex reads %" PRIu64
            " seeds\nfaults:",

@@ -52,6 +52,9 @@ int fuzz_profile_valid(const char *name);
 /* Fills out with the scenario of this seed; same (seed, opts), same scenario. */
 void fuzz_generate(uint64_t seed, const fuzz_gen_opts *opts, scenario *out);
 
+/* Does the scenario's settled phase check liveness (the timings let Raft promise it)? */
+int fuzz_checks_liveness(const scenario *s);
+
 /* Is this failed result a liveness failure of the settled phase (not a safety violation)? */
 int fuzz_is_liveness(const scenario *s, const sim_result *r);
 

@@ -87,10 +87,16 @@ static void gen_partition(rs_rng *r, uint32_t nodes, scn_event *e) {
     }
 }
 
-static void gen_netchange(rs_rng *r, uint32_t f, scn_event *e) {
+/* A network change of the fault window: delays up to a few heartbeats in the default profile
+ * (its timings are drawn; see gen_cluster_swarm), up to 150 ms in the others. */
+static void gen_netchange(rs_rng *r, uint32_t f, const scenario *base, int swarm, scn_event *e) {
     e->has_delay = 1;
-    uint64_t max = (f & FZ_DELAY) ? rs_rng_range(r, 10, 150) : 10;
-    e->delay = (scn_range){1000, max * 1000};
+    uint64_t hb = base->heartbeat_us / 1000, max;
+    if (swarm)
+        max = (f & FZ_DELAY) ? rs_rng_range(r, hb / 4 + 1, 3 * hb) : base->delay.max_us / 1000;
+    else
+        max = (f & FZ_DELAY) ? rs_rng_range(r, 10, 150) : 10;
+    e->delay = (scn_range){1000, (max > 1 ? max : 1) * 1000};
     e->has_drop_rate = 1;
     e->drop_rate = (f & FZ_DROP) ? (double)rs_rng_range(r, 0, 40) / 100.0 : 0.0;
     e->has_duplicate_rate = 1;
@@ -99,7 +105,7 @@ static void gen_netchange(rs_rng *r, uint32_t f, scn_event *e) {
 
 /* One fault episode starting at t and ending at end (both in the fault window). */
 static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint64_t end,
-                        const scenario *base, ev_list *l) {
+                        const scenario *base, int swarm, ev_list *l) {
     uint32_t kinds[6], nk = 0;
     if (f & FZ_CRASH) kinds[nk++] = FZ_CRASH;
     if (f & FZ_PARTITION) kinds[nk++] = FZ_PARTITION;
@@ -152,7 +158,7 @@ static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint6
         else /* resume every node: who the leader was is not known in advance */
             for (uint32_t i = 1; i <= nodes; i++) ev_add(l, end, SCN_DO_RESUME)->node = (scn_ref)i;
     } else if (kind == FZ_NETCHANGE) {
-        gen_netchange(r, f, ev_add(l, t, SCN_DO_NETWORK));
+        gen_netchange(r, f, base, swarm, ev_add(l, t, SCN_DO_NETWORK));
         scn_event *e = ev_add(l, end, SCN_DO_NETWORK);
         e->has_delay = e->has_drop_rate = e->has_duplicate_rate = 1;
         e->delay = base->delay;
@@ -161,7 +167,9 @@ static void gen_episode(rs_rng *r, uint32_t f, uint32_t nodes, uint64_t t, uint6
     }
 }
 
-static void gen_cluster(rs_rng *r, uint32_t f, const fuzz_gen_opts *o, scenario *s) {
+/* The profiles other than default: 3, 5 or 7 nodes and one timing model (heartbeat a third of
+ * the election timeout's minimum, delays up to 10 ms, or 80 with FZ_DELAY). */
+static void gen_cluster_classic(rs_rng *r, uint32_t f, const fuzz_gen_opts *o, scenario *s) {
     static const uint32_t sizes[] = {3, 3, 5, 5, 5, 7};
     s->nodes = o->nodes ? o->nodes : sizes[rs_rng_range(r, 0, 5)];
     uint64_t lo = rs_rng_range(r, 100, 200);
@@ -178,6 +186,51 @@ static void gen_cluster(rs_rng *r, uint32_t f, const fuzz_gen_opts *o, scenario 
     s->heartbeat_us = (lo / 3) * 1000;
     uint64_t dmax = (f & FZ_DELAY) ? rs_rng_range(r, 10, 80) : 10;
     s->delay = (scn_range){1000, dmax * 1000};
+}
+
+/* The default profile (swarm over the configuration): the cluster's size, 1 to 7 nodes, even
+ * sizes included, and every timing drawn per seed over wide ranges, in whole milliseconds:
+ *   heartbeat 5 to 150 ms (mostly 16 to 80);
+ *   election timeout minimum barely above the heartbeat (by 1 ms to an eighth of it) for
+ *   15% of the seeds, else 2 to 8 heartbeats (at most 400 ms); its range from 1 ms to a
+ *   quarter of its minimum wide (FZ_TIGHT_TIMEOUTS: split votes), else from a quarter of its
+ *   minimum, and at least an election's round trip on the settled network with a slow disk,
+ *   to as wide again as its minimum; at most 500 ms in all;
+ *   network delay from 1 to 3 ms at least, and at most a third of a heartbeat more, or with
+ *   FZ_DELAY half a heartbeat to three heartbeats (at most 400 ms): longer than the heartbeat.
+ * Whatever the loader accepts may come out; the settled phase claims liveness only where
+ * Raft's timing requirement holds (plan_settle). */
+static void gen_cluster_swarm(rs_rng *r, uint32_t f, const fuzz_gen_opts *o, scenario *s) {
+    s->nodes = o->nodes ? o->nodes : (uint32_t)rs_rng_range(r, 1, 7);
+    uint64_t dice = rs_rng_range(r, 0, 99);
+    uint64_t hb = dice < 15   ? rs_rng_range(r, 5, 15)
+                  : dice < 85 ? rs_rng_range(r, 16, 80)
+                              : rs_rng_range(r, 81, 150);
+    uint64_t lo = rs_rng_chance(r, 0.15) ? hb + rs_rng_range(r, 1, 1 + hb / 8)
+                                         : hb * rs_rng_range(r, 20, 80) / 10;
+    if (lo > 400) lo = hb < 400 ? 400 : hb + 1;
+    uint64_t round_trip = 2 * (s->disk_write.max_us / 1000) + 25, least = lo / 4 + 1;
+    if (least < round_trip) least = round_trip;
+    uint64_t spread = (f & FZ_TIGHT_TIMEOUTS) ? rs_rng_range(r, 1, lo / 4 + 1)
+                                              : rs_rng_range(r, least, least > lo ? least : lo);
+    if (lo + spread > 500) spread = lo < 500 ? 500 - lo : 0;
+    s->heartbeat_us = hb * 1000;
+    s->election_timeout = (scn_range){lo * 1000, (lo + spread) * 1000};
+    /* Not 0: with every delay 0 a client's operations start and end in the same microsecond,
+     * all concurrent with each other, and the linearizability search explodes. */
+    uint64_t dmin = rs_rng_range(r, 1, 3);
+    uint64_t dmax = (f & FZ_DELAY) ? rs_rng_range(r, hb / 2 + 1, 3 * hb)
+                                   : rs_rng_range(r, dmin, dmin + hb / 3);
+    if (dmax > 400) dmax = 400;
+    if (dmax < dmin) dmax = dmin;
+    s->delay = (scn_range){dmin * 1000, dmax * 1000};
+}
+
+static void gen_cluster(rs_rng *r, uint32_t f, const fuzz_gen_opts *o, int swarm, scenario *s) {
+    if (swarm)
+        gen_cluster_swarm(r, f, o, s);
+    else
+        gen_cluster_classic(r, f, o, s);
     s->drop_rate = (f & FZ_DROP) ? (double)rs_rng_range(r, 1, 25) / 100.0 : 0.0;
     s->duplicate_rate = (f & FZ_DUP) ? (double)rs_rng_range(r, 1, 20) / 100.0 : 0.0;
 }
@@ -216,6 +269,17 @@ static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     if (impl && (impl->features & NODE_FEAT_NOOP)) s->noop = (uint8_t)rs_rng_chance(&r, 0.5);
     if (impl && (impl->features & NODE_FEAT_READ_INDEX))
         s->read_index = (uint8_t)rs_rng_chance(&r, 0.5);
+}
+
+/* Clock drift, for a quarter of the default profile's seeds: each node's clock runs at 0.8 to
+ * 1.25 times real time; from a stream of its own (the other draws stay what they were). */
+static void gen_drift(uint64_t seed, const char *profile, scenario *s) {
+    rs_rng r;
+    rs_rng_seed(&r, seed, 0xC10C);
+    if (strcmp(profile, "default") != 0 || !rs_rng_chance(&r, 0.25)) return;
+    s->clock_ppm = rs_xcalloc((size_t)s->nodes + 1, sizeof *s->clock_ppm);
+    for (uint32_t i = 1; i <= s->nodes; i++)
+        s->clock_ppm[i] = (uint32_t)rs_rng_range(&r, 800000, 1250000);
 }
 
 /* Client load: a command to a random node every period (a non-leader refuses it). */
@@ -258,15 +322,94 @@ static void gen_kv(rs_rng *r, uint64_t h, ev_list *l) {
     }
 }
 
-/* After the window: everything healed and back up; a leader within 2 s, and a new command,
- * offered to every node a few times, applied everywhere within the run. */
-static void gen_settle(uint32_t nodes, uint64_t h, const scenario *s, ev_list *l) {
+/* The settled phase's network, and whether Raft promises a leader under the seed's timings.
+ * Raft is live only where its timing requirement holds (broadcastTime << electionTimeout <<
+ * MTBF, section 5.6), and the draws above reach past it on purpose; so the settled phase
+ * checks liveness only where, on the settled network (delays from 1 ms to 1 ms + jitter, no
+ * loss), both of these hold with a tenth of the election timeout to spare:
+ *   - a healthy leader is heard often enough: the longest gap between what a follower hears
+ *     from it stays below the election timeout's minimum. Built-in node: a heartbeat
+ *     interval, plus a disk write (a message waits for the writes before it), plus jitter.
+ *     canonical raft: two heartbeat intervals (it sends a heartbeat on a tick only once a
+ *     whole interval has passed since its last message to that follower), plus the round
+ *     trip of the follower's answer with its write (a leader that hears from no majority
+ *     within an election timeout steps down);
+ *   - elections end: the randomized range (canonical raft: [min, 2 min]) is at least an
+ *     election's round trip (request and answer, each behind a write; twice with pre-vote),
+ *     and three rounds fit in the 2 s the phase gives for a leader.
+ * With clock drift every duration is taken on the clock that makes it worst: heartbeats on the
+ * slowest clock, election timeouts on the fastest (and their range narrowed by it), election
+ * rounds on the slowest. Where they do not hold, the phase still heals and restarts
+ * everything (safety is checked as ever), but expects no leader; the description says why. */
+typedef struct {
+    uint64_t delay_max_us;
+    int live;
+    char why[200];
+} settle_plan;
+
+static void plan_settle(const scenario *s, const fuzz_gen_opts *o, settle_plan *p) {
+    int canonical = o->impl && !strcmp(o->impl, "canonical");
+    int64_t slow = 1000000, fast = 1000000; /* the slowest and fastest clocks, in ppm */
+    for (uint32_t i = 1; s->clock_ppm && i <= s->nodes; i++) {
+        if (s->clock_ppm[i] < slow) slow = s->clock_ppm[i];
+        if (s->clock_ppm[i] > fast) fast = s->clock_ppm[i];
+    }
+    int64_t hb = (int64_t)s->heartbeat_us * 1000000 / slow, disk = (int64_t)s->disk_write.max_us;
+    int64_t emin_own = (int64_t)s->election_timeout.min_us;
+    int64_t emax_own = canonical ? 2 * emin_own : (int64_t)s->election_timeout.max_us;
+    int64_t emin = emin_own * 1000000 / fast;
+    int64_t emax = emin + (emax_own - emin_own) * 1000000 / fast; /* the narrowest range */
+    int64_t emax_slow = emax_own * 1000000 / slow;
+    int64_t margin = emin / 10 > 1000 ? emin / 10 : 1000;
+    int64_t gap = canonical ? 2 * hb + 2000 + disk : hb + disk;
+    int64_t budget = emin - margin - gap;
+    p->live = 1;
+    p->why[0] = '\0';
+    p->delay_max_us = 10000;
+    if (s->nodes == 1) return; /* a lone node elects itself */
+    if (budget < 0) {
+        p->live = 0, p->delay_max_us = 1000;
+        snprintf(p->why, sizeof p->why,
+                 "a healthy leader may be silent for %.0f ms, not within the election "
+                 "timeout's %.0f ms",
+                 (double)gap / 1000, (double)(emin - margin) / 1000);
+        return;
+    }
+    int64_t jitter = budget / (canonical ? 3 : 1);
+    if (jitter > 9000) jitter = 9000;
+    p->delay_max_us = 1000 + (uint64_t)jitter;
+    int64_t rtt = (2 * (int64_t)p->delay_max_us + 2 * disk) * (s->prevote ? 2 : 1);
+    int64_t round = emax_slow + rtt + (canonical ? hb : 0); /* canonical: timers on ticks */
+    /* In an even cluster two candidates at once can tie (one in two nodes, two in four): any
+     * overlap within a round trip wastes the round, so the range must be wider. */
+    int64_t need = s->nodes == 2 ? 3 * rtt : s->nodes % 2 == 0 ? 2 * rtt : rtt;
+    if (emax - emin < need) {
+        p->live = 0;
+        snprintf(p->why, sizeof p->why,
+                 "the election timeout's range (%.0f ms) is narrower than %.0f ms (%s an "
+                 "election's round trip): split votes may repeat",
+                 (double)(emax - emin) / 1000, (double)need / 1000,
+                 need == rtt ? "" : s->nodes == 2 ? "three times" : "twice");
+    } else if (3 * round > 2000000) {
+        p->live = 0;
+        snprintf(p->why, sizeof p->why,
+                 "an election round may take %.0f ms: three do not fit in the 2 s for a leader",
+                 (double)round / 1000);
+    }
+}
+
+/* After the window: everything healed and back up, the settled network; where the plan
+ * promises liveness, a leader within 2 s, and a new command, offered to every node a few
+ * times, applied everywhere within the run. */
+static void gen_settle(uint32_t nodes, uint64_t h, const scenario *s, const settle_plan *p,
+                       ev_list *l) {
     ev_add(l, h, SCN_DO_HEAL);
     scn_event *e = ev_add(l, h, SCN_DO_NETWORK);
     e->has_delay = e->has_drop_rate = e->has_duplicate_rate = 1;
-    e->delay = (scn_range){1000, 10000};
+    e->delay = (scn_range){1000, p->delay_max_us};
     for (uint32_t i = 1; i <= nodes; i++) ev_add(l, h, SCN_DO_RESTART)->node = (scn_ref)i;
     for (uint32_t i = 1; i <= nodes; i++) ev_add(l, h, SCN_DO_RESUME)->node = (scn_ref)i;
+    if (!p->live) return;
     e = ev_add(l, h, SCN_EXPECT);
     e->has_within = 1, e->within_us = 2000000, e->expect.has_leader = 1;
     e->expect.leader = SCN_LEADER_ANY;
@@ -311,21 +454,33 @@ static void gen_transfers(uint64_t seed, const fuzz_gen_opts *o, uint32_t nodes,
     }
 }
 
-/* Stable merge sort by time: equal times keep generation order (an episode's own order). */
+/* Stable merge sort by time: equal times keep generation order (an episode's own order). The
+ * keys (time, position) are sorted, then the events moved once: an event is a large struct. */
+typedef struct {
+    uint64_t at_us;
+    uint32_t pos;
+} ev_key;
+
 static void sort_by_time(scn_event *v, uint32_t n) {
-    scn_event *tmp = rs_xmalloc((size_t)n * sizeof *tmp + 1);
+    ev_key *k = rs_xmalloc((size_t)n * sizeof *k + 1), *tmp = rs_xmalloc((size_t)n * sizeof *tmp + 1);
+    for (uint32_t i = 0; i < n; i++) k[i] = (ev_key){v[i].at_us, i};
     for (uint32_t width = 1; width < n; width *= 2) {
         for (uint32_t lo = 0; lo < n; lo += 2 * width) {
             uint32_t mid = lo + width < n ? lo + width : n;
             uint32_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            uint32_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) tmp[k++] = v[j].at_us < v[i].at_us ? v[j++] : v[i++];
-            while (i < mid) tmp[k++] = v[i++];
-            while (j < hi) tmp[k++] = v[j++];
+            uint32_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi) tmp[o++] = k[j].at_us < k[i].at_us ? k[j++] : k[i++];
+            while (i < mid) tmp[o++] = k[i++];
+            while (j < hi) tmp[o++] = k[j++];
         }
-        memcpy(v, tmp, (size_t)n * sizeof *v);
+        memcpy(k, tmp, (size_t)n * sizeof *k);
     }
     free(tmp);
+    scn_event *sorted = rs_xmalloc((size_t)n * sizeof *sorted + 1);
+    for (uint32_t i = 0; i < n; i++) sorted[i] = v[k[i].pos];
+    memcpy(v, sorted, (size_t)n * sizeof *v);
+    free(sorted);
+    free(k);
 }
 
 void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
@@ -335,39 +490,61 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     char name[64];
     snprintf(name, sizeof name, "fuzz-seed-%" PRIu64, seed);
     s->name = rs_xstrdup(name);
-    uint32_t f = profile_features(o->profile ? o->profile : "default", &r);
-    f |= gen_disk(seed, o->profile ? o->profile : "default", s);
+    const char *profile = o->profile ? o->profile : "default";
+    int swarm = !strcmp(profile, "default");
+    uint32_t f = profile_features(profile, &r);
+    f |= gen_disk(seed, profile, s);
     gen_switches(seed, o, s);
-    char desc[160];
-    snprintf(desc, sizeof desc, "generated by raftsim fuzz, profile %s, features 0x%03x",
-             o->profile ? o->profile : "default", f);
-    s->description = rs_xstrdup(desc);
     s->seed = seed;
     if (o->impl) s->implementation = rs_xstrdup(o->impl);
     scn_range disk = s->disk_write;
-    gen_cluster(&r, f, o, s);
+    gen_cluster(&r, f, o, swarm, s);
     s->disk_write = disk;
+    gen_drift(seed, profile, s);
     uint64_t total = o->time_ms ? o->time_ms : FUZZ_TIME_MS_DEFAULT;
     ASSERT(total >= FUZZ_SETTLE_MS + 100);
     s->run_us = total * 1000;
+    settle_plan plan;
+    plan_settle(s, o, &plan);
+    char desc[400];
+    snprintf(desc, sizeof desc, "generated by raftsim fuzz, profile %s, features 0x%03x%s%s",
+             profile, f, plan.live ? "" : "; no liveness check: ", plan.why);
+    s->description = rs_xstrdup(desc);
     uint64_t h = total - FUZZ_SETTLE_MS; /* the fault window is [0, h) */
     ev_list l = {0};
     uint32_t episodes = (uint32_t)rs_rng_range(&r, 1, 4 + h / 250);
     for (uint32_t i = 0; i < episodes; i++) {
         uint64_t t = rs_rng_range(&r, 0, h - 1);
         uint64_t end = t + rs_rng_range(&r, 20, 1500);
-        gen_episode(&r, f, s->nodes, t, end < h ? end : h - 1, s, &l);
+        gen_episode(&r, f, s->nodes, t, end < h ? end : h - 1, s, swarm, &l);
     }
     if (f & FZ_LOAD) gen_load(&r, s->nodes, 50, h, &l);
     if (f & FZ_KV) gen_kv(&r, h, &l);
     gen_transfers(seed, o, s->nodes, h, &l);
-    gen_settle(s->nodes, h, s, &l);
+    gen_settle(s->nodes, h, s, &plan, &l);
     if (f & FZ_KV) gen_final_reads(h, &l);
     sort_by_time(l.v, l.n);
     s->events = l.v;
     s->n_events = l.n;
 }
 
+int fuzz_checks_liveness(const scenario *s) {
+    for (uint32_t i = s->n_events; i-- > 0;) {
+        const char *c = s->events[i].expect.applied_cmd;
+        if (s->events[i].kind == SCN_EXPECT && c && !strcmp(c, FUZZ_LIVENESS_CMD)) return 1;
+    }
+    return 0;
+}
+
+/* The settled phase's expectations are its only ones: a leader (any) within a window, and
+ * the liveness command applied. */
 int fuzz_is_liveness(const scenario *s, const sim_result *r) {
-    return r->status == SIM_EXPECT_FAILED && r->end_us >= (s->run_us - FUZZ_SETTLE_MS * 1000);
+    if (r->status != SIM_EXPECT_FAILED || r->fail_event < 0 ||
+        (uint64_t)r->fail_event >= s->n_events)
+        return 0;
+    const scn_event *e = &s->events[r->fail_event];
+    if (e->kind != SCN_EXPECT) return 0;
+    const scn_expect *x = &e->expect;
+    return (x->applied_cmd && !strcmp(x->applied_cmd, FUZZ_LIVENESS_CMD)) ||
+           (x->has_leader && x->leader == SCN_LEADER_ANY && e->has_within);
 }
