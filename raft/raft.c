@@ -658,7 +658,7 @@ int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *
 
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     RAFT_ASSERT(m->to == n->id && m->from >= 1 && m->from <= n->n_nodes && m->from != n->id);
-    RAFT_ASSERT(m->type < RAFT_MSG_TYPE_COUNT);
+    RAFT_ASSERT(m->type < RAFT_MSG_TYPE_COUNT || m->type == RAFT_MSG_TIMEOUT_NOW);
     n->now_us = now_us;
     switch (m->type) { /* every type, by the assertion above */
     case RAFT_MSG_REQUEST_VOTE: on_request_vote(n, now_us, m, out); break;
