@@ -735,13 +735,13 @@ const char *raft_role_name(raft_role role) {
 }
 
 const char *raft_msg_type_name(raft_msg_type type) {
-    switch (type) {
-    case RAFT_MSG_REQUEST_VOTE: return "RequestVote";
-    case RAFT_MSG_REQUEST_VOTE_REPLY: return "RequestVoteReply";
-    case RAFT_MSG_APPEND_ENTRIES: return "AppendEntries";
-    case RAFT_MSG_APPEND_ENTRIES_REPLY: return "AppendEntriesReply";
-    case RAFT_MSG_TIMEOUT_NOW: return "TimeoutNow";
-    case RAFT_MSG_TYPE_COUNT: break;
-    }
-    return "?";
+    static const char *const names[RAFT_MSG_TIMEOUT_NOW + 1] = {
+        [RAFT_MSG_REQUEST_VOTE] = "RequestVote",
+        [RAFT_MSG_REQUEST_VOTE_REPLY] = "RequestVoteReply",
+        [RAFT_MSG_APPEND_ENTRIES] = "AppendEntries",
+        [RAFT_MSG_APPEND_ENTRIES_REPLY] = "AppendEntriesReply",
+        [RAFT_MSG_TIMEOUT_NOW] = "TimeoutNow",
+    };
+    RAFT_ASSERT((unsigned)type <= RAFT_MSG_TIMEOUT_NOW && names[type]);
+    return names[type];
 }
