@@ -366,7 +366,18 @@ static void plan_settle(const scenario *s, const fuzz_gen_opts *o, settle_plan *
     p->live = 1;
     p->why[0] = '\0';
     p->delay_max_us = 10000;
-    if (s->nodes == 1) return; /* a lone node elects itself */
+    if (s->nodes == 1) {
+        /* A lone node elects itself, once its vote is durable: a disk slower than its election
+         * timeout makes it stand again before it can count its own vote, for ever. */
+        if (disk > 0 && disk + margin >= emin) {
+            p->live = 0;
+            snprintf(p->why, sizeof p->why,
+                     "a lone node's vote takes up to %.0f ms to be durable, not within its "
+                     "election timeout's %.0f ms",
+                     (double)disk / 1000, (double)(emin - margin) / 1000);
+        }
+        return;
+    }
     if (budget < 0) {
         p->live = 0, p->delay_max_us = 1000;
         snprintf(p->why, sizeof p->why,
