@@ -541,7 +541,7 @@ int tv_build(const tracefile *tf, tv_model *m, char *err, size_t err_len) {
         }
         for (size_t i = 0; i < m->n_msgs; i++)
             if (m->msgs[i].fate == TV_INFLIGHT) m->msgs[i].t_end_us = m->end_us;
-        qsort(m->msgs, m->n_msgs, sizeof *m->msgs, msg_order);
+        if (m->n_msgs) qsort(m->msgs, m->n_msgs, sizeof *m->msgs, msg_order);
         for (size_t i = 0; i < m->n_ops; i++)
             if (!m->ops[i].returned) m->ops[i].t_return_us = m->end_us;
         read_end(tf, m);
