@@ -141,14 +141,10 @@ static void do_submit(sim *s, uint8_t node, const scn_event *e) {
         return;
     }
     for (uint32_t i = 0; i < e->count && !s->done; i++) {
-        char buf[32]; /* "cmd<n>", formatted by hand: snprintf costs more than the step */
-        size_t len = sizeof buf;
-        uint64_t v = ++s->generated;
-        do buf[--len] = (char)('0' + v % 10);
-        while ((v /= 10) > 0);
-        memcpy(buf + len - 3, "cmd", 3);
-        len -= 3;
-        submit_one(s, node, sim_cmd_add(s, buf + len, sizeof buf - len));
+        char buf[3 + RS_U64_DEC_CAP]; /* "cmd<n>" */
+        size_t at = rs_u64_dec(buf + 3, ++s->generated);
+        memcpy(buf + at, "cmd", 3);
+        submit_one(s, node, sim_cmd_add(s, buf + at, sizeof buf - at));
     }
 }
 

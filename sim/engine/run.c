@@ -173,32 +173,33 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
                      bug_catalogue[i].name, name);
             return 2;
         }
-    if (scn->prevote && !(node_impls[k]->features & NODE_FEAT_PREVOTE)) {
-        snprintf(why, cap, "cluster.prevote: %s has no pre-vote round", name);
-        return 2;
-    }
-    if (scn->noop && !(node_impls[k]->features & NODE_FEAT_NOOP)) {
-        snprintf(why, cap, "cluster.noop: %s appends no entry at the start of a term", name);
-        return 2;
-    }
-    if (scn->read_index && !(node_impls[k]->features & NODE_FEAT_READ_INDEX)) {
-        snprintf(why, cap, "cluster.reads: %s has no ReadIndex reads", name);
-        return 2;
-    }
-    if (scn->check_quorum && !(node_impls[k]->features & NODE_FEAT_CHECK_QUORUM)) {
-        snprintf(why, cap, "cluster.check_quorum: %s has no check-quorum", name);
-        return 2;
-    }
-    for (uint32_t i = 0; i < scn->n_events; i++)
-        if (scn->events[i].kind == SCN_DO_TRANSFER &&
-            !(node_impls[k]->features & NODE_FEAT_TRANSFER)) {
+    /* The switches of SPEC section 8 the scenario turns on, against those the implementation
+     * has (the transfer action is named by its event). */
+    static const struct {
+        uint32_t feature;
+        const char *field, *lacks;
+    } switches[] = {
+        {NODE_FEAT_PREVOTE, "cluster.prevote", "has no pre-vote round"},
+        {NODE_FEAT_NOOP, "cluster.noop", "appends no entry at the start of a term"},
+        {NODE_FEAT_READ_INDEX, "cluster.reads", "has no ReadIndex reads"},
+        {NODE_FEAT_CHECK_QUORUM, "cluster.check_quorum", "has no check-quorum"},
+        {NODE_FEAT_SNAPSHOT, "cluster.snapshot", "takes no snapshots"},
+    };
+    uint32_t asked = (scn->prevote ? NODE_FEAT_PREVOTE : 0) | (scn->noop ? NODE_FEAT_NOOP : 0) |
+                     (scn->read_index ? NODE_FEAT_READ_INDEX : 0) |
+                     (scn->check_quorum ? NODE_FEAT_CHECK_QUORUM : 0) |
+                     (scn->snapshot_every ? NODE_FEAT_SNAPSHOT : 0);
+    uint32_t lacking = asked & ~node_impls[k]->features;
+    for (size_t i = 0; i < sizeof switches / sizeof switches[0]; i++)
+        if (lacking & switches[i].feature) {
+            snprintf(why, cap, "%s: %s %s", switches[i].field, name, switches[i].lacks);
+            return 2;
+        }
+    for (uint32_t i = 0; i < scn->n_events && !(node_impls[k]->features & NODE_FEAT_TRANSFER); i++)
+        if (scn->events[i].kind == SCN_DO_TRANSFER) {
             snprintf(why, cap, "events[%u].do: %s has no leadership transfer", i, name);
             return 2;
         }
-    if (scn->snapshot_every && !(node_impls[k]->features & NODE_FEAT_SNAPSHOT)) {
-        snprintf(why, cap, "cluster.snapshot: %s takes no snapshots", name);
-        return 2;
-    }
     return node_impls[k]->check_scenario(scn, why, cap);
 }
 

@@ -165,18 +165,19 @@ static int role_of(int state) {
     }
 }
 
-static uint64_t cmd_of_payload(const struct raft_buffer *b) {
-    ASSERT(b->len == CMD_BYTES);
-    const unsigned char *p = b->base;
-    uint64_t v = 0;
-    for (int i = CMD_BYTES - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
+static void put_le64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
 static uint64_t get_le64(const unsigned char *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
     return v;
+}
+
+static uint64_t cmd_of_payload(const struct raft_buffer *b) {
+    ASSERT(b->len == CMD_BYTES);
+    return get_le64(b->base);
 }
 
 /* A snapshot's bytes: the engine's id of the state machine it saved, and the index it covers
@@ -800,10 +801,8 @@ static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsign
     report(c);
     uint64_t id = c->env->snapshot_id(c->env->ctx), index = c->r->last_applied;
     unsigned char *p = xraft_malloc(SNAP_BYTES);
-    for (int i = 0; i < 8; i++) {
-        p[i] = (unsigned char)(id >> (8 * i));
-        p[8 + i] = (unsigned char)(index >> (8 * i));
-    }
+    put_le64(p, id);
+    put_le64(p + 8, index);
     *bufs = xraft_malloc(sizeof **bufs);
     (*bufs)[0].base = p;
     (*bufs)[0].len = SNAP_BYTES;
@@ -1124,8 +1123,7 @@ static int canonical_propose(void *node, uint64_t now_us, uint32_t cmd, node_out
     if (!c->r || raft_state(c->r) != RAFT_LEADER) return 0;
     begin(c, now_us, out);
     struct raft_buffer buf = {.base = xraft_malloc(CMD_BYTES), .len = CMD_BYTES};
-    unsigned char *p = buf.base;
-    for (int i = 0; i < CMD_BYTES; i++) p[i] = (unsigned char)((uint64_t)cmd >> (8 * i));
+    put_le64(buf.base, cmd);
     struct raft_apply *req = rs_xcalloc(1, sizeof *req);
     int rv = raft_apply(c->r, req, &buf, 1, apply_done);
     if (rv != 0) { /* refused (a leadership transfer in progress): nothing happened */

@@ -40,12 +40,8 @@ static void put(trace_writer *t, const char *s, size_t n) {
 }
 
 static void put_u64(trace_writer *t, uint64_t v) {
-    char buf[24];
-    size_t i = sizeof buf;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char buf[RS_U64_DEC_CAP];
+    size_t i = rs_u64_dec(buf, v);
     put(t, buf + i, sizeof buf - i);
 }
 

@@ -29,12 +29,8 @@ static void put_str(FILE *f, const char *s) {
 }
 
 static void put_u64(FILE *f, uint64_t v) {
-    char buf[24];
-    size_t i = sizeof buf;
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char buf[RS_U64_DEC_CAP];
+    size_t i = rs_u64_dec(buf, v);
     fwrite(buf + i, 1, sizeof buf - i, f);
 }
 
