@@ -709,6 +709,13 @@ void raft_persisted(raft_node *n, uint64_t now_us, uint64_t index, uint64_t term
     leader_update_commit(n, out);
 }
 
+int raft_write_failed(raft_node *n) {
+    RAFT_ASSERT(n->cfg.persist_async);
+    /* The bug: the error code is dropped, the write taken as done. */
+    if (n->cfg.bugs & RAFT_BUG_IGNORE_WRITE_ERROR) return 0;
+    return 1;
+}
+
 uint64_t raft_deadline(const raft_node *n) {
     if (n->role != RAFT_ROLE_LEADER) return n->election_deadline_us;
     if (n->cfg.check_quorum && n->quorum_deadline_us < n->heartbeat_deadline_us)

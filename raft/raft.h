@@ -27,6 +27,7 @@ typedef enum {
     RAFT_BUG_NOOP_SELF_COMMIT = 1u << 6,  /* a new leader counts its no-op committed at once */
     RAFT_BUG_TRANSFER_HANDOFF = 1u << 7,  /* a transfer hands leadership over without election */
     RAFT_BUG_READ_INDEX_NO_ROUND = 1u << 8, /* ReadIndex without the heartbeat round */
+    RAFT_BUG_IGNORE_WRITE_ERROR = 1u << 12, /* a failed write is ignored: the node carries on */
 } raft_bug;
 
 typedef struct {
@@ -185,6 +186,12 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out);
  * candidate its own vote (etcd counts both only once they are on disk: a node that leads,
  * or commits, on a write a crash can still lose could lead the same term twice). */
 void raft_persisted(raft_node *n, uint64_t now_us, uint64_t index, uint64_t term, raft_out *out);
+/* With persist_async: a persistent write failed (the disk said so; what it held is not durable
+ * and, after a failed fsync, cannot be made so by trying again). Returns 1: the node must stop
+ * at once (fail-stop, as etcd and PostgreSQL do since "fsyncgate"): the caller crashes it, and
+ * it comes back from what is durable by a restart. Under RAFT_BUG_IGNORE_WRITE_ERROR it returns
+ * 0 and carries on as if the write were durable (its messages behind the write still leave). */
+int raft_write_failed(raft_node *n);
 /* The time of the node's next timer: election timeout, or heartbeat when leader (or the
  * leader's quorum check, if earlier). */
 uint64_t raft_deadline(const raft_node *n);

@@ -50,6 +50,7 @@ enum {
     SIM_FAULT_LINK,
     SIM_FAULT_NETWORK,
     SIM_FAULT_TRANSFER, /* leadership transfers a leader took */
+    SIM_FAULT_DISK_FAIL, /* persistent write batches that failed */
     SIM_FAULT_KINDS
 };
 #define SIM_MSG_KINDS 6 /* node.h's message types: the built-in node's four and two more */

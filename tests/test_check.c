@@ -1064,6 +1064,39 @@ static void test_ack_binds_in_its_term_only(void **state) {
     OK(chk_restore(c, 2, 2, 0, 1));
 }
 
+/* A write failed and the node carried on: what it acknowledged behind the write is not on its
+ * disk, and never will be (chk_durable, no restart needed). */
+static void test_failed_write_ack_judged(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "b", 1, 2);
+    OK(chk_promise_ack(c, 2, 1, 2));
+    VIOL(chk_durable(c, 2, 1, 1, 1), CHK_DURABLE_ACK, 2, 1, 2);
+}
+
+/* ... a vote sent whose write failed likewise; and what the disk does hold passes, without
+ * changing the node (a later restart is judged on its own). */
+static void test_failed_write_vote_judged(void **state) {
+    chk *c = mk(state, 3);
+    OK(chk_role(c, 2, 4, FOL));
+    OK(chk_vote(c, 2, 4, 1));
+    OK(chk_promise_vote(c, 2, 4, 1));
+    OK(chk_durable(c, 2, 4, 1, 0));
+    VIOL(chk_durable(c, 2, 3, 0, 0), CHK_DURABLE_VOTE, 2, 4, 0);
+}
+
+/* A failed write of entries never acknowledged breaks nothing: the ack covers what is durable. */
+static void test_failed_write_unacked_ok(void **state) {
+    chk *c = mk(state, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "b", 1, 2);
+    OK(chk_promise_ack(c, 2, 1, 1));
+    OK(chk_durable(c, 2, 1, 1, 1));
+    OK(chk_durable(c, 2, 2, 0, 0)); /* a later term durable: a later leader may replace them */
+}
+
 /* ---- snapshots (SPEC section 8) ------------------------------------------------------------ */
 
 /* Leader 1 of term 1 and followers 2, 3 hold "a", "b"; 1 and 2 commit and apply both. */
@@ -1266,6 +1299,9 @@ int main(void) {
         T(test_unacked_entries_may_be_lost),
         T(test_ack_released_by_truncation),
         T(test_ack_binds_in_its_term_only),
+        T(test_failed_write_ack_judged),
+        T(test_failed_write_vote_judged),
+        T(test_failed_write_unacked_ok),
         T(test_snapshot_install_then_append_ok),
         T(test_snapshot_install_replaces_divergent_log_ok),
         T(test_snapshot_take_beyond_applied),

@@ -424,7 +424,8 @@ static void test_kind_names(void **state) {
     (void)state;
     static const char *const names[SCN_KIND_COUNT] = {"crash",     "restart", "pause", "resume",
                                                       "partition", "heal",    "link",  "network",
-                                                      "submit",    "kv",      "transfer", "expect"};
+                                                      "submit",    "kv",      "transfer", "fail_writes",
+                                                      "disk",      "expect"};
     for (int k = 0; k < SCN_KIND_COUNT; k++) {
         assert_string_equal(scn_kind_name((scn_kind)k), names[k]);
     }

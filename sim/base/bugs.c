@@ -34,6 +34,9 @@ const bug_info bug_catalogue[] = {
      "a leader answers reads from its own state without confirming it is still leader"},
     {"dup_apply", BUG_DUP_APPLY,
      "no client sessions: a retried write committed twice is applied twice"},
+    {"ignore_write_error", RAFT_BUG_IGNORE_WRITE_ERROR,
+     "a failed disk write is ignored: the node carries on as if it were durable, and its votes "
+     "and acknowledgements behind the write leave (needs disk.fail or fail_writes)"},
 };
 const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
 

@@ -68,6 +68,11 @@ chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index);
  * is a violation; losing what was never promised is not), then takes the durable term and
  * vote as the node's, even if lower. */
 chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep);
+/* A write of the node failed and the node carried on, sending a promise that waited for the
+ * write: its durable term and vote are term and vote, and its first `keep` entries are durable
+ * (what is not durable now never will be: a failed write is not retried). Judges the promises
+ * as chk_restore does (durable_vote, durable_ack), without changing the node's state. */
+chk_result chk_durable(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep);
 
 /* Snapshots (SPEC section 8). A node's log positions at or below a snapshot's index are
  * covered by it: the checker keeps their chain hashes, so every guarantee holds across

@@ -39,6 +39,7 @@ static void do_crash(sim *s, uint8_t node) {
     }
     n->n_held = 0;
     n->untold = 0;
+    n->fail_untold = 0;
     s->impl->crash(n->node, s->now);
     disk_crash(s, node);
     kv_on_crash(s, node);
@@ -170,6 +171,27 @@ static void do_transfer(sim *s, uint32_t idx, const scn_event *e) {
     sim_arm_timer(s, leader);
 }
 
+void sim_fail_stop(sim *s, uint8_t node) {
+    do_crash(s, node);
+}
+
+/* fail_writes: the node's next `count` write batches fail. */
+static void do_fail_writes(sim *s, uint8_t node, const scn_event *e) {
+    trace_begin_event(s->tr, s->now, "fail_writes");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "count", e->count);
+    trace_end(s->tr);
+    disk_fail_writes(s, node, e->count);
+}
+
+/* disk: the failure rate from now on. */
+static void do_disk(sim *s, const scn_event *e) {
+    trace_begin_event(s->tr, s->now, "disk");
+    trace_f64(s->tr, "fail", e->fail);
+    trace_end(s->tr);
+    disk_set_fail(s, e->fail);
+}
+
 void sim_action(sim *s, uint32_t idx) {
     const scn_event *e = &s->scn->events[idx];
     uint8_t node = 0;
@@ -179,6 +201,7 @@ void sim_action(sim *s, uint32_t idx) {
     case SCN_DO_PAUSE:
     case SCN_DO_RESUME:
     case SCN_DO_SUBMIT:
+    case SCN_DO_FAIL_WRITES:
         node = sim_resolve_or_fail(s, idx, e->node);
         if (!node) return;
         break;
@@ -203,6 +226,8 @@ void sim_action(sim *s, uint32_t idx) {
         s->res->stats.kv_ops++;
         break;
     case SCN_DO_TRANSFER: do_transfer(s, idx, e); break;
+    case SCN_DO_FAIL_WRITES: do_fail_writes(s, node, e); break;
+    case SCN_DO_DISK: do_disk(s, e); break;
     case SCN_KIND_COUNT: ASSERT(!"bad event kind"); break;
     }
 }

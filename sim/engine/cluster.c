@@ -228,8 +228,12 @@ static void send_or_hold(sim *s, uint8_t node, const raft_msg *m, void *body) {
         /* The bug: what promises durability leaves at once (the writes behind it may be lost). */
         int promise = m->ok && (m->type == RAFT_MSG_REQUEST_VOTE_REPLY ||
                                 m->type == RAFT_MSG_APPEND_ENTRIES_REPLY);
-        if (at > s->now && !(promise && (s->cfg->bugs & BUG_ACK_BEFORE_PERSIST))) {
-            net_hold(s, m, body, at, disk_epoch(s, node));
+        /* With failed writes possible, a message waits for a write due now too (it may
+         * fail). */
+        int wait = at > s->now || (s->disk_fail_on && disk_must_hold(s, node));
+        if (wait && !(promise && (s->cfg->bugs & BUG_ACK_BEFORE_PERSIST))) {
+            uint32_t slot = net_hold(s, m, body, at, disk_epoch(s, node));
+            s->slots[slot].failures = disk_failures(s, node);
             return;
         }
     }
@@ -329,7 +333,13 @@ int sim_on_depart(sim *s, uint32_t slot) {
         sim_hold(s, node, EV_DEPART, slot);
         return 0;
     }
+    /* A write it waited for failed, and the node carried on (ignore_write_error). */
+    const raft_msg *m = &sl->m;
+    int judge = sl->failures != disk_failures(s, node) && m->ok &&
+                ((m->type == RAFT_MSG_REQUEST_VOTE_REPLY && !m->log_term) ||
+                 m->type == RAFT_MSG_APPEND_ENTRIES_REPLY);
     if (!net_depart(s, slot)) flood(s);
+    if (judge && !s->done) disk_judge_promise(s, node);
     return 1;
 }
 
@@ -338,13 +348,26 @@ int sim_on_depart(sim *s, uint32_t slot) {
  * vote). A paused node hears on resume: the news waits with its messages. */
 int sim_on_disk(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
-    if (!disk_on_event(s, node) && !n->untold) return 0;
-    if (!s->impl->persisted || !n->up) return 1;
+    int r = disk_on_event(s, node);
+    if (r & DISK_FAILED) n->fail_untold = n->up;
+    if (!r && !n->untold && !n->fail_untold) return 0;
+    if (!n->up || (!s->impl->persisted && !n->fail_untold)) return 1;
     if (n->paused) {
         if (!n->untold) sim_hold(s, node, EV_DISK, node);
         n->untold = 1;
         return 1;
     }
+    /* A write failed: the node stops (the engine crashes it), or carries on, and then hears
+     * of the batches due after the failed one. */
+    while (n->fail_untold) {
+        n->fail_untold = 0;
+        if (!s->impl->write_failed || s->impl->write_failed(n->node, s->now)) {
+            sim_fail_stop(s, node);
+            return 1;
+        }
+        if (disk_on_event(s, node) & DISK_FAILED) n->fail_untold = 1;
+    }
+    if (!s->impl->persisted) return 1;
     n->untold = 0;
     uint64_t term, index = disk_durable(s, node, &term);
     node_out_clear(&s->out);
@@ -545,7 +568,9 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->impl = node_impl_find(scn->implementation ? scn->implementation : "builtin");
     ASSERT(s->impl); /* the loader accepts only names it knows */
     s->env = (node_env){.ctx = s, .cmd_intern = env_cmd_intern, .snapshot_id = env_snapshot_id};
-    s->durability = scn->disk_write.max_us > 0;
+    s->disk_fail_on = (uint8_t)disk_fail_wanted(scn);
+    s->disk_fail_threshold = rs_rng_threshold32(scn->disk_fail);
+    s->durability = scn->disk_write.max_us > 0 || s->disk_fail_on;
     s->disk_on = s->durability && !s->impl->own_disk;
     net_init(s);
     s->crashed = rs_xcalloc(s->n + 1, 1);

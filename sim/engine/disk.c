@@ -8,7 +8,13 @@
  * for the disk join that batch (group commit). A message the call sends leaves only
  * when every write submitted so far is durable (persist before send, against a disk that
  * takes time). A crash loses the batches not yet complete; with torn_writes the batch in
- * progress may keep a prefix of its records. The durable image is what a restart loads. */
+ * progress may keep a prefix of its records. The durable image is what a restart loads.
+ *
+ * Failed writes (disk.fail, fail_writes): a batch due may fail instead, drawn on a stream of
+ * its own when it comes due. Its records never become durable; the node is told (cluster.c)
+ * and stops, or under ignore_write_error carries on. A log write past the hole a failed one
+ * left is unreadable, as in a log file read back up to its first bad record: the durable log
+ * ends at the hole until the node writes over it again. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +51,9 @@ typedef struct sim_disk {
     uint64_t busy_until;
     uint64_t epoch; /* crashes so far: held messages of an earlier life never leave */
     rs_rng rng;
+    uint32_t fail_next; /* fail_writes: batches still to fail */
+    uint64_t failures;  /* batches that failed so far */
+    rs_rng fail_rng;    /* disk.fail's draws, a stream of their own */
 } sim_disk;
 
 static void apply_rec(sim_disk *d, const disk_rec *r);
@@ -55,6 +64,7 @@ void disk_init(sim *s) {
     for (uint32_t i = 1; i <= s->n; i++) {
         sim_disk *d = rs_xcalloc(1, sizeof *d);
         rs_rng_seed(&d->rng, s->cfg->seed, 0xD15C0000u + i);
+        rs_rng_seed(&d->fail_rng, s->cfg->seed, 0xFA110000u + i);
         node_status st = sim_node_status(s, (uint8_t)i);
         apply_rec(d, &(disk_rec){.kind = REC_TERM, .a = st.term, .vote = st.voted_for});
         for (uint64_t k = 1; k <= st.last_index; k++)
@@ -152,7 +162,10 @@ static void apply_rec(sim_disk *d, const disk_rec *r) {
         d->vote = r->vote;
         break;
     case REC_ENTRY:
-        ASSERT(r->a <= d->len + 1);
+        if (r->a > d->len + 1) { /* past the hole of a failed write: unreadable */
+            ASSERT(d->failures > 0);
+            break;
+        }
         if (r->a >= d->cap) {
             d->cap = d->cap ? d->cap * 2 : 256;
             while (d->cap <= r->a) d->cap *= 2;
@@ -177,14 +190,106 @@ static void pop_batch(sim_disk *d, size_t keep) {
     d->b_n--;
 }
 
-/* EV_DISK: the batches due by now are durable (0: none, their batches were lost in a crash). */
+static int batch_fails(const sim *s, sim_disk *d) {
+    if (d->fail_next > 0) {
+        d->fail_next--;
+        return 1;
+    }
+    return s->disk_fail_threshold > 0 &&
+           (rs_rng_next(&d->fail_rng) & 0xffffffffu) < s->disk_fail_threshold;
+}
+
+/* disk_fail: what the failed batch held (its entries, its latest term and vote, a truncation). */
+static void trace_fail(sim *s, uint8_t node, const sim_disk *d, const disk_batch *b) {
+    trace_writer *t = s->tr;
+    if (!t->on) return;
+    uint64_t first = 0, last = 0, from = 0;
+    const disk_rec *term = NULL;
+    for (size_t i = 0; i < b->n; i++) {
+        const disk_rec *r = &d->recs[b->first + i];
+        if (r->kind == REC_TERM) term = r;
+        if (r->kind == REC_TRUNCATE && !from) from = r->a;
+        if (r->kind == REC_ENTRY && !first) first = r->a;
+        if (r->kind == REC_ENTRY) last = r->a;
+    }
+    trace_begin_event(t, s->now, "disk_fail");
+    trace_u64(t, "node", node);
+    trace_u64(t, "records", b->n);
+    if (first) trace_u64(t, "first", first);
+    if (first) trace_u64(t, "last", last);
+    if (term) trace_u64(t, "term", term->a);
+    if (term && term->vote) trace_u64(t, "vote", term->vote);
+    if (from) trace_u64(t, "truncate", from);
+    trace_end(t);
+}
+
+/* EV_DISK: the batches due by now are durable (0: none, their batches were lost in a crash),
+ * up to one that fails (DISK_FAILED: it is dropped, and the batches after it wait for the
+ * caller to call again once the node has heard). */
 int disk_on_event(sim *s, uint8_t node) {
     sim_disk *d = s->nodes[node].disk;
     if (!d || d->b_n == 0 || d->batches[d->b_head].done_us > s->now) return 0;
-    while (d->b_n > 0 && d->batches[d->b_head].done_us <= s->now)
+    int r = 0;
+    while (d->b_n > 0 && d->batches[d->b_head].done_us <= s->now) {
+        if (s->disk_fail_on && batch_fails(s, d)) {
+            trace_fail(s, node, d, &d->batches[d->b_head]);
+            pop_batch(d, 0);
+            d->failures++;
+            s->res->stats.faults[SIM_FAULT_DISK_FAIL]++;
+            r |= DISK_FAILED;
+            break;
+        }
         pop_batch(d, d->batches[d->b_head].n);
-    disk_trace_persist(s, node, d->len, d->term, d->vote);
-    return 1;
+        r |= DISK_WROTE;
+    }
+    if (r & DISK_WROTE) disk_trace_persist(s, node, d->len, d->term, d->vote);
+    return r;
+}
+
+int disk_fail_wanted(const scenario *scn) {
+    if (scn->disk_fail > 0) return 1;
+    for (uint32_t i = 0; i < scn->n_events; i++)
+        if (scn->events[i].kind == SCN_DO_FAIL_WRITES || scn->events[i].kind == SCN_DO_DISK)
+            return 1;
+    return 0;
+}
+
+void disk_fail_writes(sim *s, uint8_t node, uint32_t count) {
+    sim_disk *d = s->nodes[node].disk;
+    ASSERT(d);
+    d->fail_next = count;
+}
+
+void disk_set_fail(sim *s, double rate) {
+    s->disk_fail_threshold = rs_rng_threshold32(rate);
+}
+
+uint64_t disk_failures(const sim *s, uint8_t node) {
+    return s->nodes[node].disk ? s->nodes[node].disk->failures : 0;
+}
+
+int disk_must_hold(const sim *s, uint8_t node) {
+    const sim_disk *d = s->nodes[node].disk;
+    return d && d->b_n > 0;
+}
+
+/* The durable state a promise that left behind a failed write is held to: the durable term and
+ * vote, and how much of the node's log is durable (its durable log's last entry that the node's
+ * log holds too; a node's own entries of equal index and term are the same entry). */
+void disk_judge_promise(sim *s, uint8_t node) {
+    const sim_disk *d = s->nodes[node].disk;
+    node_status st = sim_node_status(s, node);
+    uint64_t k = d->len < st.last_index ? d->len : st.last_index;
+    const raft_entry *es = k ? s->impl->entry(s->nodes[node].node, 1) : NULL; /* contiguous */
+    while (k > 0 && es[k - 1].term != d->log[k].term) k--;
+    trace_writer *t = s->tr;
+    trace_begin_event(t, s->now, "disk_state");
+    trace_u64(t, "node", node);
+    trace_u64(t, "term", d->term);
+    if (d->vote) trace_u64(t, "vote", d->vote);
+    trace_u64(t, "index", k);
+    trace_end(t);
+    sim_checked(s, chk_durable(s->chk, node, d->term, d->vote, k));
 }
 
 /* What the node may count on: the durable log's last entry that the node's log holds too

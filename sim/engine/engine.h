@@ -40,6 +40,7 @@ typedef struct {
     uint32_t refs;  /* pending deliveries (2 when duplicated) */
     void *body;     /* the implementation's message body, NULL for the built-in node */
     uint64_t epoch; /* a held message (EV_DEPART): its sender's disk epoch */
+    uint64_t failures; /* ... and its sender's failed writes so far (disk_failures) */
 } net_slot;
 
 /* A snapshot a node took (SPEC section 8): what it covers, and the state machine it saved. */
@@ -62,6 +63,7 @@ typedef struct {
     uint8_t paused;
     uint64_t timer_at; /* time of this node's pending timer event, TIME_NEVER if none */
     uint8_t untold;    /* writes completed while paused: the node hears of them on resume */
+    uint8_t fail_untold; /* a write failed and the node has not been told yet (paused) */
     held_msg *held;    /* deliveries that arrived while paused, in arrival order */
     size_t n_held, cap_held;
 } sim_node;
@@ -138,6 +140,10 @@ typedef struct sim {
     void (*on_kv_free)(void *saved);
     sim_snapshot *snaps; /* snapshot id i is snaps[i - 1] (node_env.snapshot_id) */
     uint64_t n_snaps, cap_snaps;
+    /* Failed writes (disk.fail, fail_writes): on when the scenario may fail one; the rate now,
+     * as rs_rng_threshold32. */
+    uint8_t disk_fail_on;
+    uint64_t disk_fail_threshold;
 } sim;
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
@@ -207,7 +213,7 @@ void net_drop(sim *s, const raft_msg *m, uint64_t id, const char *why);
 /* One delivery of the slot's message is done (or lost). */
 void net_slot_release(sim *s, uint32_t slot);
 /* A message that leaves later (EV_DEPART at t_us): kept in a slot until then. */
-void net_hold(sim *s, const raft_msg *m, void *body, uint64_t t_us, uint64_t epoch);
+uint32_t net_hold(sim *s, const raft_msg *m, void *body, uint64_t t_us, uint64_t epoch);
 /* The held message leaves now (0: the queue is full, as net_send). */
 int net_depart(sim *s, uint32_t slot);
 void net_set_groups(sim *s, const uint8_t group[RS_NODES_MAX + 1]);
@@ -230,10 +236,25 @@ void disk_load(sim *s, uint8_t node);
 /* The trace's persist event: the node's log is durable through index, with term and vote
  * (the engine's disk, and implementations with their own, report through it). */
 void disk_trace_persist(sim *s, uint8_t node, uint64_t index, uint64_t term, uint8_t vote);
+/* Failed writes. disk_on_event's result has DISK_WROTE when batches completed, DISK_FAILED
+ * when one failed (traced as disk_fail; its records are never durable). */
+enum { DISK_WROTE = 1, DISK_FAILED = 2 };
+/* Whether the scenario can fail a write (disk.fail above 0, or a fail_writes or disk event). */
+int disk_fail_wanted(const scenario *scn);
+void disk_fail_writes(sim *s, uint8_t node, uint32_t count); /* the next count batches fail */
+void disk_set_fail(sim *s, double rate);                     /* the disk event */
+uint64_t disk_failures(const sim *s, uint8_t node);          /* failed batches so far */
+/* A message that promises durability left behind a write that failed (the node carried on):
+ * the durable state is traced (disk_state) and the promise judged against it. */
+void disk_judge_promise(sim *s, uint8_t node);
+/* Whether a message the node sends now must wait for its disk (a write is pending). */
+int disk_must_hold(const sim *s, uint8_t node);
 
 /* ---- actions.c and expect.c: the scenario's events ----------------------------------------- */
 
 void sim_action(sim *s, uint32_t idx); /* scenario event idx is due */
+/* A node that stops on a failed write: crashed as by the crash action. */
+void sim_fail_stop(sim *s, uint8_t node);
 void sim_expect_begin(sim *s, uint32_t idx);
 void sim_expect_recheck(sim *s); /* after every step while expectations wait */
 void sim_expect_deadline(sim *s, uint32_t idx);

@@ -217,11 +217,13 @@ static void trace_groups(sim *s, const char *ev) {
     trace_end(t);
 }
 
-void net_hold(sim *s, const raft_msg *m, void *body, uint64_t t_us, uint64_t epoch) {
+uint32_t net_hold(sim *s, const raft_msg *m, void *body, uint64_t t_us, uint64_t epoch) {
     uint32_t slot = slot_alloc(s, m, 0);
     s->slots[slot].body = body;
     s->slots[slot].epoch = epoch;
+    s->slots[slot].failures = 0;
     heap_push(&s->heap, t_us, EV_DEPART, slot);
+    return slot;
 }
 
 int net_depart(sim *s, uint32_t slot) {

@@ -195,6 +195,16 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
             snprintf(why, cap, "%s: %s %s", switches[i].field, name, switches[i].lacks);
             return 2;
         }
+    if (!(node_impls[k]->features & NODE_FEAT_FAILED_WRITES) && scn->disk_fail > 0) {
+        snprintf(why, cap, "disk.fail: %s cannot fail its writes", name);
+        return 2;
+    }
+    for (uint32_t i = 0; i < scn->n_events && !(node_impls[k]->features & NODE_FEAT_FAILED_WRITES);
+         i++)
+        if (scn->events[i].kind == SCN_DO_FAIL_WRITES || scn->events[i].kind == SCN_DO_DISK) {
+            snprintf(why, cap, "events[%u].do: %s cannot fail its writes", i, name);
+            return 2;
+        }
     for (uint32_t i = 0; i < scn->n_events && !(node_impls[k]->features & NODE_FEAT_TRANSFER); i++)
         if (scn->events[i].kind == SCN_DO_TRANSFER) {
             snprintf(why, cap, "events[%u].do: %s has no leadership transfer", i, name);

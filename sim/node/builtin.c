@@ -77,6 +77,11 @@ static void builtin_persisted(void *node, uint64_t now_us, uint64_t index, uint6
     raft_persisted(node, local_of(node, now_us), index, term, &out->r);
 }
 
+static int builtin_write_failed(void *node, uint64_t now_us) {
+    (void)now_us;
+    return raft_write_failed(node);
+}
+
 static void builtin_tick(void *node, uint64_t now_us, node_out *out) {
     raft_tick(node, local_of(node, now_us), &out->r);
 }
@@ -135,11 +140,11 @@ const node_impl node_builtin = {
     .index_base = 0,
     .term_base = 0,
     .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP | NODE_FEAT_TRANSFER |
-                NODE_FEAT_READ_INDEX,
+                NODE_FEAT_READ_INDEX | NODE_FEAT_FAILED_WRITES,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
             RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | RAFT_BUG_PREVOTE_WINS |
             RAFT_BUG_NOOP_SELF_COMMIT | RAFT_BUG_TRANSFER_HANDOFF | RAFT_BUG_READ_INDEX_NO_ROUND |
-            BUG_ACK_BEFORE_PERSIST,
+            BUG_ACK_BEFORE_PERSIST | RAFT_BUG_IGNORE_WRITE_ERROR,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,
@@ -148,6 +153,7 @@ const node_impl node_builtin = {
     .crash = builtin_crash,
     .step = builtin_step,
     .persisted = builtin_persisted,
+    .write_failed = builtin_write_failed,
     .tick = builtin_tick,
     .deadline = builtin_deadline,
     .timer_name = builtin_timer_name,

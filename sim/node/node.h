@@ -59,6 +59,7 @@ enum {
     NODE_FEAT_NOOP = 1u << 3,
     NODE_FEAT_TRANSFER = 1u << 4,   /* the transfer action; node_impl.transfer */
     NODE_FEAT_READ_INDEX = 1u << 5, /* cluster.reads "read_index"; node_impl.read */
+    NODE_FEAT_FAILED_WRITES = 1u << 10, /* disk.fail, fail_writes and disk events */
 };
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
@@ -156,6 +157,10 @@ typedef struct node_impl {
     /* Optional, for an implementation whose disk the engine models: its log is durable
      * through index, its term up to term (the node may now count on them). */
     void (*persisted)(void *node, uint64_t now_us, uint64_t index, uint64_t term, node_out *out);
+    /* Optional, likewise: a persistent write failed (scenario disk.fail, fail_writes). 1: the
+     * node stops, and the engine crashes it (what is not durable is lost, the messages behind
+     * the write never leave); 0: it carries on. NULL: it stops. */
+    int (*write_failed)(void *node, uint64_t now_us);
     /* Fires whatever is due: called when now_us >= deadline(). */
     void (*tick)(void *node, uint64_t now_us, node_out *out);
     uint64_t (*deadline)(const void *node);

@@ -52,6 +52,7 @@ static const char *const KIND_NAMES[SCN_KIND_COUNT] = {
     [SCN_DO_RESUME] = "resume", [SCN_DO_PARTITION] = "partition", [SCN_DO_HEAL] = "heal",
     [SCN_DO_LINK] = "link",     [SCN_DO_NETWORK] = "network",     [SCN_DO_SUBMIT] = "submit",
     [SCN_DO_KV] = "kv",         [SCN_DO_TRANSFER] = "transfer", [SCN_EXPECT] = "expect",
+    [SCN_DO_FAIL_WRITES] = "fail_writes", [SCN_DO_DISK] = "disk",
 };
 static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
@@ -65,7 +66,7 @@ static const char *const CLUSTER_FIELDS[] = {"nodes", "election_timeout_ms", "he
 static const char *const READS_NAMES[] = {"log", "read_index"};
 static const char *const SNAPSHOT_FIELDS[] = {"every", "trailing"};
 static const char *const NETWORK_FIELDS[] = {"delay_ms", "drop_rate", "duplicate_rate"};
-static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes"};
+static const char *const DISK_FIELDS[] = {"write_ms", "torn_writes", "fail"};
 static const char *const INITIAL_FIELDS[] = {"node", "term", "voted_for", "log"};
 static const char *const ENTRY_FIELDS[] = {"term", "cmd"};
 static const char *const EXPECT_FIELDS[] = {"leader",
@@ -104,12 +105,13 @@ enum {
     EF_KEY,
     EF_VALUE,
     EF_OPTIONAL,
+    EF_FAIL,
     EF_N
 };
 static const char *const EVENT_FIELDS[EF_N] = {
     "at_ms",  "do",        "expect",   "within_ms",      "node",    "groups",  "from",
     "to",     "drop_rate", "delay_ms", "duplicate_rate", "up",      "command", "count",
-    "client", "op",        "key",      "value",          "optional"};
+    "client", "op",        "key",      "value",          "optional", "fail"};
 #define EF_BIT(f) (UINT32_C(1) << (f))
 static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
     [SCN_DO_CRASH] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
@@ -125,12 +127,14 @@ static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
     [SCN_DO_KV] =
         EF_BIT(EF_CLIENT) | EF_BIT(EF_OP) | EF_BIT(EF_KEY) | EF_BIT(EF_VALUE) | EF_BIT(EF_FROM),
     [SCN_DO_TRANSFER] = EF_BIT(EF_TO) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_FAIL_WRITES] = EF_BIT(EF_NODE) | EF_BIT(EF_COUNT) | EF_BIT(EF_OPTIONAL),
+    [SCN_DO_DISK] = EF_BIT(EF_FAIL),
     [SCN_EXPECT] = EF_BIT(EF_EXPECT) | EF_BIT(EF_WITHIN_MS),
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-_Static_assert(SCN_DO_TRANSFER + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
+_Static_assert(SCN_DO_DISK + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
                "parse_kind takes the kinds before SCN_EXPECT as the \"do\" actions");
 _Static_assert(EF_N <= 32, "event fields must fit a uint32_t mask");
 _Static_assert(COUNT_OF(EXPECT_FIELDS) <= 32, "expect fields must fit a uint32_t mask");
@@ -786,7 +790,8 @@ static int parse_disk(scn_ctx *c, const cJSON *root, scenario *s) {
     if (r <= 0) return r;
     uint8_t given;
     if (get_range(c, obj, "write_ms", &s->disk_write, &given) != 0 ||
-        get_bool(c, obj, "torn_writes", &s->torn_writes, &given) != 0) {
+        get_bool(c, obj, "torn_writes", &s->torn_writes, &given) != 0 ||
+        get_rate(c, obj, "fail", &s->disk_fail, &given) != 0) {
         return -1;
     }
     path_pop(c, old);
@@ -978,6 +983,17 @@ static int parse_submit(scn_ctx *c, const cJSON *ev, scn_event *e) {
         return fail(c, "a submit needs \"command\" (a string) or \"count\" (how many commands "
                        "to generate)");
     }
+    e->count = (uint32_t)count;
+    return 0;
+}
+
+/* fail_writes: the node's next `count` write batches fail (default 1). */
+static int parse_fail_writes(scn_ctx *c, const cJSON *ev, scn_event *e) {
+    uint64_t count = 1;
+    uint8_t has_count;
+    if (get_ref(c, ev, "node", &e->node, NULL) != 0 ||
+        get_uint(c, ev, "count", 1, SCN_SUBMIT_COUNT_MAX, &count, &has_count) != 0)
+        return -1;
     e->count = (uint32_t)count;
     return 0;
 }
@@ -1215,6 +1231,8 @@ static int parse_event_body(scn_ctx *c, const cJSON *ev, scn_event *e) {
     case SCN_DO_SUBMIT: return parse_submit(c, ev, e);
     case SCN_DO_KV: return parse_kv(c, ev, e);
     case SCN_DO_TRANSFER: return get_ref(c, ev, "to", &e->to, NULL);
+    case SCN_DO_FAIL_WRITES: return parse_fail_writes(c, ev, e);
+    case SCN_DO_DISK: return get_rate(c, ev, "fail", &e->fail, NULL);
     case SCN_EXPECT: return parse_expect_event(c, ev, e);
     case SCN_KIND_COUNT: break;
     }
@@ -1697,6 +1715,11 @@ static void add_event_body(cJSON *o, const scn_event *e) {
         if (e->kv_op == SCN_KV_CAS) add(o, "from", json_str(e->from_value));
         return;
     case SCN_DO_TRANSFER: add(o, "to", json_ref(e->to)); return;
+    case SCN_DO_FAIL_WRITES:
+        add(o, "node", json_ref(e->node));
+        add(o, "count", json_u64(e->count));
+        return;
+    case SCN_DO_DISK: add(o, "fail", json_double(e->fail)); return;
     case SCN_EXPECT:
     case SCN_KIND_COUNT: break;
     }
@@ -1759,6 +1782,8 @@ char *scn_to_json(const scenario *s) {
     cJSON *disk = new_object();
     add(disk, "write_ms", json_range(s->disk_write));
     add(disk, "torn_writes", s->torn_writes ? cJSON_CreateTrue() : cJSON_CreateFalse());
+    /* Only when set: a trace header of a run without failed writes stays what it was. */
+    if (s->disk_fail > 0) add(disk, "fail", json_double(s->disk_fail));
     add(root, "disk", disk);
     add(root, "run_ms", json_ms(s->run_us));
     if (s->n_initial > 0) add(root, "initial", json_initial(s));

@@ -30,6 +30,8 @@ typedef enum {
     SCN_DO_SUBMIT,
     SCN_DO_KV,
     SCN_DO_TRANSFER,
+    SCN_DO_FAIL_WRITES, /* raftsim's: the node's next `count` write batches fail */
+    SCN_DO_DISK,        /* raftsim's: disk.fail changes from now on (`fail`) */
     SCN_EXPECT,
     SCN_KIND_COUNT
 } scn_kind;
@@ -93,6 +95,8 @@ typedef struct {
     char *key;
     char *value;      /* put, append, cas: the new value */
     char *from_value; /* cas: the expected old value */
+    /* disk: the new disk.fail rate (fail_writes takes node and count) */
+    double fail;
     scn_expect expect;
 } scn_event;
 
@@ -138,6 +142,9 @@ typedef struct {
      * keep a prefix of the entries of the write in progress. [0, 0]: writes complete at once. */
     scn_range disk_write;
     uint8_t torn_writes;
+    /* "disk.fail" (raftsim's): the probability that a persistent write batch fails; the node
+     * is told, and must not count on it (0: writes never fail, v2's behaviour). */
+    double disk_fail;
     uint64_t run_us;
     uint32_t n_initial;
     scn_initial *initial;

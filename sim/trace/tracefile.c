@@ -263,6 +263,13 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
         *why = NULL;
         return chk_restore(c, (uint8_t)node, term, (uint8_t)(x <= RS_NODES_MAX ? x : 0), index - 1);
     }
+    if (!strcmp(k, "disk_state")) { /* a promise left behind a failed write */
+        if (!has_node || json_get_u64(ev, "term", &term) || json_get_u64(ev, "index", &index))
+            return CHK_MALFORMED;
+        if (json_get_u64(ev, "vote", &x)) x = 0;
+        *why = NULL;
+        return chk_durable(c, (uint8_t)node, term, (uint8_t)(x <= RS_NODES_MAX ? x : 0), index);
+    }
     if (!strcmp(k, "snapshot")) {
         const cJSON *how = cJSON_GetObjectItemCaseSensitive(ev, "how");
         int sk = !cJSON_IsString(how)                         ? -1

@@ -71,6 +71,7 @@ enum {
     ST_LEADERS,
     ST_SUBMITS,
     ST_KV_OPS,
+    ST_DISK_FAIL, /* writes may fail (disk.fail) */
     ST_COUNT
 };
 #define STATS_LINE_MAX (ST_COUNT * 21 + 1)
@@ -98,6 +99,7 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
     v[ST_LEADERS] = res->leaders;
     v[ST_SUBMITS] = res->submitted;
     v[ST_KV_OPS] = r->kv_ops;
+    v[ST_DISK_FAIL] = s->disk_fail > 0;
 }
 
 static void stats_format(const scenario *s, const sim_result *r, char *buf, size_t cap) {
@@ -132,7 +134,8 @@ static void stats_item(const stats_sum *t, const char *name, int i) {
 static void stats_print(const stats_sum *t, uint64_t seeds) {
     static const char *const drops[SIM_DROP_KINDS] = {"loss", "partition", "link", "down"};
     static const char *const faults[SIM_FAULT_KINDS] = {"crash", "restart", "pause",   "partition",
-                                                        "link",  "network", "transfer"};
+                                                        "link",  "network", "transfer",
+                                                        "failed write"};
     printf("what the %" PRIu64 " seeds exercised (count, and seeds with at least one):\n", seeds);
     printf("cluster sizes:");
     for (uint32_t n = 1; n <= RS_NODES_MAX; n++)
@@ -142,10 +145,12 @@ static void stats_print(const stats_sum *t, uint64_t seeds) {
            " seeds; liveness checked %" PRIu64 " seeds",
            t->seeds[ST_NEAR_HB], t->seeds[ST_SLOW_NETWORK], t->seeds[ST_DRIFT],
            t->seeds[ST_LIVENESS]);
-    printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds\nswitches: no-op %" PRIu64
+    printf("\ndisk: slow %" PRIu64 " seeds, torn writes %" PRIu64 " seeds, failing writes %" PRIu64
+           " seeds\nswitches: no-op %" PRIu64
            " seeds, pre-vote %" PRIu64 " seeds, check-quorum %" PRIu64 " seeds, ReadIndex reads %" PRIu64
            " seeds\nfaults:",
-           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_NOOP], t->seeds[ST_PREVOTE],
+           t->seeds[ST_DISK], t->seeds[ST_TORN], t->seeds[ST_DISK_FAIL], t->seeds[ST_NOOP],
+           t->seeds[ST_PREVOTE],
            t->seeds[ST_CHECK_QUORUM], t->seeds[ST_READ_INDEX]);
     for (int i = 0; i < SIM_FAULT_KINDS; i++) stats_item(t, faults[i], ST_FAULTS + i);
     printf("\nsnapshots: on for %" PRIu64 " seeds;", t->seeds[ST_SNAPSHOT]);
