@@ -251,6 +251,27 @@ static uint32_t gen_disk(uint64_t seed, const char *profile, scenario *s) {
     return FZ_DISK;
 }
 
+/* Failed writes, for a quarter of the default profile's seeds that draw a disk (half in "disks"
+ * and "chaos"), when the implementation can fail its writes: each write batch fails with a
+ * probability of 0.2% to 3%. From a stream of its own, so that every other draw of a seed is
+ * what it was before. Returns 1 when drawn. */
+static int gen_disk_fail(uint64_t seed, const char *profile, const fuzz_gen_opts *o,
+                         scenario *s) {
+    const node_impl *impl = node_impl_find(o->impl ? o->impl : node_impls[0]->name);
+    if (!impl || !(impl->features & NODE_FEAT_FAILED_WRITES) || s->disk_write.max_us == 0)
+        return 0;
+    rs_rng r;
+    rs_rng_seed(&r, seed, 0xFA11);
+    if (!rs_rng_chance(&r, strcmp(profile, "default") ? 0.5 : 0.25)) return 0;
+    s->disk_fail = (double)rs_rng_range(&r, 2, 30) / 1000.0;
+    return 1;
+}
+
+/* A node that fails a write stops until restarted: with failed writes drawn, the crashed
+ * nodes are restarted now and then in the window (every 100 to 600 ms), from the same stream
+ * as the rate. */
+static void gen_fail_restarts(uint64_t seed, uint64_t h, ev_list *l);
+
 /* The switches of SPEC section 8 the implementation has, each on for half of the seeds, from a
  * stream of their own (the other draws stay what they were). */
 static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
@@ -415,6 +436,7 @@ static void plan_settle(const scenario *s, const fuzz_gen_opts *o, settle_plan *
 static void gen_settle(uint32_t nodes, uint64_t h, const scenario *s, const settle_plan *p,
                        ev_list *l) {
     ev_add(l, h, SCN_DO_HEAL);
+    if (s->disk_fail > 0) ev_add(l, h, SCN_DO_DISK)->fail = 0.0; /* no more failed writes */
     scn_event *e = ev_add(l, h, SCN_DO_NETWORK);
     e->has_delay = e->has_drop_rate = e->has_duplicate_rate = 1;
     e->delay = (scn_range){1000, p->delay_max_us};
@@ -461,6 +483,16 @@ static void gen_transfers(uint64_t seed, const fuzz_gen_opts *o, uint32_t nodes,
     for (uint64_t n = rs_rng_range(&r, 1, 4); n > 0; n--) {
         scn_event *e = ev_add(l, rs_rng_range(&r, 0, h - 1), SCN_DO_TRANSFER);
         e->to = (scn_ref)rs_rng_range(&r, 1, nodes);
+        e->optional = 1;
+    }
+}
+
+static void gen_fail_restarts(uint64_t seed, uint64_t h, ev_list *l) {
+    rs_rng r;
+    rs_rng_seed(&r, seed, 0xFA11 + 1);
+    for (uint64_t t = rs_rng_range(&r, 100, 600); t < h; t += rs_rng_range(&r, 100, 600)) {
+        scn_event *e = ev_add(l, t, SCN_DO_RESTART);
+        e->node = SCN_REF_CRASHED;
         e->optional = 1;
     }
 }
@@ -512,6 +544,7 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     gen_cluster(&r, f, o, swarm, s);
     s->disk_write = disk;
     gen_drift(seed, profile, s);
+    int fails = gen_disk_fail(seed, profile, o, s);
     uint64_t total = o->time_ms ? o->time_ms : FUZZ_TIME_MS_DEFAULT;
     ASSERT(total >= FUZZ_SETTLE_MS + 100);
     s->run_us = total * 1000;
@@ -532,6 +565,7 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     if (f & FZ_LOAD) gen_load(&r, s->nodes, 50, h, &l);
     if (f & FZ_KV) gen_kv(&r, h, &l);
     gen_transfers(seed, o, s->nodes, h, &l);
+    if (fails) gen_fail_restarts(seed, h, &l);
     gen_settle(s->nodes, h, s, &plan, &l);
     if (f & FZ_KV) gen_final_reads(h, &l);
     sort_by_time(l.v, l.n);
