@@ -27,6 +27,20 @@ the failure's cause when it recognises it:
                            convertToCandidate goes straight to convertToLeader), and writes
                            other entries at the (index, term) places a crash made it lose
                            (log_matching across time)
+  failed-append-counted-stored
+                           a durable_ack violation on a node one of whose appends at or below
+                           the acknowledged index failed (RAFT_IOERR) in the life that made the
+                           acknowledgement: 0.15.0 keeps the failed entries in memory, never
+                           writes them again, and counts the next successful write's entries
+                           onto last_stored as if they followed it (updateLastStored)
+  failed-append-leader-truncates
+                           a leader_append_only violation on a leader one of whose appends at
+                           or below the truncated index failed: 0.15.0's appendLeaderCb drops
+                           the failed entries from the leader's log and the leader goes on
+                           leading, writing new entries at the same (index, term) places
+  failed-append-stuck      a liveness failure where the stuck node had an append fail in its
+                           last life: the entries stay in its memory, unwritten, and its commit
+                           index stays below them (last_stored does not pass them)
   liveness                 no violation: the settled phase found no leader or no progress
                            (listed apart, to read)
   unknown                  anything else: read the trace.
@@ -58,6 +72,8 @@ def triage(path):
     transfer_to = {}  # node -> target of the last transfer it accepted as leader
     snap_taken = collections.defaultdict(int)  # node -> index of its latest snapshot taken
     snap_sent = collections.defaultdict(int)  # node -> last_index of the last snapshot sent to it
+    failed = {}  # node -> lowest first index of a failed append in its current life
+    failed_before = {}  # node -> the same, for the life a crash ended
     end = None
     for line in open(path):
         ev = json.loads(line)
@@ -80,6 +96,10 @@ def triage(path):
                 life_led[ev["node"]].add(ev["term"])
         elif kind == "crash":
             led[ev["node"]] |= life_led.pop(ev["node"], set())
+            failed_before[ev["node"]] = failed.pop(ev["node"], 0)
+        elif kind == "disk_fail" and ev.get("what") == "append":
+            n = ev["node"]
+            failed[n] = min(failed.get(n) or ev["first"], ev["first"])
         elif kind == "transfer" and ev.get("accepted"):
             transfer_to[ev["from"]] = ev["to"]
         elif kind == "snapshot" and ev.get("how") == "take":
@@ -115,12 +135,18 @@ def triage(path):
                 n = int(stuck.group(1))
                 if snap_sent[n] and snap_taken[n] > snap_sent[n]:
                     return "follower-snapshot-livelock"
+                if failed.get(n):
+                    return "failed-append-stuck"
             return "liveness (the settled phase: read the trace)"
         return "no violation (a worker that died: read the trace)"
     if (violation["invariant"] == "single_vote" and
             transfer_to.get(violation["node"]) == violation.get("other")):
         return "transferee-double-vote"
     index = violation["index"]
+    if violation["invariant"] == "leader_append_only" and 0 < failed.get(violation["node"], 0) <= index:
+        return "failed-append-leader-truncates"
+    if violation["invariant"] == "durable_ack" and 0 < failed_before.get(violation["node"], 0) <= index:
+        return "failed-append-counted-stored"
     if violation["invariant"] == "log_matching" and (violation["node"], violation["term"]) in reused:
         return "lone-voter-reuses-term"
     if 0 < index <= stale_commit:

@@ -181,7 +181,10 @@ static void do_fail_writes(sim *s, uint8_t node, const scn_event *e) {
     trace_u64(s->tr, "node", node);
     trace_u64(s->tr, "count", e->count);
     trace_end(s->tr);
-    disk_fail_writes(s, node, e->count);
+    if (s->disk_on)
+        disk_fail_writes(s, node, e->count);
+    else if (s->impl->fail_writes)
+        s->impl->fail_writes(s->nodes[node].node, e->count);
 }
 
 /* disk: the failure rate from now on. */
@@ -190,6 +193,8 @@ static void do_disk(sim *s, const scn_event *e) {
     trace_f64(s->tr, "fail", e->fail);
     trace_end(s->tr);
     disk_set_fail(s, e->fail);
+    for (uint32_t i = 1; i <= s->n && !s->disk_on && s->impl->fail_rate; i++)
+        s->impl->fail_rate(s->nodes[i].node, s->disk_fail_threshold);
 }
 
 void sim_action(sim *s, uint32_t idx) {

@@ -217,6 +217,19 @@ static void fx_snap_restore(sim *s, uint8_t node, uint64_t id) {
         s->watch_applied[w * (s->n + 1) + node] = sn->watch[w];
 }
 
+/* A write of an implementation with its own disk failed (NODE_FX_DISK_FAIL). */
+static void fx_disk_fail(sim *s, uint8_t node, uint64_t what, uint64_t value) {
+    static const char *const names[] = {"?", "append", "truncate", "snapshot", "term", "vote"};
+    static const char *const keys[] = {"index", "first", "truncate", "index", "term", "vote"};
+    if (what >= sizeof names / sizeof names[0]) what = 0;
+    s->res->stats.faults[SIM_FAULT_DISK_FAIL]++;
+    trace_begin_event(s->tr, s->now, "disk_fail");
+    trace_u64(s->tr, "node", node);
+    trace_str(s->tr, "what", names[what]);
+    trace_u64(s->tr, keys[what], value);
+    trace_end(s->tr);
+}
+
 static void flood(sim *s) {
     sim_stop(s, SIM_LIMIT, "more than %u events queued at once (a message flood)", RS_QUEUE_MAX);
 }
@@ -246,7 +259,7 @@ static void send_or_hold(sim *s, uint8_t node, const raft_msg *m, void *body) {
 void sim_apply_out(sim *s, uint8_t node) {
     const raft_out *o = &s->out.r;
     if (s->disk_on) disk_record(s, node);
-    int sent = 0;
+    int sent = 0, stopped = 0;
     uint64_t term = 0; /* the node's term when its first message of the call left */
     size_t i = 0;
     for (; i < o->n_fx && !s->done; i++) {
@@ -277,12 +290,15 @@ void sim_apply_out(sim *s, uint8_t node) {
         case NODE_FX_SNAP_TAKE: fx_snap_take(s, node, f->a, f->b); break;
         case NODE_FX_SNAP_INSTALL: fx_snap_install(s, node, f->a, f->b); break;
         case NODE_FX_SNAP_RESTORE: fx_snap_restore(s, node, f->a); break;
+        case NODE_FX_DISK_FAIL: fx_disk_fail(s, node, f->a, f->b); break;
+        case NODE_FX_STOPPED: stopped = 1; break;
         }
     }
     /* A run stopped part-way: the bodies of the messages that never left are freed here. */
     for (; i < o->n_fx && s->out.body; i++)
         if (o->fx[i].kind == RAFT_FX_SEND && s->out.body[o->fx[i].a])
             s->impl->body_free(s->out.body[o->fx[i].a]);
+    if (stopped && !s->done) sim_fail_stop(s, node);
 }
 
 /* After a node's step its deadline may have moved earlier: schedule a timer event then. A

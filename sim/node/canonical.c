@@ -25,12 +25,24 @@
  * callback frees it. Completing writes as failed instead would be a graceful shutdown's
  * cancellation, which is not a crash, and in 0.15.0 corrupts the heap when a leader's pending
  * append was truncated away meanwhile (appendLeaderCb truncates the log at the failed
- * append's index). The disk survives; a restart is raft_init() + raft_start() from it. */
+ * append's index). The disk survives; a restart is raft_init() + raft_start() from it.
+ *
+ * Failed writes (disk.fail, fail_writes): a write may fail when it completes (drawn on a
+ * stream of its own). The library is told as its raft_io contract says: append and
+ * snapshot_put callbacks with RAFT_IOERR, set_term and set_vote returning RAFT_IOERR; a failed
+ * write never reaches the disk. The disk addresses entries by index: 0.15.0's appendLeaderCb
+ * drops the failed entries from its in-memory log without io->truncate, so a write already
+ * queued behind the failed one lands past a hole; a write past a hole is unreadable (as in a
+ * log file read back up to its first gap), and the durable log ends at the hole. What the
+ * library then does is the library's: a leader's log losing entries shows as a truncate; a
+ * library that went unavailable (a failed term or vote write) is reported stopped, and the
+ * engine crashes it. */
 #include <raft.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/rng.h"
 #include "sim/base/util.h"
 #include "sim/node/node.h"
 
@@ -52,6 +64,7 @@ typedef struct {
             const struct raft_entry *entries;
             unsigned n;
             raft_io_append_cb cb;
+            raft_index index; /* of entries[0] */
         } append;
         raft_index truncate_from;
         struct {
@@ -124,6 +137,11 @@ typedef struct {
     uint64_t now_us;
     node_out *out;
     uint32_t cmd_barrier;
+    /* Failed writes: the rate (rs_rng_threshold32 of disk.fail), the writes still to fail
+     * (fail_writes), their own stream, and whether the engine was told the node stopped. */
+    uint64_t fail_threshold, fail_rng;
+    uint32_t fail_next;
+    int stopped_told;
 } cnode;
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -254,6 +272,11 @@ static void fx(cnode *c, raft_fx_kind kind, uint64_t a, uint64_t b) {
 static void report(cnode *c) {
     struct raft *r = c->r;
     if (!r || !c->out) return;
+    if (raft_state(r) == RAFT_UNAVAILABLE && !c->stopped_told) { /* a failed write's end */
+        fx(c, (raft_fx_kind)NODE_FX_STOPPED, 0, 0);
+        c->stopped_told = 1;
+        return;
+    }
     int role = role_of(raft_state(r));
     if (role != c->told_role || r->current_term != c->told_term) {
         fx(c, RAFT_FX_ROLE, r->current_term, (uint64_t)role);
@@ -340,6 +363,21 @@ static void disk_truncate(disk *d, raft_index index) {
     if (keep == 0) d->start = index;
 }
 
+/* Writes n entries at index: over what the disk holds from there, or after its last entry. A
+ * write past the end (the hole a failed write left) is unreadable and keeps nothing; entries
+ * below the disk's start are covered by its snapshot. */
+static void disk_write_at(disk *d, raft_index index, const struct raft_entry *es, unsigned n) {
+    raft_index end = d->start + d->n;
+    if (index > end) return;
+    if (index < d->start) {
+        raft_index skip = d->start - index;
+        if (skip >= n) return;
+        es += skip, n -= (unsigned)skip, index = d->start;
+    }
+    disk_truncate(d, index);
+    disk_append(d, es, n);
+}
+
 static void conf_copy(const struct raft_configuration *src, struct raft_configuration *dst) {
     raft_configuration_init(dst);
     for (unsigned i = 0; i < src->n; i++)
@@ -422,8 +460,15 @@ static struct raft_entry *entries_batch(const struct raft_entry *src, size_t n) 
 
 /* ---- pending requests ------------------------------------------------------------------------ */
 
+static void op_insert(cnode *c, pending_op op);
+
 static void op_add(cnode *c, pending_op op) {
     op.seq = c->op_seq++;
+    op_insert(c, op);
+}
+
+/* In (at_us, seq) order. */
+static void op_insert(cnode *c, pending_op op) {
     if (c->n_ops == c->cap_ops) {
         c->cap_ops = c->cap_ops ? c->cap_ops * 2 : 16;
         c->ops = rs_xrealloc(c->ops, c->cap_ops * sizeof *c->ops);
@@ -460,10 +505,61 @@ static void tell_persist(cnode *c) {
         fx(c, (raft_fx_kind)NODE_FX_PERSIST, c->d.start + c->d.n - 1, c->d.term * 256 + c->d.vote);
 }
 
-static void op_fire(cnode *c, const pending_op *op) {
+/* Whether a write fails (fail_writes first, then disk.fail's rate). */
+static int write_fails(cnode *c) {
+    if (c->fail_next > 0) {
+        c->fail_next--;
+        return 1;
+    }
+    return c->fail_threshold > 0 && (splitmix(&c->fail_rng) & 0xffffffffu) < c->fail_threshold;
+}
+
+/* The mirror after the library dropped entries from its log on its own (0.15.0's
+ * appendLeaderCb after a failed write): the engine sees the truncation. */
+static void sync_mirror(cnode *c) {
+    if (!c->r || raft_last_index(c->r) >= c->log_len) return;
+    uint64_t from = raft_last_index(c->r) + 1;
+    log_truncate(c, from);
+    fx(c, RAFT_FX_TRUNCATE, from, 0);
+}
+
+/* A disk write that fails: the library hears RAFT_IOERR; nothing reaches the disk. */
+static void op_fail(cnode *c, const pending_op *op) {
     switch (op->kind) {
     case OP_APPEND:
-        disk_append(&c->d, op->u.append.entries, op->u.append.n);
+        fx(c, (raft_fx_kind)NODE_FX_DISK_FAIL, NODE_FAIL_APPEND, op->u.append.index);
+        op->u.append.cb(op->u.append.req, RAFT_IOERR);
+        sync_mirror(c);
+        break;
+    case OP_TRUNCATE:
+        fx(c, (raft_fx_kind)NODE_FX_DISK_FAIL, NODE_FAIL_TRUNCATE, op->u.truncate_from);
+        break;
+    case OP_PUT:
+        fx(c, (raft_fx_kind)NODE_FX_DISK_FAIL, NODE_FAIL_SNAPSHOT, op->u.put.snap->index);
+        op->u.put.cb(op->u.put.req, RAFT_IOERR);
+        break;
+    default: ASSERT(!"only disk writes fail");
+    }
+}
+
+/* An append whose entries the library has since dropped from its log (a later leader's
+ * truncation): 0.15.0 corrupts its heap when told that such a write failed (appendLeaderCb
+ * truncates its log at the write's index again: removeSuffix on entries already gone), so
+ * its failure is not drawn: it completes, and no entry of it is in the log to count. */
+static int append_dropped(const cnode *c, const pending_op *op) {
+    raft_index i = op->u.append.index;
+    return i > c->log_len || (i >= c->log_start && c->log[i].term != op->u.append.entries[0].term);
+}
+
+static void op_fire(cnode *c, const pending_op *op) {
+    if (op->disk && (c->fail_threshold || c->fail_next) &&
+        !(op->kind == OP_APPEND && append_dropped(c, op)) && write_fails(c)) {
+        op_fail(c, op);
+        return;
+    }
+    switch (op->kind) {
+    case OP_APPEND:
+        disk_write_at(&c->d, op->u.append.index, op->u.append.entries, op->u.append.n);
         tell_persist(c);
         op->u.append.cb(op->u.append.req, 0);
         break;
@@ -494,6 +590,14 @@ static void drain(cnode *c) {
         pending_op op = c->ops[0];
         memmove(c->ops, c->ops + 1, (c->n_ops - 1) * sizeof *c->ops);
         c->n_ops--;
+        /* A write that may fail completes in a call of its own when this one wrote the log:
+         * the library may drop entries on a failure, and the engine reads the entries a
+         * call appended once the call is over. */
+        if (op.disk && (c->fail_threshold || c->fail_next) && c->call_high > 0) {
+            op.at_us = c->now_us + 1;
+            op_insert(c, op); /* its place among the disk's writes kept */
+            continue;
+        }
         op_fire(c, &op);
         report(c);
     }
@@ -708,7 +812,16 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     cnode *c = C(io);
     ASSERT(c->out && n > 0);
     req->cb = cb;
+    /* The library appends the last n entries of its log (it may have dropped entries of its
+     * own without io->truncate: sync_mirror). */
+    ASSERT(raft_last_index(c->r) + 1 >= n);
+    raft_index index = raft_last_index(c->r) + 1 - n;
+    if (index <= c->log_len) {
+        log_truncate(c, index);
+        fx(c, RAFT_FX_TRUNCATE, index, 0);
+    }
     uint64_t first = c->log_len + 1;
+    ASSERT(first == index);
     for (unsigned i = 0; i < n; i++) log_push(c, entries[i].term, cmd_of_entry(c, &entries[i]));
     c->call_high = c->log_len;
     fx(c, RAFT_FX_APPEND, first, c->log_len);
@@ -717,7 +830,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
                            .start_us = start,
                            .kind = OP_APPEND,
                            .disk = 1,
-                           .u.append = {req, entries, n, cb}});
+                           .u.append = {req, entries, n, cb, index}});
     return 0;
 }
 
@@ -872,6 +985,8 @@ static void *canonical_create(const node_params *p) {
     c->write_min_us = p->scn->disk_write.min_us;
     c->write_max_us = p->scn->disk_write.max_us;
     c->torn_writes = p->scn->torn_writes;
+    c->fail_threshold = rs_rng_threshold32(p->scn->disk_fail);
+    c->fail_rng = p->disk_seed ^ 0xFA11FA11FA11FA11ull; /* a stream of its own */
     c->prevote = p->scn->prevote;
     c->snapshot_every = p->scn->snapshot_every;
     c->snapshot_trailing = p->scn->snapshot_trailing;
@@ -922,8 +1037,8 @@ static void canonical_crash(void *node, uint64_t now_us) {
         const pending_op *op = &c->ops[i];
         if (!op->disk) continue;
         if (op->kind == OP_APPEND && op->start_us <= c->now_us && op->u.append.n > 1)
-            disk_append(&c->d, op->u.append.entries,
-                        (unsigned)rng_range(&c->disk_rng, 0, op->u.append.n - 1));
+            disk_write_at(&c->d, op->u.append.index, op->u.append.entries,
+                          (unsigned)rng_range(&c->disk_rng, 0, op->u.append.n - 1));
         break; /* only the first disk write can be in progress */
     }
     raft_close(r, close_done);
@@ -1040,6 +1155,7 @@ static void canonical_start(void *node, uint64_t now_us, node_out *out) {
     raft_set_install_snapshot_timeout(c->r, (unsigned)(2 * c->election_max_ms));
     raft_set_pre_vote(c->r, c->prevote);
     mirror_from_disk(c); /* the library loads what the disk holds */
+    c->stopped_told = 0;
     c->told_role = RAFT_ROLE_FOLLOWER;
     c->told_term = c->d.term;
     c->told_commit = 0;
@@ -1164,6 +1280,14 @@ static const raft_entry *canonical_entry(const void *node, uint64_t index) {
     return &c->log[index];
 }
 
+static void canonical_fail_writes(void *node, uint32_t count) {
+    ((cnode *)node)->fail_next = count;
+}
+
+static void canonical_fail_rate(void *node, uint64_t threshold) {
+    ((cnode *)node)->fail_threshold = threshold;
+}
+
 static void canonical_body_free(void *body) {
     message_free(body);
 }
@@ -1178,7 +1302,8 @@ const node_impl node_canonical = {
     .term_base = 1,
     .bugs = 0, /* the library runs as Debian ships it */
     /* check-quorum: always on in the library (a scenario cannot turn it off; README) */
-    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_TRANSFER,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_TRANSFER |
+                NODE_FEAT_FAILED_WRITES,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,
@@ -1195,4 +1320,6 @@ const node_impl node_canonical = {
     .status = canonical_status,
     .entry = canonical_entry,
     .body_free = canonical_body_free,
+    .fail_writes = canonical_fail_writes,
+    .fail_rate = canonical_fail_rate,
 };

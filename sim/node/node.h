@@ -51,6 +51,16 @@ const char *node_msg_type_name(unsigned type);
 #define NODE_FX_SNAP_INSTALL (RAFT_FX_READ + 3)
 #define NODE_FX_SNAP_RESTORE (RAFT_FX_READ + 4)
 
+/* Failed writes (disk.fail, fail_writes), for an implementation that keeps its own disk:
+ * - NODE_FX_DISK_FAIL, a = what (NODE_FAIL_*), b = its index (append: the first entry;
+ *   truncate: from; snapshot: its index) or its term (term) or vote (vote): a write failed,
+ *   and the node was told so.
+ * - NODE_FX_STOPPED: the node stopped serving (canonical raft: unavailable, as it becomes when
+ *   a write of its term or vote fails); the engine crashes it, and a restart brings it back. */
+#define NODE_FX_DISK_FAIL (RAFT_FX_READ + 9)
+#define NODE_FX_STOPPED (RAFT_FX_READ + 10)
+enum { NODE_FAIL_APPEND = 1, NODE_FAIL_TRUNCATE, NODE_FAIL_SNAPSHOT, NODE_FAIL_TERM, NODE_FAIL_VOTE };
+
 /* Switches of SPEC section 8 an implementation may have. */
 enum {
     NODE_FEAT_PREVOTE = 1u << 0,
@@ -161,6 +171,11 @@ typedef struct node_impl {
      * node stops, and the engine crashes it (what is not durable is lost, the messages behind
      * the write never leave); 0: it carries on. NULL: it stops. */
     int (*write_failed)(void *node, uint64_t now_us);
+    /* Optional, for an implementation with its own disk and NODE_FEAT_FAILED_WRITES: its next
+     * count write batches fail (fail_writes), and the rate at which they fail from now on, as
+     * rs_rng_threshold32 (disk.fail, the disk event). */
+    void (*fail_writes)(void *node, uint32_t count);
+    void (*fail_rate)(void *node, uint64_t threshold);
     /* Fires whatever is due: called when now_us >= deadline(). */
     void (*tick)(void *node, uint64_t now_us, node_out *out);
     uint64_t (*deadline)(const void *node);
