@@ -298,7 +298,7 @@ void sim_apply_out(sim *s, uint8_t node) {
     for (; i < o->n_fx && s->out.body; i++)
         if (o->fx[i].kind == RAFT_FX_SEND && s->out.body[o->fx[i].a])
             s->impl->body_free(s->out.body[o->fx[i].a]);
-    if (stopped && !s->done) sim_fail_stop(s, node);
+    if (stopped && !s->done) s->on_fail_stop(s, node);
 }
 
 /* After a node's step its deadline may have moved earlier: schedule a timer event then. A
@@ -337,6 +337,22 @@ void sim_on_deliver(sim *s, uint32_t slot) {
     sim_arm_timer(s, dst);
 }
 
+/* A vote or an acknowledgement left behind a write that failed: the node's durable state is
+ * traced (disk_state) and its promises judged against it (what is not durable now never will
+ * be), as a restart would judge them. */
+static void judge_promise(sim *s, uint8_t node) {
+    uint64_t term, keep;
+    uint8_t vote;
+    disk_durable_state(s, node, &term, &vote, &keep);
+    trace_begin_event(s->tr, s->now, "disk_state");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "term", term);
+    if (vote) trace_u64(s->tr, "vote", vote);
+    trace_u64(s->tr, "index", keep);
+    trace_end(s->tr);
+    sim_checked(s, chk_durable(s->chk, node, term, vote, keep));
+}
+
 int sim_on_depart(sim *s, uint32_t slot) {
     net_slot *sl = &s->slots[slot];
     uint8_t node = sl->m.from;
@@ -355,7 +371,7 @@ int sim_on_depart(sim *s, uint32_t slot) {
                 ((m->type == RAFT_MSG_REQUEST_VOTE_REPLY && !m->log_term) ||
                  m->type == RAFT_MSG_APPEND_ENTRIES_REPLY);
     if (!net_depart(s, slot)) flood(s);
-    if (judge && !s->done) disk_judge_promise(s, node);
+    if (judge && !s->done) judge_promise(s, node);
     return 1;
 }
 
@@ -378,7 +394,7 @@ int sim_on_disk(sim *s, uint8_t node) {
     while (n->fail_untold) {
         n->fail_untold = 0;
         if (!s->impl->write_failed || s->impl->write_failed(n->node, s->now)) {
-            sim_fail_stop(s, node);
+            s->on_fail_stop(s, node);
             return 1;
         }
         if (disk_on_event(s, node) & DISK_FAILED) n->fail_untold = 1;

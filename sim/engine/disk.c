@@ -276,20 +276,16 @@ int disk_must_hold(const sim *s, uint8_t node) {
 /* The durable state a promise that left behind a failed write is held to: the durable term and
  * vote, and how much of the node's log is durable (its durable log's last entry that the node's
  * log holds too; a node's own entries of equal index and term are the same entry). */
-void disk_judge_promise(sim *s, uint8_t node) {
+void disk_durable_state(const sim *s, uint8_t node, uint64_t *term, uint8_t *vote,
+                        uint64_t *keep) {
     const sim_disk *d = s->nodes[node].disk;
     node_status st = sim_node_status(s, node);
     uint64_t k = d->len < st.last_index ? d->len : st.last_index;
     const raft_entry *es = k ? s->impl->entry(s->nodes[node].node, 1) : NULL; /* contiguous */
     while (k > 0 && es[k - 1].term != d->log[k].term) k--;
-    trace_writer *t = s->tr;
-    trace_begin_event(t, s->now, "disk_state");
-    trace_u64(t, "node", node);
-    trace_u64(t, "term", d->term);
-    if (d->vote) trace_u64(t, "vote", d->vote);
-    trace_u64(t, "index", k);
-    trace_end(t);
-    sim_checked(s, chk_durable(s->chk, node, d->term, d->vote, k));
+    *term = d->term;
+    *vote = d->vote;
+    *keep = k;
 }
 
 /* What the node may count on: the durable log's last entry that the node's log holds too

@@ -40,7 +40,8 @@ typedef struct {
     uint32_t refs;  /* pending deliveries (2 when duplicated) */
     void *body;     /* the implementation's message body, NULL for the built-in node */
     uint64_t epoch; /* a held message (EV_DEPART): its sender's disk epoch */
-    uint64_t failures; /* ... and its sender's failed writes so far (disk_failures) */
+    /* ... and its sender's failed writes so far (disk_failures) */
+    uint64_t failures;
 } net_slot;
 
 /* A snapshot a node took (SPEC section 8): what it covers, and the state machine it saved. */
@@ -63,7 +64,8 @@ typedef struct {
     uint8_t paused;
     uint64_t timer_at; /* time of this node's pending timer event, TIME_NEVER if none */
     uint8_t untold;    /* writes completed while paused: the node hears of them on resume */
-    uint8_t fail_untold; /* a write failed and the node has not been told yet (paused) */
+    /* a write failed and the node has not been told yet (paused) */
+    uint8_t fail_untold;
     held_msg *held;    /* deliveries that arrived while paused, in arrival order */
     size_t n_held, cap_held;
 } sim_node;
@@ -144,6 +146,9 @@ typedef struct sim {
      * as rs_rng_threshold32. */
     uint8_t disk_fail_on;
     uint64_t disk_fail_threshold;
+    /* A node stops on a failed write: crashed as by the crash action (actions.c; run.c sets
+     * it, so that cluster.c does not call the actions). */
+    void (*on_fail_stop)(struct sim *s, uint8_t node);
 } sim;
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
@@ -244,9 +249,10 @@ int disk_fail_wanted(const scenario *scn);
 void disk_fail_writes(sim *s, uint8_t node, uint32_t count); /* the next count batches fail */
 void disk_set_fail(sim *s, double rate);                     /* the disk event */
 uint64_t disk_failures(const sim *s, uint8_t node);          /* failed batches so far */
-/* A message that promises durability left behind a write that failed (the node carried on):
- * the durable state is traced (disk_state) and the promise judged against it. */
-void disk_judge_promise(sim *s, uint8_t node);
+/* The durable term and vote, and how much of the node's log is durable, for judging a promise
+ * that left behind a write that failed (the node carried on). */
+void disk_durable_state(const sim *s, uint8_t node, uint64_t *term, uint8_t *vote,
+                        uint64_t *keep);
 /* Whether a message the node sends now must wait for its disk (a write is pending). */
 int disk_must_hold(const sim *s, uint8_t node);
 

@@ -125,6 +125,7 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     s.on_kv_save = kv_on_snapshot_save;
     s.on_kv_load = kv_on_snapshot_load;
     s.on_kv_free = kv_snapshot_free;
+    s.on_fail_stop = sim_fail_stop;
     write_header(&s);
     sim_load_initial(&s);
     disk_init(&s);

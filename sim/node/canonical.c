@@ -1302,8 +1302,8 @@ const node_impl node_canonical = {
     .term_base = 1,
     .bugs = 0, /* the library runs as Debian ships it */
     /* check-quorum: always on in the library (a scenario cannot turn it off; README) */
-    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_TRANSFER |
-                NODE_FEAT_FAILED_WRITES,
+    .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM |
+                NODE_FEAT_TRANSFER | NODE_FEAT_FAILED_WRITES,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,

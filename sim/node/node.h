@@ -59,7 +59,13 @@ const char *node_msg_type_name(unsigned type);
  *   a write of its term or vote fails); the engine crashes it, and a restart brings it back. */
 #define NODE_FX_DISK_FAIL (RAFT_FX_READ + 9)
 #define NODE_FX_STOPPED (RAFT_FX_READ + 10)
-enum { NODE_FAIL_APPEND = 1, NODE_FAIL_TRUNCATE, NODE_FAIL_SNAPSHOT, NODE_FAIL_TERM, NODE_FAIL_VOTE };
+enum {
+    NODE_FAIL_APPEND = 1,
+    NODE_FAIL_TRUNCATE,
+    NODE_FAIL_SNAPSHOT,
+    NODE_FAIL_TERM,
+    NODE_FAIL_VOTE
+};
 
 /* Switches of SPEC section 8 an implementation may have. */
 enum {
@@ -69,7 +75,8 @@ enum {
     NODE_FEAT_NOOP = 1u << 3,
     NODE_FEAT_TRANSFER = 1u << 4,   /* the transfer action; node_impl.transfer */
     NODE_FEAT_READ_INDEX = 1u << 5, /* cluster.reads "read_index"; node_impl.read */
-    NODE_FEAT_FAILED_WRITES = 1u << 10, /* disk.fail, fail_writes and disk events */
+    /* disk.fail, fail_writes and disk events */
+    NODE_FEAT_FAILED_WRITES = 1u << 10,
 };
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer

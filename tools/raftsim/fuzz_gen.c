@@ -255,11 +255,9 @@ static uint32_t gen_disk(uint64_t seed, const char *profile, scenario *s) {
  * and "chaos"), when the implementation can fail its writes: each write batch fails with a
  * probability of 0.2% to 3%. From a stream of its own, so that every other draw of a seed is
  * what it was before. Returns 1 when drawn. */
-static int gen_disk_fail(uint64_t seed, const char *profile, const fuzz_gen_opts *o,
-                         scenario *s) {
+static int gen_disk_fail(uint64_t seed, const char *profile, const fuzz_gen_opts *o, scenario *s) {
     const node_impl *impl = node_impl_find(o->impl ? o->impl : node_impls[0]->name);
-    if (!impl || !(impl->features & NODE_FEAT_FAILED_WRITES) || s->disk_write.max_us == 0)
-        return 0;
+    if (!impl || !(impl->features & NODE_FEAT_FAILED_WRITES) || s->disk_write.max_us == 0) return 0;
     rs_rng r;
     rs_rng_seed(&r, seed, 0xFA11);
     if (!rs_rng_chance(&r, strcmp(profile, "default") ? 0.5 : 0.25)) return 0;
