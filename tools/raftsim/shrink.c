@@ -158,10 +158,10 @@ static int pass_nodes(shrinker *sh) {
 
 /* Calmer network: each rate to zero, delay ranges narrowed, submit counts halved; then the
  * switches of SPEC section 8 off (snapshots, pre-vote, check-quorum, no-op, ReadIndex), so the minimal
- * scenario names only the features the failure needs. */
+ * scenario names only the features the failure needs; and no more failed writes (disk.fail). */
 static int pass_rates(shrinker *sh) {
     int progress = 0;
-    for (int what = 0; what < 9; what++) {
+    for (int what = 0; what < 10; what++) {
         scenario cand;
         scn_copy(&cand, &sh->best);
         int changed = 0;
@@ -175,6 +175,7 @@ static int pass_rates(shrinker *sh) {
         if (what == 6 && cand.check_quorum) cand.check_quorum = 0, changed = 1;
         if (what == 7 && cand.noop) cand.noop = 0, changed = 1;
         if (what == 8 && cand.read_index) cand.read_index = 0, changed = 1;
+        if (what == 9 && cand.disk_fail > 0) cand.disk_fail = 0, changed = 1; /* failed writes */
         for (uint32_t i = 0; i < cand.n_events; i++) {
             scn_event *e = &cand.events[i];
             if (what == 0 && e->has_drop_rate && e->drop_rate > 0) e->drop_rate = 0, changed = 1;
