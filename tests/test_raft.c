@@ -992,6 +992,28 @@ TEST(test_persist_async_leader_counts_itself_once_durable) {
     tn_free(&t);
 }
 
+/* A failed write (fsyncgate): the node must stop, so that what it promised behind the write
+ * never leaves; under ignore_write_error it carries on. Telling it changes nothing in it: the
+ * engine crashes it. */
+TEST(test_write_failed_stops_the_node) {
+    tnode t;
+    raft_config cfg = cfg_make(0);
+    cfg.persist_async = 1;
+    tn_init_cfg(&t, 1, 3, &cfg, 0x5eed0001u);
+    tn_start(&t);
+    tn_tick(&t);
+    uint64_t term = t.n.term;
+    assert_int_equal(raft_write_failed(&t.n), 1);
+    assert_int_equal(t.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(t.n.term, term);
+    tn_free(&t);
+    cfg.bugs = RAFT_BUG_IGNORE_WRITE_ERROR;
+    tn_init_cfg(&t, 1, 3, &cfg, 0x5eed0001u);
+    tn_start(&t);
+    assert_int_equal(raft_write_failed(&t.n), 0);
+    tn_free(&t);
+}
+
 /* A leader sends heartbeats every heartbeat interval, and does not time out itself. */
 TEST(test_5_2_leader_heartbeats_at_interval) {
     tnode t;
@@ -2382,6 +2404,7 @@ int main(void) {
         cmocka_unit_test(test_5_2_single_node_cluster_elects_itself_and_commits_at_once),
         cmocka_unit_test(test_persist_async_lone_node_waits_for_its_disk),
         cmocka_unit_test(test_persist_async_leader_counts_itself_once_durable),
+        cmocka_unit_test(test_write_failed_stops_the_node),
         cmocka_unit_test(test_5_2_leader_heartbeats_at_interval),
         cmocka_unit_test(test_5_2_deposed_leader_waits_an_election_timeout),
         cmocka_unit_test(test_5_2_cluster_elects_one_leader_then_another),

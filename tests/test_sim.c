@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "raft/raft.h"
 #include "sim/scenario/scenario.h"
 #include "sim/raftsim.h"
 
@@ -148,6 +150,38 @@ static void optional_event_is_skipped(void **state) {
     assert_int_equal(r.status, SIM_PASS);
 }
 
+/* A follower's write of a new entry fails: it stops at once (crashed, counted as such), its
+ * acknowledgement never leaves, and the entry commits on the other two. With the bug it carries
+ * on, is not crashed, and its acknowledgement breaks durable_ack when it leaves. With write_ms
+ * [0, 0] too (the acknowledgement waits for the write due now). */
+static sim_result run_follower_write_fails(const char *write_ms, uint32_t bugs) {
+    char json[1024];
+    snprintf(json, sizeof json, "%s%s%s",
+             "{\"seed\":5,\"cluster\":{\"nodes\":3},\"network\":{\"delay_ms\":[2,2]},"
+             "\"disk\":{\"write_ms\":",
+             write_ms,
+             "},\"run_ms\":2000,\"events\":["
+             "{\"at_ms\":1000,\"do\":\"fail_writes\",\"node\":\"follower\",\"count\":1},"
+             "{\"at_ms\":1000,\"do\":\"submit\",\"node\":\"leader\",\"command\":\"x\"},"
+             "{\"at_ms\":1000,\"expect\":{\"committed_at_least\":1},\"within_ms\":500}]}");
+    return run_json(json, bugs);
+}
+
+static void failed_write_stops_the_node(void **state) {
+    (void)state;
+    static const char *const write_ms[] = {"[0,0]", "[5,5]"};
+    for (int k = 0; k < 2; k++) {
+        sim_result r = run_follower_write_fails(write_ms[k], 0);
+        assert_int_equal(r.status, SIM_PASS);
+        assert_int_equal(r.stats.faults[SIM_FAULT_DISK_FAIL], 1);
+        assert_int_equal(r.stats.faults[SIM_FAULT_CRASH], 1);
+        r = run_follower_write_fails(write_ms[k], RAFT_BUG_IGNORE_WRITE_ERROR);
+        assert_int_equal(r.status, SIM_VIOLATION);
+        assert_string_equal(r.violation.invariant, "durable_ack");
+        assert_int_equal(r.stats.faults[SIM_FAULT_CRASH], 0);
+    }
+}
+
 static void two_nodes_cannot_elect_in_five(void **state) {
     (void)state;
     sim_result r = run_json(
@@ -180,6 +214,7 @@ int main(void) {
         cmocka_unit_test(missing_leader_reference_fails),
         cmocka_unit_test(optional_event_is_skipped),
         cmocka_unit_test(two_nodes_cannot_elect_in_five),
+        cmocka_unit_test(failed_write_stops_the_node),
         cmocka_unit_test(step_limit_stops_run),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
