@@ -34,6 +34,9 @@ const bug_info bug_catalogue[] = {
      "a leader answers reads from its own state without confirming it is still leader"},
     {"dup_apply", BUG_DUP_APPLY,
      "no client sessions: a retried write committed twice is applied twice"},
+    {"install_old_snapshot", RAFT_BUG_INSTALL_OLD_SNAPSHOT,
+     "a follower installs an InstallSnapshot older than its commit index over its log, dropping "
+     "committed entries (needs cluster.snapshot)"},
 };
 const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
 
