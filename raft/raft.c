@@ -117,9 +117,15 @@ static uint32_t majority(const raft_node *n) {
     return (uint32_t)n->n_nodes / 2u + 1u;
 }
 
-static void log_append(raft_node *n, raft_entry e) {
-    n->log = raft_grow(n->log, &n->log_cap, n->log_len + 2, sizeof *n->log);
-    n->log[++n->log_len] = e;
+/* The entry at index, writable (log_off <= index <= log_len). */
+static inline raft_entry *ent(raft_node *n, uint64_t index) {
+    return &n->log[index - n->log_off];
+}
+
+static inline void log_append(raft_node *n, raft_entry e) {
+    uint64_t k = ++n->log_len - n->log_off;
+    n->log = raft_grow(n->log, &n->log_cap, k + 1, sizeof *n->log);
+    n->log[k] = e;
 }
 
 /* The one place where role and term change, checked against the allowed transitions. */
@@ -158,6 +164,60 @@ static void observe_term(raft_node *n, uint64_t term, raft_out *out) {
     if (term > n->term) become(n, RAFT_ROLE_FOLLOWER, term, out);
 }
 
+/* ---- snapshots (paper section 7) ----------------------------------------------------------- */
+
+/* The node saves its state machine through its last applied entry (the caller keeps it, under
+ * the id it handed in), and drops its log up to snapshot_trailing entries behind it: at the start
+ * of its next call (compact), since the caller reads this call's applied entries afterwards. */
+static void take_snapshot(raft_node *n, raft_out *out) {
+    if (n->snap_id_next == 0) return; /* no id yet: taken once one is given */
+    n->snap = (raft_snapshot_meta){
+        .index = n->applied, .term = ent(n, n->applied)->term, .id = n->snap_id_next};
+    n->snap_id_next = 0;
+    fx_push(out, RAFT_FX_SNAP_TAKE, n->snap.index, n->snap.id);
+    uint64_t keep = n->cfg.snapshot_trailing;
+    if (n->snap.index > keep && n->snap.index - keep > n->log_off)
+        n->compact_to = n->snap.index - keep;
+}
+
+/* Frees the entries at or below compact_to (the entry there stays, as log[0], for its term). */
+static void compact(raft_node *n) {
+    uint64_t to = n->compact_to;
+    n->compact_to = 0;
+    RAFT_ASSERT(to > n->log_off && to <= n->snap.index && to <= n->log_len);
+    uint64_t keep = n->log_len - to + 1;
+    memmove(n->log, ent(n, to), keep * sizeof *n->log);
+    n->log_off = to;
+    if (n->log_cap > 64 && keep * 4 < n->log_cap) { /* give memory back: the log shrank */
+        size_t cap = keep * 2 > 64 ? (size_t)keep * 2 : 64;
+        raft_entry *p = realloc(n->log, cap * sizeof *n->log);
+        RAFT_ASSERT(p);
+        n->log = p;
+        n->log_cap = cap;
+    }
+}
+
+/* Every public call starts here: the call's time, and a compaction due from the last call. */
+static inline void begin(raft_node *n, uint64_t now_us) {
+    n->now_us = now_us;
+    if (n->compact_to) compact(n);
+}
+
+/* The node's log becomes the snapshot (Figure 13 step 7: the whole log is discarded), and its
+ * state machine is reset from it (step 8): committed and applied through its index. */
+static void install_snapshot(raft_node *n, const raft_snapshot_meta *sm, raft_out *out) {
+    n->snap = *sm;
+    n->log_off = n->log_len = sm->index;
+    n->log[0] = (raft_entry){.term = sm->term};
+    n->compact_to = 0;
+    if (n->persisted > sm->index) n->persisted = sm->index;
+    fx_push(out, RAFT_FX_SNAP_INSTALL, sm->index, sm->id);
+    fx_push(out, RAFT_FX_SNAP_RESTORE, sm->id, 0);
+    n->applied = sm->index;
+    if (sm->index > n->commit) fx_push(out, RAFT_FX_COMMIT, sm->index, 0);
+    n->commit = sm->index;
+}
+
 static void advance_commit(raft_node *n, uint64_t commit, raft_out *out) {
     RAFT_ASSERT(commit <= n->log_len);
     if (commit <= n->commit) return;
@@ -165,15 +225,38 @@ static void advance_commit(raft_node *n, uint64_t commit, raft_out *out) {
     fx_push(out, RAFT_FX_COMMIT, commit, 0);
     fx_push(out, RAFT_FX_APPLY, n->applied + 1, commit);
     n->applied = commit;
+    if (n->cfg.snapshot_every && n->applied - n->snap.index >= n->cfg.snapshot_every)
+        take_snapshot(n, out);
 }
 
 /* ---- leader: replication --------------------------------------------------------------- */
+
+/* Paper section 7: the entries the peer needs next are compacted away, so it gets the snapshot.
+ * nextIndex stays until the reply (an AppendEntries success through the snapshot's index). */
+__attribute__((cold, noinline)) static void send_snapshot(raft_node *n, uint8_t peer,
+                                                           raft_out *out) {
+    RAFT_ASSERT(n->snap.index >= n->log_off && n->snap.index > 0);
+    raft_msg m = {.type = RAFT_MSG_INSTALL_SNAPSHOT,
+                  .from = n->id,
+                  .to = peer,
+                  .term = n->term,
+                  .index = n->snap.index,
+                  .log_term = n->snap.term,
+                  .commit = n->commit,
+                  .round = n->round,
+                  .snap_id = n->snap.id};
+    raft_out_send(out, &m);
+}
 
 /* Sends the peer an AppendEntries from its nextIndex (at most max_entries_per_msg entries),
  * and advances nextIndex optimistically past them; a failure reply moves it back. */
 static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
     uint64_t next = n->next_index[peer];
     RAFT_ASSERT(next >= 1 && next <= n->log_len + 1);
+    if (next <= n->log_off) {
+        send_snapshot(n, peer, out);
+        return;
+    }
     uint64_t count = n->log_len + 1 - next;
     if (count > n->cfg.max_entries_per_msg) count = n->cfg.max_entries_per_msg;
     raft_msg m = {.type = RAFT_MSG_APPEND_ENTRIES,
@@ -181,11 +264,11 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
                   .to = peer,
                   .term = n->term,
                   .index = next - 1,
-                  .log_term = n->log[next - 1].term,
+                  .log_term = ent(n, next - 1)->term,
                   .commit = n->commit,
                   .n_entries = (uint32_t)count,
                   .round = n->round,
-                  .entries = &n->log[next]};
+                  .entries = count ? ent(n, next) : NULL};
     n->next_index[peer] = next + count;
     raft_out_send(out, &m);
 }
@@ -234,7 +317,7 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
     }
     uint64_t replicated = m[majority(n) - 1];
     if (replicated <= n->commit) return;
-    if (n->log[replicated].term != n->term && !(n->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM)) return;
+    if (ent(n, replicated)->term != n->term && !(n->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM)) return;
     advance_commit(n, replicated, out);
     if (n->n_reads) check_reads(n, out);
 }
@@ -421,7 +504,7 @@ static void reply_append(raft_node *n, const raft_msg *m, int ok, uint64_t index
 }
 
 static void truncate_from(raft_node *n, uint64_t from, raft_out *out) {
-    RAFT_ASSERT(from >= 1 && from <= n->log_len);
+    RAFT_ASSERT(from > n->log_off && from <= n->log_len);
     n->log_len = from - 1;
     if (n->persisted > n->log_len) n->persisted = n->log_len;
     fx_push(out, RAFT_FX_TRUNCATE, from, 0);
@@ -435,7 +518,7 @@ static uint64_t merge_entries(raft_node *n, const raft_msg *m, raft_out *out) {
     if ((n->cfg.bugs & RAFT_BUG_TRUNCATE_ON_MATCH) && n->log_len > m->index)
         truncate_from(n, m->index + 1, out);
     for (; i < m->n_entries && idx <= n->log_len; i++, idx++) {
-        if (n->log[idx].term == m->entries[i].term) continue;
+        if (ent(n, idx)->term == m->entries[i].term) continue;
         truncate_from(n, idx, out);
         break;
     }
@@ -445,6 +528,49 @@ static uint64_t merge_entries(raft_node *n, const raft_msg *m, raft_out *out) {
         fx_push(out, RAFT_FX_APPEND, first, n->log_len);
     }
     return m->index + m->n_entries;
+}
+
+/* An AppendEntries that starts inside the part of our log compacted into a snapshot: those
+ * entries are committed, so they match every current leader's; the message is taken as starting
+ * at log_off, without the entries before. */
+static const raft_msg *skip_compacted(raft_node *n, const raft_msg *m, raft_msg *cut) {
+    uint64_t skip = n->log_off - m->index;
+    *cut = *m;
+    cut->index = n->log_off;
+    cut->log_term = ent(n, n->log_off)->term;
+    cut->n_entries = skip < m->n_entries ? m->n_entries - (uint32_t)skip : 0;
+    cut->entries = cut->n_entries ? m->entries + skip : NULL;
+    return cut;
+}
+
+/* Figure 13, InstallSnapshot receiver: reply at once to an older term (step 1); if the log holds
+ * the snapshot's last entry with its term, keep the entries after it (step 6: they are committed
+ * through it, and applied one by one); else discard the whole log (step 7) and reset the state
+ * machine from the snapshot (step 8). A snapshot through an index already committed here is
+ * older than what the node has, and is ignored: installing it would drop committed entries, as
+ * RAFT_BUG_INSTALL_OLD_SNAPSHOT does (it installs every snapshot over the whole log). The reply
+ * is an AppendEntries success through the snapshot's index. */
+static void on_install(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
+    observe_term(n, m->term, out);
+    if (m->term < n->term) {
+        reply_append(n, m, 0, 0, 0, out);
+        return;
+    }
+    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+    RAFT_ASSERT(n->role == RAFT_ROLE_FOLLOWER && m->index > 0);
+    n->leader_hint = m->from;
+    n->leader_contact_us = now_us;
+    n->prevoting = 0;
+    reset_election_timer(n, now_us);
+    if (n->cfg.bugs & RAFT_BUG_INSTALL_OLD_SNAPSHOT)
+        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id}, out);
+    else if (m->index <= n->commit)
+        ; /* older than what is committed here */
+    else if (m->index <= n->log_len && ent(n, m->index)->term == m->log_term)
+        advance_commit(n, m->index, out);
+    else
+        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id}, out);
+    reply_append(n, m, 1, m->index, 0, out);
 }
 
 static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
@@ -459,16 +585,18 @@ static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out
     n->leader_contact_us = now_us;
     n->prevoting = 0;
     reset_election_timer(n, now_us);
+    raft_msg cut;
+    if (m->index < n->log_off) m = skip_compacted(n, m, &cut);
     if (m->index > n->log_len) {
         reply_append(n, m, 0, n->log_len + 1, 0, out);
         return;
     }
-    uint64_t have_term = n->log[m->index].term;
+    uint64_t have_term = ent(n, m->index)->term;
     if (have_term != m->log_term) {
         /* Entries up to our commit index match every current leader, so the scan for the
          * first index of the conflicting term stops there: bounded by the uncommitted tail. */
         uint64_t first = m->index;
-        while (first > n->commit + 1 && n->log[first - 1].term == have_term) first--;
+        while (first > n->commit + 1 && ent(n, first - 1)->term == have_term) first--;
         reply_append(n, m, 0, first, have_term, out);
         return;
     }
@@ -480,11 +608,11 @@ static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out
 }
 
 /* The last index whose term is <= term (0 if none); log terms never decrease along a log. */
-static uint64_t last_index_upto_term(const raft_node *n, uint64_t below, uint64_t term) {
-    uint64_t lo = 0, hi = below; /* invariant: log[lo].term <= term */
+static uint64_t last_index_upto_term(raft_node *n, uint64_t below, uint64_t term) {
+    uint64_t lo = n->log_off, hi = below; /* invariant: lo is log_off or log[lo].term <= term */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo + 1) / 2;
-        if (n->log[mid].term <= term)
+        if (ent(n, mid)->term <= term)
             lo = mid;
         else
             hi = mid - 1;
@@ -494,12 +622,13 @@ static uint64_t last_index_upto_term(const raft_node *n, uint64_t below, uint64_
 
 /* Leader side of a failed AppendEntries: jump nextIndex with the conflict hints. If we have
  * entries of the follower's conflicting term, resume after our last one; else skip the term. */
-static uint64_t backup_next(const raft_node *n, const raft_msg *m) {
+static uint64_t backup_next(raft_node *n, const raft_msg *m) {
     if (m->index == 0) return 1; /* refused for its term (only seen under a bug) */
     if (m->log_term == 0) return m->index;
     uint64_t below = n->log_len < m->index ? n->log_len : m->index;
+    if (below < n->log_off) return m->index; /* compacted: a snapshot will be sent */
     uint64_t i = last_index_upto_term(n, below, m->log_term);
-    if (i > 0 && n->log[i].term == m->log_term) return i + 1;
+    if (i > 0 && ent(n, i)->term == m->log_term) return i + 1;
     return m->index;
 }
 
@@ -591,7 +720,7 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
     RAFT_ASSERT(voted_for <= n->n_nodes);
     n->term = term;
     n->voted_for = voted_for;
-    n->log_len = 0;
+    n->log_len = n->log_off;
     for (uint64_t i = 0; i < n_entries; i++) {
         RAFT_ASSERT(entries[i].term <= term);
         log_append(n, entries[i]);
@@ -600,19 +729,36 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
 }
 
 void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
-    n->now_us = now_us;
+    begin(n, now_us);
     if (n->cfg.bugs & RAFT_BUG_FORGET_VOTE) n->voted_for = RAFT_NODE_NONE;
     if (n->role != RAFT_ROLE_FOLLOWER) fx_push(out, RAFT_FX_ROLE, n->term, RAFT_ROLE_FOLLOWER);
     n->role = RAFT_ROLE_FOLLOWER;
     n->leader_hint = RAFT_NODE_NONE;
-    n->commit = 0;
-    n->applied = 0;
+    n->commit = n->snap.index;
+    n->applied = n->snap.index;
     n->votes = 0;
     n->prevoting = 0;
     n->n_reads = 0;
     n->round = 0;
     memset(n->acked, 0, ((size_t)n->n_nodes + 1) * sizeof *n->acked);
     reset_election_timer(n, now_us);
+    if (n->snap.index) { /* the state machine starts from the snapshot, committed */
+        fx_push(out, RAFT_FX_SNAP_RESTORE, n->snap.id, 0);
+        fx_push(out, RAFT_FX_COMMIT, n->snap.index, 0);
+    }
+}
+
+void raft_load_snapshot(raft_node *n, const raft_snapshot_meta *snap) {
+    n->snap = snap->index ? *snap : (raft_snapshot_meta){0};
+    n->log_off = n->log_len = n->snap.index;
+    n->log[0] = (raft_entry){.term = n->snap.term};
+    n->compact_to = 0;
+    n->persisted = n->log_len;
+}
+
+void raft_give_snapshot_id(raft_node *n, uint64_t id) {
+    RAFT_ASSERT(id != 0 && n->snap_id_next == 0);
+    n->snap_id_next = id;
 }
 
 /* TimeoutNow from the leader of our term: stand for election now (no pre-vote: the leader asked
@@ -633,9 +779,9 @@ static void on_timeout_now(raft_node *n, uint64_t now_us, const raft_msg *m, raf
 }
 
 int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out) {
-    n->now_us = now_us;
+    begin(n, now_us);
     if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE ||
-        n->log[n->commit].term != n->term)
+        ent(n, n->commit)->term != n->term)
         return 0;
     n->reads = raft_grow(n->reads, &n->cap_reads, n->n_reads + 1, sizeof *n->reads);
     n->reads[n->n_reads++] = (struct raft_read){.id = id, .index = n->commit, .round = ++n->round};
@@ -645,7 +791,7 @@ int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out) {
 }
 
 int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out) {
-    n->now_us = now_us;
+    begin(n, now_us);
     if (n->role != RAFT_ROLE_LEADER || target < 1 || target > n->n_nodes || target == n->id)
         return 0;
     n->transfer_to = target;
@@ -658,14 +804,16 @@ int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *
 
 void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     RAFT_ASSERT(m->to == n->id && m->from >= 1 && m->from <= n->n_nodes && m->from != n->id);
-    RAFT_ASSERT(m->type < RAFT_MSG_TYPE_COUNT || m->type == RAFT_MSG_TIMEOUT_NOW);
-    n->now_us = now_us;
+    RAFT_ASSERT(m->type < RAFT_MSG_TYPE_COUNT || m->type == RAFT_MSG_TIMEOUT_NOW ||
+                m->type == RAFT_MSG_INSTALL_SNAPSHOT);
+    begin(n, now_us);
     switch (m->type) { /* every type, by the assertion above */
     case RAFT_MSG_REQUEST_VOTE: on_request_vote(n, now_us, m, out); break;
     case RAFT_MSG_REQUEST_VOTE_REPLY: on_vote_reply(n, now_us, m, out); break;
     case RAFT_MSG_APPEND_ENTRIES: on_append(n, now_us, m, out); break;
     case RAFT_MSG_APPEND_ENTRIES_REPLY: on_append_reply(n, m, out); break;
     case RAFT_MSG_TIMEOUT_NOW: on_timeout_now(n, now_us, m, out); break;
+    case RAFT_MSG_INSTALL_SNAPSHOT: on_install(n, now_us, m, out); break;
     }
 }
 
@@ -681,7 +829,7 @@ static void check_quorum(raft_node *n, uint64_t now_us, raft_out *out) {
 
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
     RAFT_ASSERT(now_us >= raft_deadline(n));
-    n->now_us = now_us;
+    begin(n, now_us);
     if (n->role == RAFT_ROLE_LEADER) {
         if (n->cfg.check_quorum && now_us >= n->quorum_deadline_us) {
             check_quorum(n, now_us, out);
@@ -701,7 +849,7 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
 
 void raft_persisted(raft_node *n, uint64_t now_us, uint64_t index, uint64_t term, raft_out *out) {
     RAFT_ASSERT(n->cfg.persist_async && index <= n->log_len && term <= n->term);
-    n->now_us = now_us;
+    begin(n, now_us);
     if (index > n->persisted) n->persisted = index;
     if (n->role == RAFT_ROLE_CANDIDATE && term == n->term) count_vote(n, n->id, now_us, out);
     if (n->role != RAFT_ROLE_LEADER || n->persisted <= n->match_index[n->id]) return;
@@ -724,7 +872,7 @@ uint64_t raft_deadline(const raft_node *n) {
 }
 
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
-    n->now_us = now_us;
+    begin(n, now_us);
     if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
@@ -748,6 +896,7 @@ const char *raft_msg_type_name(raft_msg_type type) {
         [RAFT_MSG_APPEND_ENTRIES] = "AppendEntries",
         [RAFT_MSG_APPEND_ENTRIES_REPLY] = "AppendEntriesReply",
         [RAFT_MSG_TIMEOUT_NOW] = "TimeoutNow",
+        [RAFT_MSG_INSTALL_SNAPSHOT] = "InstallSnapshot",
     };
     RAFT_ASSERT((unsigned)type <= RAFT_MSG_TIMEOUT_NOW && names[type]);
     return names[type];

@@ -28,6 +28,7 @@ typedef enum {
     RAFT_BUG_TRANSFER_HANDOFF = 1u << 7,  /* a transfer hands leadership over without election */
     RAFT_BUG_READ_INDEX_NO_ROUND = 1u << 8, /* ReadIndex without the heartbeat round */
     RAFT_BUG_IGNORE_WRITE_ERROR = 1u << 12, /* a failed write is ignored: the node carries on */
+    RAFT_BUG_INSTALL_OLD_SNAPSHOT = 1u << 9, /* a follower installs any snapshot over its log */
 } raft_bug;
 
 typedef struct {
@@ -43,9 +44,12 @@ typedef enum {
     RAFT_MSG_APPEND_ENTRIES_REPLY,
     RAFT_MSG_TYPE_COUNT,
     /* Leadership transfer (thesis 3.10), numbered as sim/node/node.h numbers it for every
-     * implementation (its type RAFT_MSG_TYPE_COUNT is InstallSnapshot, which raft/ lacks):
-     * index/log_term are the sender's last entry. */
+     * implementation: index/log_term are the sender's last entry. */
     RAFT_MSG_TIMEOUT_NOW = RAFT_MSG_TYPE_COUNT + 1,
+    /* InstallSnapshot (paper section 7, Figure 13), numbered as node.h numbers it: index/log_term
+     * [lastIncludedIndex/lastIncludedTerm], snap_id the state machine it carries. Answered by an
+     * AppendEntries reply (ok, index: the snapshot's index), so the leader has one reply path. */
+    RAFT_MSG_INSTALL_SNAPSHOT = RAFT_MSG_TYPE_COUNT,
 } raft_msg_type;
 
 /* One message. Field use by type (Figure 2 names in brackets):
@@ -71,6 +75,7 @@ typedef struct {
     uint64_t log_term;
     uint64_t commit;
     const raft_entry *entries; /* valid for the duration of the call that carries it */
+    uint64_t snap_id;          /* InstallSnapshot: the snapshot's id (raft_snapshot_meta) */
 } raft_msg;
 
 typedef enum {
@@ -82,6 +87,12 @@ typedef enum {
     RAFT_FX_APPLY,    /* entries a..b to be applied to the state machine, in order */
     RAFT_FX_SEND,     /* message msgs[a] to be sent */
     RAFT_FX_READ,     /* read a (raft_node_read) may be answered now: applied through index b */
+    /* Snapshots (paper section 7), numbered as sim/node/node.h's NODE_FX_SNAP_* (what they mean
+     * is said there): a = index, b = id taken; a = index, b = id installed from a leader (the
+     * whole log replaced); a = id the state machine is reset from. */
+    RAFT_FX_SNAP_TAKE = RAFT_FX_READ + 2,
+    RAFT_FX_SNAP_INSTALL = RAFT_FX_READ + 3,
+    RAFT_FX_SNAP_RESTORE = RAFT_FX_READ + 4,
 } raft_fx_kind;
 
 typedef struct {
@@ -124,7 +135,20 @@ typedef struct {
      * raft_persisted() says it is durable. Unset, every write is durable when the call
      * returns. */
     uint8_t persist_async;
+    /* Snapshots (paper section 7): after every snapshot_every applied entries (0: never) the
+     * node saves its state machine and drops its log up to snapshot_trailing entries behind. */
+    uint32_t snapshot_every, snapshot_trailing;
 } raft_config;
+
+/* A snapshot's metadata: the last entry it covers, and the id of the state machine it saved.
+ * The state machine itself is the caller's (raft/ keeps no application state): the node only
+ * carries the id. One struct, so that what a snapshot must also carry (a configuration) can be
+ * added in one place. */
+typedef struct {
+    uint64_t index; /* lastIncludedIndex; 0: no snapshot */
+    uint64_t term;  /* lastIncludedTerm */
+    uint64_t id;    /* the caller's handle of the saved state machine */
+} raft_snapshot_meta;
 
 typedef struct {
     /* Identity and configuration. */
@@ -135,7 +159,9 @@ typedef struct {
     /* Persistent state on all servers (Figure 2). */
     uint64_t term;
     uint8_t voted_for;
-    raft_entry *log; /* log[0] is a sentinel of term 0; entries are log[1..log_len] */
+    raft_entry *log; /* log[k] is the entry at index log_off + k (raft_entry_at); log[0] is the
+                        entry at log_off, a sentinel of term 0 when log_off is 0, and the
+                        entries are log[1..log_len - log_off] */
     uint64_t log_len, log_cap;
     /* Volatile state. */
     uint64_t now_us; /* virtual time of the call being handled */
@@ -163,6 +189,16 @@ typedef struct {
     uint64_t *next_index;  /* [n_nodes + 1], leader only */
     uint64_t *match_index; /* [n_nodes + 1], leader only */
     uint64_t *scratch;     /* [n_nodes + 1], for the commit median */
+    /* Snapshots (paper section 7). Entries at or below log_off are compacted away (log_off <=
+     * snap.index: up to snapshot_trailing entries behind the snapshot are kept). */
+    raft_snapshot_meta snap; /* the latest snapshot, taken or installed (persistent) */
+    uint64_t log_off;
+    /* A snapshot taken compacts the log at the start of the node's next call, not in the call
+     * that takes it: the caller reads the entries that call applied after it returns. */
+    uint64_t compact_to;
+    /* The id the next snapshot taken will carry, handed in by the caller (raft_give_snapshot_id);
+     * 0: none, and a snapshot that falls due waits for one. */
+    uint64_t snap_id_next;
 } raft_node;
 
 /* Creates a follower in term 0 with an empty log; call raft_node_start() before stepping it. */
@@ -210,9 +246,23 @@ int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out);
  * node is leader and not transferring leadership; returns 0 and does nothing otherwise. */
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out);
 
-static inline uint64_t raft_last_term(const raft_node *n) {
-    return n->log[n->log_len].term;
+/* The entry at index (log_off <= index <= log_len; at log_off only its term is sure). */
+static inline const raft_entry *raft_entry_at(const raft_node *n, uint64_t index) {
+    return &n->log[index - n->log_off];
 }
+
+static inline uint64_t raft_last_term(const raft_node *n) {
+    return n->log[n->log_len - n->log_off].term;
+}
+
+/* Snapshots. raft_load_snapshot sets the node's persisted snapshot before raft_load() (a restart
+ * from a durable snapshot; index 0: none): the log becomes empty after it, and raft_load's
+ * entries follow it. raft_node_start() then resets the state machine from it
+ * (RAFT_FX_SNAP_RESTORE) and counts it committed and applied. raft_give_snapshot_id hands the
+ * node the id its next snapshot will carry (with snapshot_every set, the caller gives one
+ * whenever snap_id_next is 0). */
+void raft_load_snapshot(raft_node *n, const raft_snapshot_meta *snap);
+void raft_give_snapshot_id(raft_node *n, uint64_t id);
 
 void raft_out_init(raft_out *out);
 void raft_out_clear(raft_out *out);

@@ -1225,6 +1225,90 @@ static void test_snapshot_install_releases_ack(void **state) {
     OK(chk_restore(c, 3, 1, 0, 2));
 }
 
+
+/* ---- compaction: shadow logs keep only what is not yet known committed ------------------- */
+
+#define LONG_LOG 10000u /* well past the checker's compaction threshold */
+
+/* Entries 1..to of term 1 (command hash i) on the listed nodes (0-terminated). */
+static void put_range(chk *c, const uint8_t *nodes, uint64_t from, uint64_t to, uint64_t salt) {
+    for (; *nodes; nodes++)
+        for (uint64_t i = from; i <= to; i++)
+            assert_int_equal(chk_append(c, *nodes, i, 1, i * 7919u + salt), CHK_OK);
+}
+#define PUT_RANGE(from, to, salt, ...)                                                             \
+    put_range(c, (const uint8_t[]){__VA_ARGS__, 0}, (from), (to), (salt))
+
+/* Three logs of LONG_LOG committed entries: every node's shadow has dropped them. */
+static void long_committed(chk *c) {
+    ELECT(1, 1, 2);
+    PUT_RANGE(1, LONG_LOG, 0, 1, 2, 3);
+    OK(chk_commit(c, 1, LONG_LOG));
+    OK(chk_commit(c, 2, LONG_LOG));
+    OK(chk_commit(c, 3, LONG_LOG));
+}
+
+/* Chains below a compacted shadow's base are the committed prefix's; a truncation into it (after
+ * a restart) and the appends after it rebuild the same chain. */
+static void test_compacted_logs_keep_chains(void **state) {
+    chk *c = mk(state, 3);
+    long_committed(c);
+    assert_true(chk_chain(c, 3, 5000) == chk_chain(c, 1, 5000));
+    assert_true(chk_chain(c, 2, LONG_LOG) == chk_chain(c, 1, LONG_LOG));
+    OK(chk_crash(c, 3));
+    OK(chk_restart(c, 3));
+    OK(chk_truncate(c, 3, 9000)); /* lost writes: commit is 0 after the restart */
+    assert_int_equal(chk_log_len(c, 3), 8999);
+    PUT_RANGE(9000, LONG_LOG, 0, 3);
+    assert_true(chk_chain(c, 3, LONG_LOG) == chk_chain(c, 1, LONG_LOG));
+    OK(chk_commit(c, 3, LONG_LOG));
+    for (uint64_t i = 1; i <= 20; i++) OK(chk_apply(c, 3, i, 1, i * 7919u));
+    OK(chk_snapshot(c, 3, CHK_SNAP_TAKE, 20, 1));
+}
+
+/* Every guarantee holds across compaction: a committed entry deleted below the base, a leader
+ * lacking compacted entries, a different entry at a compacted (index, term), a wrong apply. */
+static void test_compacted_logs_keep_guarantees(void **state) {
+    chk *c = mk(state, 3);
+    long_committed(c);
+    VIOL(chk_truncate(c, 2, 5000), CHK_COMMITTED_NEVER_LOST, 2, 1, 5000);
+}
+
+static void test_compacted_log_matching(void **state) {
+    chk *c = mk(state, 3);
+    long_committed(c);
+    OK(chk_crash(c, 3));
+    OK(chk_restart(c, 3));
+    OK(chk_truncate(c, 3, 4000));
+    VIOL(chk_append(c, 3, 4000, 1, 12345), CHK_LOG_MATCHING, 3, 1, 4000);
+}
+
+static void test_compacted_leader_completeness(void **state) {
+    chk *c = mk(state, 3);
+    long_committed(c);
+    OK(chk_crash(c, 3));
+    OK(chk_restart(c, 3));
+    OK(chk_truncate(c, 3, 9000));
+    OK(chk_role(c, 3, 2, CAND));
+    OK(chk_vote(c, 3, 2, 3));
+    OK(chk_role(c, 2, 2, FOL));
+    OK(chk_vote(c, 2, 2, 3));
+    VIOL(chk_role(c, 3, 2, LEAD), CHK_LEADER_COMPLETENESS, 3, 2, LONG_LOG);
+}
+
+static void test_compacted_apply_and_install(void **state) {
+    chk *c = mk(state, 3);
+    long_committed(c);
+    OK(chk_crash(c, 3));
+    OK(chk_restart(c, 3));
+    OK(chk_truncate(c, 3, 7000));
+    OK(chk_snapshot(c, 3, CHK_SNAP_INSTALL, LONG_LOG, 1)); /* back to the committed prefix */
+    assert_int_equal(chk_log_len(c, 3), LONG_LOG);
+    assert_true(chk_chain(c, 3, LONG_LOG) == chk_chain(c, 1, LONG_LOG));
+    OK(chk_snapshot(c, 3, CHK_SNAP_RESTORE, LONG_LOG, 1));
+    VIOL(chk_apply(c, 2, 1, 1, 42), CHK_STATE_MACHINE_SAFETY, 2, 1, 1);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void) {
@@ -1312,6 +1396,11 @@ int main(void) {
         T(test_snapshot_install_breaks_majority),
         T(test_snapshot_restore_at_restart),
         T(test_snapshot_install_releases_ack),
+        T(test_compacted_logs_keep_chains),
+        T(test_compacted_logs_keep_guarantees),
+        T(test_compacted_log_matching),
+        T(test_compacted_leader_completeness),
+        T(test_compacted_apply_and_install),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,8 @@ static int persist_before_send_ok(const raft_out *o, uint64_t term_before) {
         case RAFT_FX_VOTE:
         case RAFT_FX_APPEND:
         case RAFT_FX_TRUNCATE:
+        case RAFT_FX_SNAP_TAKE:
+        case RAFT_FX_SNAP_INSTALL:
             if (sent) return 0;
             break;
         case RAFT_FX_ROLE:
@@ -77,7 +79,8 @@ static int persist_before_send_ok(const raft_out *o, uint64_t term_before) {
             break;
         case RAFT_FX_COMMIT:
         case RAFT_FX_APPLY:
-        case RAFT_FX_READ: break;
+        case RAFT_FX_READ:
+        case RAFT_FX_SNAP_RESTORE: break;
         }
     }
     return 1;
@@ -232,7 +235,7 @@ static void check_call(tnode *t, const snap *b) {
     const raft_node *n = &t->n;
     if (!persist_before_send_ok(o, b->term))
         fail_msg("node %u: persistent-state effect after the first SEND", n->id);
-    uint64_t term = b->term, min_trunc = UINT64_MAX, sends = 0;
+    uint64_t term = b->term, min_trunc = UINT64_MAX, sends = 0, installed = 0;
     const raft_fx *last_role = NULL, *last_vote = NULL, *last_append = NULL;
     for (size_t i = 0; i < o->n_fx; i++) {
         const raft_fx *f = &o->fx[i];
@@ -271,6 +274,18 @@ static void check_call(tnode *t, const snap *b) {
             sends++;
             break;
         case RAFT_FX_READ: assert_true(f->b <= n->commit && f->b <= t->applied); break;
+        case RAFT_FX_SNAP_TAKE: /* a snapshot of what is applied, under the id handed in */
+            assert_true(f->a <= t->applied && f->a == n->snap.index && f->b == n->snap.id);
+            assert_true(f->b != 0);
+            break;
+        case RAFT_FX_SNAP_INSTALL:
+            assert_true(f->a == n->snap.index && f->b == n->snap.id && f->b != 0);
+            installed = f->a;
+            break;
+        case RAFT_FX_SNAP_RESTORE: /* the state machine is the snapshot's: applied through it */
+            assert_int_equal(f->a, n->snap.id);
+            t->applied = n->snap.index;
+            break;
         default: fail_msg("unknown effect kind %u", f->kind);
         }
     }
@@ -287,8 +302,8 @@ static void check_call(tnode *t, const snap *b) {
         assert_int_equal(last_vote->a, n->term);
         assert_int_equal(last_vote->b, n->voted_for);
     }
-    if (n->log_len < b->log_len) assert_true(min_trunc <= n->log_len + 1);
-    if (n->log_len > b->log_len) {
+    if (n->log_len < b->log_len) assert_true(min_trunc <= n->log_len + 1 || installed);
+    if (n->log_len > b->log_len && !installed) {
         assert_non_null(last_append);
         assert_int_equal(last_append->b, n->log_len);
     }
@@ -302,7 +317,12 @@ static void check_call(tnode *t, const snap *b) {
         hash_u64(&t->hash, m.log_term);
         hash_u64(&t->hash, m.commit);
         hash_u64(&t->hash, m.n_entries);
-        assert_true(m.type < RAFT_MSG_TYPE_COUNT || m.type == RAFT_MSG_TIMEOUT_NOW);
+        hash_u64(&t->hash, m.snap_id);
+        assert_true(m.type < RAFT_MSG_TYPE_COUNT || m.type == RAFT_MSG_TIMEOUT_NOW ||
+                    m.type == RAFT_MSG_INSTALL_SNAPSHOT);
+        if (m.type == RAFT_MSG_INSTALL_SNAPSHOT)
+            assert_true(m.index == n->snap.index && m.log_term == n->snap.term &&
+                        m.snap_id == n->snap.id && m.index > 0);
         assert_int_equal(m.from, n->id);
         assert_in_range(m.to, 1, n->n_nodes);
         assert_int_not_equal(m.to, n->id);
@@ -2385,6 +2405,284 @@ TEST(test_bugs_change_nothing_else) {
         if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
 }
 
+/* ---- snapshots and log compaction (paper section 7, Figure 13) ---------------------------- */
+
+static void tn_init_snap(tnode *t, uint8_t id, uint8_t n_nodes, uint32_t bugs, uint32_t every,
+                         uint32_t trailing) {
+    raft_config cfg = cfg_make(bugs);
+    cfg.snapshot_every = every;
+    cfg.snapshot_trailing = trailing;
+    tn_init_cfg(t, id, n_nodes, &cfg, 0x5eed0000u + id);
+}
+
+static raft_msg install(uint8_t from, uint8_t to, uint64_t term, uint64_t index,
+                        uint64_t last_term, uint64_t id) {
+    raft_msg m = {.type = RAFT_MSG_INSTALL_SNAPSHOT,
+                  .from = from,
+                  .to = to,
+                  .term = term,
+                  .index = index,
+                  .log_term = last_term,
+                  .snap_id = id};
+    return m;
+}
+
+/* A follower (node 2 of 3) with this persisted state, snapshots every `every` entries. */
+static void tn_boot_snap(tnode *t, uint32_t bugs, uint32_t every, uint64_t term,
+                         const uint64_t *terms, size_t k) {
+    tn_init_snap(t, 2, 3, bugs, every, 0);
+    tn_load(t, term, RAFT_NODE_NONE, terms, k);
+    tn_start(t);
+}
+
+static void assert_snap(const tnode *t, uint64_t index, uint64_t term, uint64_t id) {
+    assert_int_equal(t->n.snap.index, index);
+    assert_int_equal(t->n.snap.term, term);
+    assert_int_equal(t->n.snap.id, id);
+}
+
+TEST(test_snapshot_taken_every_n_applied) {
+    tnode t;
+    tn_init_snap(&t, 1, 1, 0, 5, 2);
+    raft_give_snapshot_id(&t.n, 7);
+    tn_start(&t);
+    tn_tick(&t); /* a one-node cluster elects itself and commits at once */
+    assert_int_equal(t.n.role, RAFT_ROLE_LEADER);
+    for (uint32_t c = 1; c <= 4; c++) assert_true(tn_propose(&t, 100 + c));
+    assert_int_equal(t.n.snap.index, 0);
+    assert_true(tn_propose(&t, 105));
+    assert_fx(&t.out, RAFT_FX_SNAP_TAKE, 5, 7);
+    assert_true(fx_pos(&t.out, RAFT_FX_APPLY, 0) < fx_pos(&t.out, RAFT_FX_SNAP_TAKE, 0));
+    assert_snap(&t, 5, 1, 7);
+    assert_int_equal(t.n.snap_id_next, 0);
+    assert_int_equal(t.n.log_off, 0); /* the caller still reads the entries applied */
+    /* No id handed in: the next snapshot waits for one. */
+    for (uint32_t c = 6; c <= 10; c++) {
+        assert_true(tn_propose(&t, 100 + c));
+        assert_int_equal(fx_count(&t.out, RAFT_FX_SNAP_TAKE), 0);
+    }
+    assert_int_equal(t.n.log_off, 3); /* compacted at the next call, 2 entries kept behind */
+    assert_int_equal(raft_entry_at(&t.n, 4)->cmd, 104);
+    assert_int_equal(raft_entry_at(&t.n, 10)->cmd, 110);
+    raft_give_snapshot_id(&t.n, 8);
+    assert_true(tn_propose(&t, 111));
+    assert_fx(&t.out, RAFT_FX_SNAP_TAKE, 11, 8);
+    assert_true(tn_propose(&t, 112));
+    assert_int_equal(t.n.log_off, 9);
+    assert_int_equal(t.n.log_len, 12);
+    assert_int_equal(raft_entry_at(&t.n, 10)->cmd, 110);
+    assert_int_equal(raft_entry_at(&t.n, 12)->cmd, 112);
+    tn_free(&t);
+}
+
+TEST(test_snapshot_compaction_bounds_the_log) {
+    tnode t;
+    tn_init_snap(&t, 1, 1, 0, 10, 0);
+    tn_start(&t);
+    tn_tick(&t);
+    size_t takes = 0;
+    for (uint32_t c = 1; c <= 10000; c++) {
+        if (t.n.snap_id_next == 0) raft_give_snapshot_id(&t.n, c);
+        assert_true(tn_propose(&t, c));
+        takes += fx_count(&t.out, RAFT_FX_SNAP_TAKE);
+    }
+    assert_int_equal(takes, 1000);
+    assert_int_equal(t.n.log_len, 10000);
+    assert_true(t.n.log_off >= 9990);
+    assert_true(t.n.log_cap <= 64); /* memory follows what is kept, not the run */
+    assert_int_equal(t.n.commit, 10000);
+    tn_free(&t);
+}
+
+TEST(test_leader_sends_snapshot_when_entries_are_compacted) {
+    tnode l;
+    tn_init_snap(&l, 1, 3, 0, 4, 0);
+    raft_give_snapshot_id(&l.n, 50);
+    tn_start(&l);
+    tn_elect(&l);
+    uint64_t term = l.n.term;
+    for (uint32_t c = 1; c <= 4; c++) assert_true(tn_propose(&l, c));
+    tn_step(&l, ae_reply(2, 1, term, 1, 4, 0)); /* a majority: committed, applied, snapshot */
+    assert_fx(&l.out, RAFT_FX_SNAP_TAKE, 4, 50);
+    /* Node 3 lacks everything: the entries it needs are gone, so it gets the snapshot. */
+    tn_step(&l, ae_reply(3, 1, term, 0, 1, 0));
+    assert_int_equal(l.n.log_off, 4);
+    raft_msg m = only_msg(&l.out);
+    assert_int_equal(m.type, RAFT_MSG_INSTALL_SNAPSHOT);
+    assert_int_equal(m.to, 3);
+    assert_int_equal(m.index, 4);
+    assert_int_equal(m.log_term, term);
+    assert_int_equal(m.snap_id, 50);
+    assert_int_equal(m.n_entries, 0);
+    assert_int_equal(l.n.next_index[3], 1); /* until the reply */
+    /* The heartbeat sends it again while no reply came. */
+    tn_tick(&l);
+    raft_msg h;
+    assert_true(msg_to(&l.out, 3, &h));
+    assert_int_equal(h.type, RAFT_MSG_INSTALL_SNAPSHOT);
+    assert_true(msg_to(&l.out, 2, &h));
+    assert_int_equal(h.type, RAFT_MSG_APPEND_ENTRIES);
+    /* A conflict hint inside the compacted part sends the snapshot too. */
+    tn_step(&l, ae_reply(3, 1, term, 0, 2, 1));
+    m = only_msg(&l.out);
+    assert_int_equal(m.type, RAFT_MSG_INSTALL_SNAPSHOT);
+    /* Installed: replication goes on after the snapshot. */
+    tn_step(&l, ae_reply(3, 1, term, 1, 4, 0));
+    assert_int_equal(l.n.match_index[3], 4);
+    assert_int_equal(l.n.next_index[3], 5);
+    assert_true(tn_propose(&l, 5));
+    assert_true(msg_to(&l.out, 3, &h));
+    assert_int_equal(h.type, RAFT_MSG_APPEND_ENTRIES);
+    assert_int_equal(h.index, 4);
+    assert_int_equal(h.log_term, term); /* the term of the compacted entry is kept */
+    assert_int_equal(h.n_entries, 1);
+    tn_free(&l);
+}
+
+/* Figure 13 step 7: a log that does not hold the snapshot's last entry is discarded whole. */
+TEST(test_install_snapshot_replaces_the_log) {
+    tnode t;
+    tn_boot_snap(&t, 0, 5, 2, TERMS(1, 1, 2));
+    tn_step(&t, install(1, 2, 3, 5, 3, 42));
+    assert_true(fx_pos(&t.out, RAFT_FX_SNAP_INSTALL, 0) < fx_pos(&t.out, RAFT_FX_SNAP_RESTORE, 0));
+    assert_true(fx_pos(&t.out, RAFT_FX_SNAP_RESTORE, 0) < fx_pos(&t.out, RAFT_FX_COMMIT, 0));
+    assert_fx(&t.out, RAFT_FX_SNAP_INSTALL, 5, 42);
+    assert_fx(&t.out, RAFT_FX_SNAP_RESTORE, 42, 0);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 5, 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_APPLY), 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_TRUNCATE), 0);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.type, RAFT_MSG_APPEND_ENTRIES_REPLY);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 5);
+    assert_int_equal(r.term, 3);
+    assert_snap(&t, 5, 3, 42);
+    assert_int_equal(t.n.log_off, 5);
+    assert_int_equal(t.n.log_len, 5);
+    assert_int_equal(t.n.commit, 5);
+    assert_int_equal(t.n.applied, 5);
+    assert_int_equal(raft_last_term(&t.n), 3);
+    assert_int_equal(t.n.leader_hint, 1);
+    /* Replication continues after the snapshot. */
+    ebuf e = mk_entries(6, TERMS(3));
+    tn_step(&t, ae(1, 2, 3, 5, 3, 6, e.e, e.n));
+    assert_fx(&t.out, RAFT_FX_APPEND, 6, 6);
+    assert_fx(&t.out, RAFT_FX_APPLY, 6, 6);
+    r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 6);
+    /* An up-to-date check against the snapshot's term: a shorter log of that term loses. */
+    tn_step(&t, rv(3, 2, 4, 5, 3));
+    r = only_msg(&t.out);
+    assert_int_equal(r.ok, 0);
+    tn_free(&t);
+}
+
+/* Figure 13 step 6: the log holds the snapshot's last entry with its term: the entries after it
+ * stay, and those through it are committed (applied one by one, no state machine reset). */
+TEST(test_install_snapshot_keeps_matching_suffix) {
+    tnode t;
+    tn_boot_snap(&t, 0, 0, 2, TERMS(1, 1, 1, 2, 2));
+    tn_step(&t, install(1, 2, 2, 3, 1, 9));
+    assert_int_equal(fx_count(&t.out, RAFT_FX_SNAP_INSTALL), 0);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_SNAP_RESTORE), 0);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 3, 0);
+    assert_fx(&t.out, RAFT_FX_APPLY, 1, 3);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 3);
+    assert_log(&t, TERMS(1, 1, 1, 2, 2));
+    assert_int_equal(t.n.commit, 3);
+    /* The same index with another term is a conflict: the log goes. */
+    tnode u;
+    tn_boot_snap(&u, 0, 0, 2, TERMS(1, 1, 1, 2, 2));
+    tn_step(&u, install(1, 2, 2, 4, 1, 9));
+    assert_fx(&u.out, RAFT_FX_SNAP_INSTALL, 4, 9);
+    assert_int_equal(u.n.log_len, 4);
+    tn_free(&t);
+    tn_free(&u);
+}
+
+/* A snapshot older than what the node has committed is ignored (it would drop committed
+ * entries), and one from an older term is refused. */
+TEST(test_install_snapshot_older_or_stale_ignored) {
+    tnode t;
+    tn_boot_snap(&t, 0, 0, 1, TERMS(1, 1, 1, 1, 1, 1));
+    tn_step(&t, ae(1, 2, 1, 6, 1, 6, NULL, 0));
+    assert_int_equal(t.n.commit, 6);
+    tn_step(&t, install(1, 2, 1, 4, 1, 3));
+    assert_int_equal(t.out.n_fx, 1); /* the reply alone */
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.type, RAFT_MSG_APPEND_ENTRIES_REPLY);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 4);
+    assert_log(&t, TERMS(1, 1, 1, 1, 1, 1));
+    assert_int_equal(t.n.snap.index, 0);
+    /* A snapshot from a leader of an older term. */
+    tn_step(&t, rv(3, 2, 5, 6, 1)); /* term 5 */
+    tn_step(&t, install(1, 2, 4, 9, 4, 3));
+    assert_int_equal(t.out.n_fx, 1);
+    r = only_msg(&t.out);
+    assert_int_equal(r.ok, 0);
+    assert_int_equal(r.term, 5);
+    assert_int_equal(t.n.log_len, 6);
+    tn_free(&t);
+}
+
+/* The injected bug: the older snapshot is installed over the committed entries. */
+TEST(test_bug_install_old_snapshot) {
+    tnode t;
+    tn_boot_snap(&t, RAFT_BUG_INSTALL_OLD_SNAPSHOT, 0, 1, TERMS(1, 1, 1, 1, 1, 1));
+    tn_step(&t, ae(1, 2, 1, 6, 1, 6, NULL, 0));
+    tn_step(&t, install(1, 2, 1, 4, 1, 3));
+    assert_fx(&t.out, RAFT_FX_SNAP_INSTALL, 4, 3);
+    assert_int_equal(t.n.log_len, 4);
+    assert_int_equal(t.n.commit, 4);
+    tn_free(&t);
+}
+
+/* A restart from a durable snapshot: the log follows it, the state machine starts from it. */
+TEST(test_restart_from_snapshot) {
+    tnode t;
+    tn_init_snap(&t, 2, 3, 0, 5, 0);
+    raft_load_snapshot(&t.n, &(raft_snapshot_meta){.index = 10, .term = 2, .id = 33});
+    raft_entry es[2] = {{.term = 3, .cmd = cmd_of(11, 3)}, {.term = 3, .cmd = cmd_of(12, 3)}};
+    raft_load(&t.n, 3, RAFT_NODE_NONE, es, 2);
+    assert_int_equal(t.n.log_off, 10);
+    assert_int_equal(t.n.log_len, 12);
+    tn_start(&t);
+    assert_fx(&t.out, RAFT_FX_SNAP_RESTORE, 33, 0);
+    assert_fx(&t.out, RAFT_FX_COMMIT, 10, 0);
+    assert_int_equal(t.n.commit, 10);
+    assert_int_equal(t.n.applied, 10);
+    assert_int_equal(raft_last_term(&t.n), 3);
+    /* Commits after the snapshot apply from its index on. */
+    tn_step(&t, ae(1, 2, 3, 12, 3, 12, NULL, 0));
+    assert_fx(&t.out, RAFT_FX_APPLY, 11, 12);
+    /* An AppendEntries from inside the snapshot: the compacted part is taken as matching. */
+    ebuf e = mk_entries(9, TERMS(2, 2, 3, 3, 3));
+    tn_step(&t, ae(1, 2, 3, 8, 2, 12, e.e, e.n));
+    assert_fx(&t.out, RAFT_FX_APPEND, 13, 13);
+    raft_msg r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 13);
+    /* One wholly inside it changes nothing and succeeds. */
+    e = mk_entries(3, TERMS(1, 1));
+    tn_step(&t, ae(1, 2, 3, 2, 1, 12, e.e, e.n));
+    r = only_msg(&t.out);
+    assert_int_equal(r.ok, 1);
+    assert_int_equal(r.index, 10);
+    assert_int_equal(t.n.log_len, 13);
+    /* Without a snapshot (index 0) the log starts at 1 again. */
+    raft_load_snapshot(&t.n, &(raft_snapshot_meta){0});
+    tn_load(&t, 3, RAFT_NODE_NONE, TERMS(1, 1));
+    tn_start(&t);
+    assert_int_equal(fx_count(&t.out, RAFT_FX_SNAP_RESTORE), 0);
+    assert_int_equal(t.n.commit, 0);
+    assert_log(&t, TERMS(1, 1));
+    tn_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_harness_persist_before_send_checker),
@@ -2473,6 +2771,14 @@ int main(void) {
         cmocka_unit_test(test_check_quorum_steps_down_without_majority),
         cmocka_unit_test(test_check_quorum_majority_keeps_leader),
         cmocka_unit_test(test_check_quorum_deadline),
+        cmocka_unit_test(test_snapshot_taken_every_n_applied),
+        cmocka_unit_test(test_snapshot_compaction_bounds_the_log),
+        cmocka_unit_test(test_leader_sends_snapshot_when_entries_are_compacted),
+        cmocka_unit_test(test_install_snapshot_replaces_the_log),
+        cmocka_unit_test(test_install_snapshot_keeps_matching_suffix),
+        cmocka_unit_test(test_install_snapshot_older_or_stale_ignored),
+        cmocka_unit_test(test_bug_install_old_snapshot),
+        cmocka_unit_test(test_restart_from_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

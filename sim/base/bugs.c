@@ -37,6 +37,9 @@ const bug_info bug_catalogue[] = {
     {"ignore_write_error", RAFT_BUG_IGNORE_WRITE_ERROR,
      "a failed disk write is ignored: the node carries on as if it were durable, and its votes "
      "and acknowledgements behind the write leave (needs disk.fail or fail_writes)"},
+    {"install_old_snapshot", RAFT_BUG_INSTALL_OLD_SNAPSHOT,
+     "a follower installs an InstallSnapshot older than its commit index over its log, dropping "
+     "committed entries (needs cluster.snapshot)"},
 };
 const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
 

@@ -18,12 +18,13 @@
 #define RS_CMD_LEN_MAX 256
 
 /* Per-run caps: a run that hits one stops with a clear failure ("limit") instead of an OOM or
- * a hang. Memory follows from them: about 64 bytes per log entry held (node log, checker
- * shadow, committed prefix) and 100 bytes per queued event or message in flight, so the caps
- * below keep a run under roughly 3 GiB. */
+ * a hang. Memory follows from them: about 16 bytes per log entry a node holds (32 with its
+ * array's growth slack; snapshots compact it), 16 per committed entry for the checker (its
+ * per-node shadows keep only what is not known committed), and 100 bytes per queued event or
+ * message in flight, so the caps below keep a run under roughly 3 GiB. */
 #define RS_RUN_EVENTS_MAX 200000000ull
-#define RS_LOG_ENTRIES_MAX 20000000u   /* in one node's log */
-#define RS_RUN_ENTRIES_MAX 40000000ull /* appended by all nodes together, over the run */
+#define RS_LOG_ENTRIES_MAX 20000000u    /* in one node's log */
+#define RS_RUN_ENTRIES_MAX 100000000ull /* appended by all nodes together, over the run */
 #define RS_QUEUE_MAX 2000000u          /* events queued at once (messages in flight...) */
 
 /* Longest run: 10^6 simulated seconds, in microseconds; keeps every time sum far from overflow. */

@@ -9,12 +9,20 @@
 
 enum { ROLE_FOLLOWER = 0, ROLE_CANDIDATE = 1, ROLE_LEADER = 2 };
 
-/* A growable array of per-index values, 1-based, with a sentinel at 0. */
+/* A growable array of per-index values, from index base on (a sentinel at 0 when base is 0).
+ * A node's shadow log drops what it shares with the committed prefix (compact_node): its
+ * entries at or below base are the committed prefix's, so it keeps per-entry state only for
+ * its uncommitted tail, whatever the length of the run. */
 typedef struct {
-    uint64_t *chain; /* chain[i]: hash of entries 1..i */
-    uint64_t *term;  /* term[i]: term of entry i */
+    uint64_t *chain; /* chain[i - base]: hash of entries 1..i */
+    uint64_t *term;  /* term[i - base]: term of entry i */
     uint64_t len, cap;
+    uint64_t base;
 } shadow_log;
+
+/* A node's shadow log goes this far behind its commit index before it drops what it shares with
+ * the committed prefix (and at most twice what it keeps, so the copy is amortized O(1)). */
+#define CHK_COMPACT_MIN 4096u
 
 typedef struct {
     shadow_log log;
@@ -41,6 +49,14 @@ typedef struct {
     size_t cap, n;
 } pair_map;
 
+/* A value per log index kept as runs of equal values (the committed prefix's terms change
+ * once per term, not per entry): index i has val[k] of the last run k with first[k] <= i, and
+ * 0 before the first run. Runs are added at the end only. */
+typedef struct {
+    uint64_t *first, *val;
+    uint32_t n, cap;
+} step_list;
+
 typedef struct {
     uint64_t term;
     uint64_t first; /* index of chain[0] */
@@ -51,9 +67,10 @@ typedef struct {
 struct chk {
     uint32_t n_nodes;
     shadow_node *nodes;    /* [n_nodes + 1] */
-    shadow_log committed;  /* the committed prefix, as first committed by any node */
-    uint64_t *commit_term; /* [i]: term of the node that first committed index i */
-    uint64_t commit_term_cap;
+    shadow_log committed;  /* the committed prefix, as first committed by any node (its chain
+                              only: its terms are in committed_terms) */
+    step_list committed_terms; /* the term of committed entry i */
+    step_list commit_terms;    /* the term of the node that first committed index i */
     uint64_t commit_term_max;
     uint32_t holding; /* nodes whose log holds the whole committed prefix */
     /* Log Matching across all time: the chain hash every (index, term) pair has ever named.
@@ -68,6 +85,76 @@ struct chk {
     pair_map leaders;     /* (term, 0) -> leader id: Election Safety */
     chk_violation violation;
 };
+
+/* Index i and the indices after it have value v (i above every run's first). */
+static void steps_set(step_list *l, uint64_t i, uint64_t v) {
+    if (l->n > 0 && l->val[l->n - 1] == v) return;
+    ASSERT(l->n == 0 || i > l->first[l->n - 1]);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->first = rs_xrealloc(l->first, l->cap * sizeof *l->first);
+        l->val = rs_xrealloc(l->val, l->cap * sizeof *l->val);
+    }
+    l->first[l->n] = i;
+    l->val[l->n++] = v;
+}
+
+static uint64_t steps_get(const step_list *l, uint64_t i) {
+    uint32_t lo = 0, hi = l->n; /* the first run with first > i */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->first[mid] <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? l->val[lo - 1] : 0;
+}
+
+static void steps_free(step_list *l) {
+    free(l->first);
+    free(l->val);
+}
+
+static inline uint64_t committed_term(const chk *c, uint64_t i) {
+    return steps_get(&c->committed_terms, i);
+}
+
+/* A node's chain hash and term at index i (<= its length): below its log's base, the committed
+ * prefix's. */
+static inline uint64_t node_chain(const chk *c, const shadow_node *s, uint64_t i) {
+    return i >= s->log.base ? s->log.chain[i - s->log.base] : c->committed.chain[i];
+}
+
+static inline uint64_t node_term(const chk *c, const shadow_node *s, uint64_t i) {
+    return i >= s->log.base ? s->log.term[i - s->log.base] : committed_term(c, i);
+}
+
+/* The node's log now starts at base (<= the committed prefix's length), which it holds as
+ * committed: a truncation into the committed part, or an installed snapshot. */
+static void node_rebase(chk *c, shadow_node *s, uint64_t base) {
+    s->log.base = base;
+    s->log.chain[0] = c->committed.chain[base];
+    s->log.term[0] = committed_term(c, base);
+}
+
+/* The node's log agrees with the committed prefix through upto (its chain there was just found
+ * equal): what it keeps at or below upto is dropped, once that is worth a copy. */
+static void compact_node(shadow_node *s, uint64_t upto) {
+    shadow_log *l = &s->log;
+    if (upto <= l->base || upto - l->base < CHK_COMPACT_MIN ||
+        2 * (upto - l->base) < l->len - l->base)
+        return;
+    uint64_t drop = upto - l->base, keep = l->len - upto + 1;
+    memmove(l->chain, l->chain + drop, keep * sizeof *l->chain);
+    memmove(l->term, l->term + drop, keep * sizeof *l->term);
+    l->base = upto;
+    if (l->cap > 256 && keep * 4 < l->cap) { /* give memory back */
+        l->cap = keep * 2 > 256 ? keep * 2 : 256;
+        l->chain = rs_xrealloc(l->chain, l->cap * sizeof *l->chain);
+        l->term = rs_xrealloc(l->term, l->cap * sizeof *l->term);
+    }
+}
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
@@ -210,7 +297,7 @@ static chk_result fail(chk *c, chk_result kind, const char *invariant, uint8_t n
 
 static int node_holds_committed(const chk *c, const shadow_node *s) {
     uint64_t cm = c->committed.len;
-    return s->log.len >= cm && s->log.chain[cm] == c->committed.chain[cm];
+    return s->log.len >= cm && node_chain(c, s, cm) == c->committed.chain[cm];
 }
 
 static void set_holding(chk *c, shadow_node *s, int holds) {
@@ -226,7 +313,7 @@ static chk_result check_holding(chk *c, uint8_t node) {
     uint32_t need = c->n_nodes / 2 + 1;
     if (c->committed.len == 0 || c->holding >= need) return CHK_OK;
     return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0,
-                c->committed.term[c->committed.len], c->committed.len,
+                committed_term(c, c->committed.len), c->committed.len,
                 "only %u of %u nodes still hold the committed entries through index %llu",
                 c->holding, c->n_nodes, (unsigned long long)c->committed.len);
 }
@@ -236,14 +323,27 @@ static chk_result check_holding(chk *c, uint8_t node) {
 static chk_result check_leader_complete(chk *c, uint8_t node) {
     const shadow_node *s = &c->nodes[node];
     uint64_t i = c->committed.len;
-    if (c->commit_term_max >= s->term)
-        while (i > 0 && c->commit_term[i] >= s->term) i--;
+    if (c->commit_term_max >= s->term) { /* the end of the last run committed below its term */
+        const step_list *l = &c->commit_terms;
+        uint32_t k = l->n;
+        while (k > 0 && l->val[k - 1] >= s->term) k--;
+        i = k == 0 ? 0 : k < l->n ? l->first[k] - 1 : c->committed.len;
+    }
     if (i == 0) return CHK_OK;
-    if (s->log.len >= i && s->log.chain[i] == c->committed.chain[i]) return CHK_OK;
+    if (s->log.len >= i && node_chain(c, s, i) == c->committed.chain[i]) return CHK_OK;
     return fail(c, CHK_VIOLATION, CHK_LEADER_COMPLETENESS, node, 0, s->term, i,
                 "leader %u of term %llu lacks committed entry %llu (committed in term %llu)", node,
                 (unsigned long long)s->term, (unsigned long long)i,
-                (unsigned long long)c->commit_term[i]);
+                (unsigned long long)steps_get(&c->commit_terms, i));
+}
+
+/* The committed prefix keeps its chain hashes only (its terms are runs). */
+static void committed_reserve(shadow_log *cl, uint64_t need) {
+    if (need < cl->cap) return;
+    uint64_t cap = cl->cap ? cl->cap : 64;
+    while (cap <= need) cap *= 2;
+    cl->chain = rs_xrealloc(cl->chain, cap * sizeof *cl->chain);
+    cl->cap = cap;
 }
 
 /* The node committed past every commit seen so far: its entries extend the prefix. */
@@ -251,22 +351,19 @@ static chk_result extend_committed(chk *c, uint8_t node, uint64_t index) {
     shadow_node *s = &c->nodes[node];
     shadow_log *cl = &c->committed;
     uint64_t old = cl->len;
-    if (s->log.chain[old] != cl->chain[old])
-        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, s->log.term[old], old,
+    if (node_chain(c, s, old) != cl->chain[old])
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, node_term(c, s, old), old,
                     "node %u commits index %llu, but its entry at %llu (term %llu) differs from "
                     "the one committed earlier (term %llu)",
                     node, (unsigned long long)index, (unsigned long long)old,
-                    (unsigned long long)s->log.term[old], (unsigned long long)cl->term[old]);
-    log_reserve(cl, index);
-    if (c->commit_term_cap < cl->cap) {
-        c->commit_term = rs_xrealloc(c->commit_term, cl->cap * sizeof *c->commit_term);
-        c->commit_term_cap = cl->cap;
-    }
+                    (unsigned long long)node_term(c, s, old),
+                    (unsigned long long)committed_term(c, old));
+    committed_reserve(cl, index);
     for (uint64_t i = old + 1; i <= index; i++) {
-        cl->chain[i] = s->log.chain[i];
-        cl->term[i] = s->log.term[i];
-        c->commit_term[i] = s->term;
+        cl->chain[i] = node_chain(c, s, i);
+        steps_set(&c->committed_terms, i, node_term(c, s, i));
     }
+    steps_set(&c->commit_terms, old + 1, s->term);
     cl->len = index;
     if (s->term > c->commit_term_max) c->commit_term_max = s->term;
     for (uint32_t n = 1; n <= c->n_nodes; n++) {
@@ -362,10 +459,10 @@ chk_result chk_append(chk *c, uint8_t node, uint64_t index, uint64_t term, uint6
                     "leader %u of term %llu appended an entry of term %llu at index %llu", node,
                     (unsigned long long)s->term, (unsigned long long)term,
                     (unsigned long long)index);
-    log_reserve(&s->log, index);
-    uint64_t chain = chain_next(s->log.chain[index - 1], term, cmd_hash);
-    s->log.chain[index] = chain;
-    s->log.term[index] = term;
+    log_reserve(&s->log, index - s->log.base);
+    uint64_t chain = chain_next(node_chain(c, s, index - 1), term, cmd_hash);
+    s->log.chain[index - s->log.base] = chain;
+    s->log.term[index - s->log.base] = term;
     s->log.len = index;
     if (record_entry(c, index, term, chain) != chain)
         return fail(c, CHK_VIOLATION, CHK_LOG_MATCHING, node, 0, term, index,
@@ -387,15 +484,17 @@ chk_result chk_truncate(chk *c, uint8_t node, uint64_t from) {
                     "leader %u of term %llu deleted its entries from index %llu", node,
                     (unsigned long long)s->term, (unsigned long long)from);
     if (from <= s->commit)
-        return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0, s->log.term[from], from,
+        return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0, node_term(c, s, from),
+                    from,
                     "node %u deleted entries from index %llu though it had committed through %llu",
                     node, (unsigned long long)from, (unsigned long long)s->commit);
+    if (from - 1 < s->log.base) node_rebase(c, s, from - 1);
     s->log.len = from - 1;
     /* A truncation is a write of the node's own: entries it acknowledged and now deletes
      * (on a leader's word) are no longer promised. */
     if (s->promised_ack_index >= from) {
         s->promised_ack_index = from - 1;
-        s->promised_ack_chain = s->log.chain[from - 1];
+        s->promised_ack_chain = node_chain(c, s, from - 1);
     }
     if (from <= c->committed.len) {
         set_holding(c, s, 0);
@@ -416,13 +515,19 @@ chk_result chk_commit(chk *c, uint8_t node, uint64_t index) {
                     "node %u commit index went back from %llu to %llu", node,
                     (unsigned long long)s->commit, (unsigned long long)index);
     s->commit = index;
-    if (index > c->committed.len) return extend_committed(c, node, index);
-    if (s->log.chain[index] != c->committed.chain[index])
-        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, s->log.term[index], index,
+    if (index > c->committed.len) {
+        chk_result r = extend_committed(c, node, index);
+        if (r == CHK_OK) compact_node(s, index);
+        return r;
+    }
+    if (node_chain(c, s, index) != c->committed.chain[index])
+        return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, node_term(c, s, index),
+                    index,
                     "node %u committed index %llu with an entry of term %llu, but the entry "
                     "committed there earlier has term %llu (or another command)",
-                    node, (unsigned long long)index, (unsigned long long)s->log.term[index],
-                    (unsigned long long)c->committed.term[index]);
+                    node, (unsigned long long)index, (unsigned long long)node_term(c, s, index),
+                    (unsigned long long)committed_term(c, index));
+    compact_node(s, index);
     return CHK_OK;
 }
 
@@ -437,13 +542,13 @@ chk_result chk_apply(chk *c, uint8_t node, uint64_t index, uint64_t term, uint64
                     "node %u applied index %llu before it was committed", node,
                     (unsigned long long)index);
     uint64_t chain = chain_next(c->committed.chain[index - 1], term, cmd_hash);
-    if (index > s->log.len || s->log.chain[index] != c->committed.chain[index] ||
+    if (index > s->log.len || node_chain(c, s, index) != c->committed.chain[index] ||
         chain != c->committed.chain[index])
         return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
                     "node %u applied an entry at index %llu (term %llu) that differs from the "
                     "entry committed there (term %llu)",
                     node, (unsigned long long)index, (unsigned long long)term,
-                    (unsigned long long)c->committed.term[index]);
+                    (unsigned long long)committed_term(c, index));
     s->applied = index;
     return CHK_OK;
 }
@@ -487,7 +592,7 @@ chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index) 
         (term == s->promised_ack_term && index >= s->promised_ack_index)) {
         s->promised_ack_term = term;
         s->promised_ack_index = index;
-        s->promised_ack_chain = s->log.chain[index];
+        s->promised_ack_chain = node_chain(c, s, index);
     }
     return CHK_OK;
 }
@@ -555,7 +660,7 @@ chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index
     shadow_node *s = &c->nodes[node];
     shadow_log *cl = &c->committed;
     if (kind == CHK_SNAP_TAKE) {
-        if (index > s->applied || s->log.term[index] != term)
+        if (index > s->applied || node_term(c, s, index) != term)
             return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
                         "node %u took a snapshot through index %llu (term %llu) but has applied "
                         "only through %llu%s",
@@ -565,7 +670,7 @@ chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index
         return CHK_OK;
     }
     /* Install and restore: a snapshot holds applied, hence committed, state. */
-    if (index > cl->len || cl->term[index] != term)
+    if (index > cl->len || committed_term(c, index) != term)
         return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
                     "node %u %s a snapshot through index %llu (term %llu), but %s", node,
                     kind == CHK_SNAP_INSTALL ? "installed" : "restored its state from",
@@ -573,7 +678,7 @@ chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index
                     index > cl->len ? "no node has committed that far"
                                     : "the entry committed there has another term");
     if (kind == CHK_SNAP_RESTORE) {
-        if (index > s->log.len || s->log.chain[index] != cl->chain[index])
+        if (index > s->log.len || node_chain(c, s, index) != cl->chain[index])
             return fail(c, CHK_VIOLATION, CHK_STATE_MACHINE_SAFETY, node, 0, term, index,
                         "node %u restored its state from a snapshot through index %llu, but its "
                         "log does not hold the committed entries there",
@@ -591,13 +696,11 @@ chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index
                     "committed through %llu",
                     node, (unsigned long long)index, (unsigned long long)s->commit);
     /* The log becomes the committed prefix through index: the snapshot covers it. */
-    log_reserve(&s->log, index);
-    memcpy(s->log.chain + 1, cl->chain + 1, index * sizeof *cl->chain);
-    memcpy(s->log.term + 1, cl->term + 1, index * sizeof *cl->term);
+    node_rebase(c, s, index);
     s->log.len = index;
     if (s->promised_ack_index > index) { /* its own write dropped what it acknowledged after */
         s->promised_ack_index = index;
-        s->promised_ack_chain = s->log.chain[index];
+        s->promised_ack_chain = node_chain(c, s, index);
     }
     set_holding(c, s, node_holds_committed(c, s));
     return check_holding(c, node);
@@ -617,8 +720,8 @@ chk *chk_new(uint32_t n_nodes) {
     }
     c->holding = n_nodes;
     log_init(&c->committed);
-    c->commit_term_cap = c->committed.cap;
-    c->commit_term = rs_xcalloc(c->commit_term_cap, sizeof *c->commit_term);
+    free(c->committed.term); /* committed_terms holds them */
+    c->committed.term = NULL;
     return c;
 }
 
@@ -627,7 +730,8 @@ void chk_free(chk *c) {
     for (uint32_t i = 0; i <= c->n_nodes; i++) log_free(&c->nodes[i].log);
     free(c->nodes);
     log_free(&c->committed);
-    free(c->commit_term);
+    steps_free(&c->committed_terms);
+    steps_free(&c->commit_terms);
     map_free(&c->entries);
     map_free(&c->run_of_term);
     for (uint32_t i = 0; i < c->n_runs; i++) free(c->runs[i].chain);
@@ -642,7 +746,7 @@ const chk_violation *chk_violation_get(const chk *c) {
 
 uint64_t chk_chain(const chk *c, uint8_t node, uint64_t index) {
     ASSERT(node >= 1 && node <= c->n_nodes && index <= c->nodes[node].log.len);
-    return c->nodes[node].log.chain[index];
+    return node_chain(c, &c->nodes[node], index);
 }
 
 uint64_t chk_chain_next(uint64_t prev, uint64_t term, uint64_t cmd_hash) {

@@ -126,11 +126,16 @@ static void submit_one(sim *s, uint8_t node, uint32_t cmd) {
     if (n->up && !n->paused) ok = s->impl->propose(n->node, s->now, cmd, &s->out);
     s->res->submitted++;
     s->res->accepted += (uint64_t)ok;
-    trace_begin_event(s->tr, s->now, "submit");
-    trace_u64(s->tr, "node", node);
-    trace_strn(s->tr, "cmd", sim_cmd_str(s, cmd), s->cmd_len[cmd]);
-    trace_bool(s->tr, "accepted", ok);
-    trace_end(s->tr);
+    if (s->tr->on) {
+        char buf[SIM_CMD_BUF];
+        uint32_t len;
+        const char *bytes = sim_cmd_bytes(s, cmd, buf, &len);
+        trace_begin_event(s->tr, s->now, "submit");
+        trace_u64(s->tr, "node", node);
+        trace_strn(s->tr, "cmd", bytes, len);
+        trace_bool(s->tr, "accepted", ok);
+        trace_end(s->tr);
+    }
     if (!ok) return;
     sim_apply_out(s, node);
     sim_arm_timer(s, node);
@@ -141,12 +146,7 @@ static void do_submit(sim *s, uint8_t node, const scn_event *e) {
         submit_one(s, node, sim_cmd_add(s, e->command, strlen(e->command)));
         return;
     }
-    for (uint32_t i = 0; i < e->count && !s->done; i++) {
-        char buf[3 + RS_U64_DEC_CAP]; /* "cmd<n>" */
-        size_t at = rs_u64_dec(buf + 3, ++s->generated);
-        memcpy(buf + at, "cmd", 3);
-        submit_one(s, node, sim_cmd_add(s, buf + at, sizeof buf - at));
-    }
+    for (uint32_t i = 0; i < e->count && !s->done; i++) submit_one(s, node, sim_cmd_generate(s));
 }
 
 /* transfer (SPEC section 8): the current leader is asked to hand leadership to `to`. A paused

@@ -42,6 +42,35 @@ uint32_t sim_cmd_add(sim *s, const char *str, size_t len) {
     return id;
 }
 
+uint32_t sim_cmd_generate(sim *s) {
+    ASSERT(s->generated < SIM_CMD_GEN - 2); /* UINT32_MAX stays free (canonical.c's "none") */
+    return SIM_CMD_GEN | (uint32_t)++s->generated;
+}
+
+const char *sim_cmd_bytes(const sim *s, uint32_t id, char buf[SIM_CMD_BUF], uint32_t *len) {
+    if (!(id & SIM_CMD_GEN)) {
+        *len = s->cmd_len[id];
+        return sim_cmd_str(s, id);
+    }
+    size_t at = rs_u64_dec(buf + 3, id & ~SIM_CMD_GEN); /* right-aligned in buf + 3 */
+    memcpy(buf + at, "cmd", 3);
+    *len = (uint32_t)(3 + RS_U64_DEC_CAP - at);
+    return buf + at;
+}
+
+uint64_t sim_cmd_hash(sim *s, uint32_t id) {
+    if (!(id & SIM_CMD_GEN)) return s->cmd_hash[id];
+    if (!s->gen_hash) s->gen_hash = rs_xcalloc(2 * SIM_GEN_HASHES, sizeof *s->gen_hash);
+    uint64_t *slot = &s->gen_hash[2 * (id % SIM_GEN_HASHES)];
+    if (slot[0] == id) return slot[1]; /* handle 0 is never generated: an empty slot misses */
+    char buf[SIM_CMD_BUF];
+    uint32_t len;
+    const char *p = sim_cmd_bytes(s, id, buf, &len);
+    slot[0] = id;
+    slot[1] = chk_cmd_hash(p, len);
+    return slot[1];
+}
+
 static void report_violation(sim *s, const chk_violation *v) {
     trace_writer *t = s->tr;
     trace_begin_event(t, s->now, "violation");
@@ -72,7 +101,10 @@ static void trace_entry(sim *s, const char *ev, uint8_t node, uint64_t index, co
     trace_u64(t, "node", node);
     trace_u64(t, "index", index);
     trace_u64(t, "term", e->term);
-    trace_strn(t, "cmd", sim_cmd_str(s, e->cmd), s->cmd_len[e->cmd]);
+    char buf[SIM_CMD_BUF];
+    uint32_t len;
+    const char *cmd = sim_cmd_bytes(s, e->cmd, buf, &len);
+    trace_strn(t, "cmd", cmd, len);
     trace_end(t);
 }
 
@@ -102,7 +134,7 @@ static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     for (uint64_t i = first; i <= last && !s->done; i++) {
         const raft_entry *e = &es[i - first];
         if (s->tr->on) trace_entry(s, "append", node, i, e);
-        sim_checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
+        sim_checked(s, chk_append(s->chk, node, i, e->term, sim_cmd_hash(s, e->cmd)));
     }
     s->appended += last + 1 - first;
     if (last > RS_LOG_ENTRIES_MAX)
@@ -130,9 +162,13 @@ static void fx_commit(sim *s, uint8_t node, uint64_t index) {
 }
 
 static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
+    char buf[SIM_CMD_BUF];
+    uint32_t len;
+    const char *bytes = sim_cmd_bytes(s, cmd, buf, &len);
+    uint64_t hash = sim_cmd_hash(s, cmd);
     for (uint32_t w = 0; w < s->n_watch; w++)
-        if (s->watch_hash[w] == s->cmd_hash[cmd] && strlen(s->watch[w]) == s->cmd_len[cmd] &&
-            memcmp(s->watch[w], sim_cmd_str(s, cmd), s->cmd_len[cmd]) == 0)
+        if (s->watch_hash[w] == hash && strlen(s->watch[w]) == len &&
+            memcmp(s->watch[w], bytes, len) == 0)
             s->watch_applied[w * (s->n + 1) + node] = 1;
 }
 
@@ -141,9 +177,9 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
     for (uint64_t i = first; i <= last && !s->done; i++) {
         const raft_entry *e = &es[i - first];
         if (s->tr->on) trace_entry(s, "apply", node, i, e);
-        sim_checked(s, chk_apply(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
+        sim_checked(s, chk_apply(s->chk, node, i, e->term, sim_cmd_hash(s, e->cmd)));
         if (s->n_watch) watch_applied(s, node, e->cmd);
-        if (s->cmd_kv[e->cmd] && !s->done) s->on_kv_apply(s, node, e->cmd);
+        if (sim_cmd_kv(s, e->cmd) && !s->done) s->on_kv_apply(s, node, e->cmd);
     }
 }
 
@@ -427,7 +463,7 @@ void sim_reconcile(sim *s, uint8_t node) {
     const raft_entry *es = st.last_index >= d ? s->impl->entry(s->nodes[node].node, d) : NULL;
     while (d <= shadow && d <= st.last_index) {
         const raft_entry *e = &es[d - first]; /* node.h: entries first..last_index are contiguous */
-        chain = chk_chain_next(chain, e->term, s->cmd_hash[e->cmd]);
+        chain = chk_chain_next(chain, e->term, sim_cmd_hash(s, e->cmd));
         if (chain != chk_chain(s->chk, node, d)) break;
         d++;
     }
@@ -663,6 +699,7 @@ void sim_destroy(sim *s) {
         free(s->snaps[i].watch);
     }
     free(s->snaps);
+    free(s->gen_hash);
     chk_free(s->chk);
     node_out_free(&s->out);
 }

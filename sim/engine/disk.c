@@ -21,13 +21,13 @@
 
 #include "sim/engine/engine.h"
 
-enum { REC_TERM, REC_ENTRY, REC_TRUNCATE };
+enum { REC_TERM, REC_ENTRY, REC_TRUNCATE, REC_SNAP_TAKE, REC_SNAP_INSTALL };
 
 typedef struct {
     uint8_t kind;
     uint8_t vote; /* REC_TERM */
-    uint64_t a;   /* REC_TERM: term; REC_ENTRY: index; REC_TRUNCATE: from */
-    raft_entry e; /* REC_ENTRY */
+    uint64_t a;   /* REC_TERM: term; REC_ENTRY: index; REC_TRUNCATE: from; REC_SNAP_*: index */
+    raft_entry e; /* REC_ENTRY; REC_SNAP_*: term and, in cmd, the snapshot id */
 } disk_rec;
 
 typedef struct {
@@ -39,8 +39,11 @@ typedef struct sim_disk {
     /* The durable image. */
     uint64_t term;
     uint8_t vote;
-    raft_entry *log; /* [1..len] */
+    raft_entry *log; /* [1..len - off]: the entries off + 1..len */
     uint64_t len, cap;
+    /* The durable snapshot (SPEC section 8; index 0: none). The log image keeps only the
+     * entries after it (off == snap_index): a restart loads the snapshot and those. */
+    uint64_t off, snap_index, snap_term, snap_id;
     /* Pending batches, oldest first, and their records. */
     disk_batch *batches;
     size_t b_head, b_n, b_cap;
@@ -102,6 +105,11 @@ static void rec_push(sim_disk *d, disk_rec r) {
     d->recs[d->r_head + d->r_n++] = r;
 }
 
+static disk_rec snap_rec(uint8_t kind, uint64_t index, uint64_t term, uint64_t id) {
+    ASSERT(id <= UINT32_MAX);
+    return (disk_rec){.kind = kind, .a = index, .e = {.term = term, .cmd = (uint32_t)id}};
+}
+
 /* Records the persistent effects of the node's last call (before its effects are handed on),
  * as one batch. */
 void disk_record(sim *s, uint8_t node) {
@@ -126,6 +134,14 @@ void disk_record(sim *s, uint8_t node) {
             break;
         }
         case RAFT_FX_TRUNCATE: rec_push(d, (disk_rec){.kind = REC_TRUNCATE, .a = f->a}); break;
+        case NODE_FX_SNAP_TAKE: /* its entry is still in the node's log until its next call */
+            rec_push(d, snap_rec(REC_SNAP_TAKE, f->a,
+                                 s->impl->entry(s->nodes[node].node, f->a)->term, f->b));
+            break;
+        case NODE_FX_SNAP_INSTALL: /* taken by another node earlier: the engine knows its term */
+            ASSERT(f->b >= 1 && f->b <= s->n_snaps);
+            rec_push(d, snap_rec(REC_SNAP_INSTALL, f->a, s->snaps[f->b - 1].term, f->b));
+            break;
         default: break;
         }
     }
@@ -155,28 +171,53 @@ void disk_record(sim *s, uint8_t node) {
     sim_push(s, d->busy_until, EV_DISK, node);
 }
 
+/* A snapshot is durable: the log image drops what it covers (all of it for an install, which
+ * replaces the log), and gives memory back once the image is a quarter of its array. */
+static void apply_snap(sim_disk *d, const disk_rec *r) {
+    uint64_t index = r->a;
+    d->snap_index = index;
+    d->snap_term = r->e.term;
+    d->snap_id = r->e.cmd;
+    if (r->kind == REC_SNAP_INSTALL || index >= d->len) {
+        d->off = d->len = index;
+    } else if (index > d->off) {
+        memmove(d->log + 1, d->log + 1 + (index - d->off), (d->len - index) * sizeof *d->log);
+        d->off = index;
+    }
+    uint64_t keep = d->len - d->off + 1;
+    if (d->cap > 256 && keep * 4 < d->cap) {
+        d->cap = keep * 2 > 256 ? keep * 2 : 256;
+        d->log = rs_xrealloc(d->log, d->cap * sizeof *d->log);
+    }
+}
+
 static void apply_rec(sim_disk *d, const disk_rec *r) {
     switch (r->kind) {
     case REC_TERM:
         d->term = r->a;
         d->vote = r->vote;
         break;
-    case REC_ENTRY:
+    case REC_ENTRY: {
         if (r->a > d->len + 1) { /* past the hole of a failed write: unreadable */
             ASSERT(d->failures > 0);
             break;
         }
-        if (r->a >= d->cap) {
+        ASSERT(r->a > d->off);
+        uint64_t k = r->a - d->off;
+        if (k >= d->cap) {
             d->cap = d->cap ? d->cap * 2 : 256;
-            while (d->cap <= r->a) d->cap *= 2;
+            while (d->cap <= k) d->cap *= 2;
             d->log = rs_xrealloc(d->log, d->cap * sizeof *d->log);
         }
-        d->log[r->a] = r->e;
+        d->log[k] = r->e;
         d->len = r->a;
         break;
-    case REC_TRUNCATE:
-        if (r->a <= d->len) d->len = r->a - 1;
+    }
+    case REC_TRUNCATE: /* never into the snapshot: what it covers stays */
+        if (r->a <= d->len) d->len = r->a > d->off ? r->a - 1 : d->off;
         break;
+    case REC_SNAP_TAKE:
+    case REC_SNAP_INSTALL: apply_snap(d, r); break;
     }
 }
 
@@ -199,11 +240,12 @@ static int batch_fails(const sim *s, sim_disk *d) {
            (rs_rng_next(&d->fail_rng) & 0xffffffffu) < s->disk_fail_threshold;
 }
 
-/* disk_fail: what the failed batch held (its entries, its latest term and vote, a truncation). */
+/* disk_fail: what the failed batch held (its entries, its latest term and vote, a truncation, a
+ * snapshot taken or installed). */
 static void trace_fail(sim *s, uint8_t node, const sim_disk *d, const disk_batch *b) {
     trace_writer *t = s->tr;
     if (!t->on) return;
-    uint64_t first = 0, last = 0, from = 0;
+    uint64_t first = 0, last = 0, from = 0, snap = 0;
     const disk_rec *term = NULL;
     for (size_t i = 0; i < b->n; i++) {
         const disk_rec *r = &d->recs[b->first + i];
@@ -211,6 +253,7 @@ static void trace_fail(sim *s, uint8_t node, const sim_disk *d, const disk_batch
         if (r->kind == REC_TRUNCATE && !from) from = r->a;
         if (r->kind == REC_ENTRY && !first) first = r->a;
         if (r->kind == REC_ENTRY) last = r->a;
+        if (r->kind == REC_SNAP_TAKE || r->kind == REC_SNAP_INSTALL) snap = r->a;
     }
     trace_begin_event(t, s->now, "disk_fail");
     trace_u64(t, "node", node);
@@ -220,6 +263,7 @@ static void trace_fail(sim *s, uint8_t node, const sim_disk *d, const disk_batch
     if (term) trace_u64(t, "term", term->a);
     if (term && term->vote) trace_u64(t, "vote", term->vote);
     if (from) trace_u64(t, "truncate", from);
+    if (snap) trace_u64(t, "snapshot", snap);
     trace_end(t);
 }
 
@@ -274,18 +318,15 @@ int disk_must_hold(const sim *s, uint8_t node) {
 }
 
 /* The durable state a promise that left behind a failed write is held to: the durable term and
- * vote, and how much of the node's log is durable (its durable log's last entry that the node's
- * log holds too; a node's own entries of equal index and term are the same entry). */
+ * vote, and how much of the node's log is durable (disk_durable: its durable log's last entry
+ * that the node's log holds too, a snapshot's index included). */
 void disk_durable_state(const sim *s, uint8_t node, uint64_t *term, uint8_t *vote,
                         uint64_t *keep) {
     const sim_disk *d = s->nodes[node].disk;
-    node_status st = sim_node_status(s, node);
-    uint64_t k = d->len < st.last_index ? d->len : st.last_index;
-    const raft_entry *es = k ? s->impl->entry(s->nodes[node].node, 1) : NULL; /* contiguous */
-    while (k > 0 && es[k - 1].term != d->log[k].term) k--;
+    uint64_t node_term;
+    *keep = disk_durable(s, node, &node_term); /* the log part, snapshots included */
     *term = d->term;
     *vote = d->vote;
-    *keep = k;
 }
 
 /* What the node may count on: the durable log's last entry that the node's log holds too
@@ -294,10 +335,14 @@ void disk_durable_state(const sim *s, uint8_t node, uint64_t *term, uint8_t *vot
 uint64_t disk_durable(const sim *s, uint8_t node, uint64_t *term) {
     const sim_disk *d = s->nodes[node].disk;
     node_status st = sim_node_status(s, node);
-    uint64_t k = d->len < st.last_index ? d->len : st.last_index;
-    const raft_entry *es = k ? s->impl->entry(s->nodes[node].node, 1) : NULL; /* contiguous */
-    while (k > 0 && es[k - 1].term != d->log[k].term) k--;
     *term = d->term < st.term ? d->term : st.term;
+    /* A snapshot of the node's not durable yet: only what the durable one covers is sure (both
+     * cover committed entries). Else compare the entries after the snapshot. */
+    if (d->snap_index != st.snap_index)
+        return d->snap_index < st.snap_index ? d->snap_index : st.snap_index;
+    uint64_t lo = d->off, k = d->len < st.last_index ? d->len : st.last_index;
+    const raft_entry *es = k > lo ? s->impl->entry(s->nodes[node].node, lo + 1) : NULL;
+    while (k > lo && es[k - lo - 1].term != d->log[k - lo].term) k--; /* es: contiguous */
     return k;
 }
 
@@ -342,5 +387,9 @@ void disk_crash(sim *s, uint8_t node) {
 void disk_load(sim *s, uint8_t node) {
     sim_disk *d = s->nodes[node].disk;
     if (!d) return;
-    s->impl->load(s->nodes[node].node, d->term, d->vote, d->len ? d->log + 1 : NULL, d->len);
+    if (s->impl->load_snapshot)
+        s->impl->load_snapshot(s->nodes[node].node, d->snap_index, d->snap_term, d->snap_id);
+    ASSERT(d->snap_index == 0 || s->impl->load_snapshot);
+    s->impl->load(s->nodes[node].node, d->term, d->vote, d->len > d->off ? d->log + 1 : NULL,
+                  d->len - d->off);
 }

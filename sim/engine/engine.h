@@ -11,6 +11,7 @@
 #include "sim/check/check.h"
 #include "sim/base/limits.h"
 #include "sim/base/rng.h"
+#include "sim/base/util.h"
 #include "sim/engine/queue.h"
 #include "sim/node/node.h"
 #include "sim/scenario/scenario.h"
@@ -149,6 +150,9 @@ typedef struct sim {
     /* A node stops on a failed write: crashed as by the crash action (actions.c; run.c sets
      * it, so that cluster.c does not call the actions). */
     void (*on_fail_stop)(struct sim *s, uint8_t node);
+    /* The hashes of the generated commands seen last (each is hashed at every append and apply
+     * of every node), by handle modulo SIM_GEN_HASHES; NULL until the first one. */
+    uint64_t *gen_hash; /* [2 * SIM_GEN_HASHES]: handle, hash */
 } sim;
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
@@ -164,6 +168,23 @@ static inline node_status sim_node_status(const sim *s, uint8_t id) {
 
 static inline const char *sim_cmd_str(const sim *s, uint32_t id) {
     return s->cmd_arena + s->cmd_off[id];
+}
+
+/* Commands made by submit.count ("cmd<n>") are not stored, since a long run makes millions:
+ * handle SIM_CMD_GEN | n stands for one, and its bytes and hash are made again when asked. The
+ * functions below take either kind; sim_cmd_str and the cmd_* arrays only stored ones. */
+#define SIM_CMD_GEN 0x80000000u
+#define SIM_CMD_BUF (3 + RS_U64_DEC_CAP) /* "cmd" and a decimal number */
+#define SIM_GEN_HASHES 4096u
+/* The command's bytes and length (a generated one written into buf). */
+const char *sim_cmd_bytes(const sim *s, uint32_t id, char buf[SIM_CMD_BUF], uint32_t *len);
+uint64_t sim_cmd_hash(sim *s, uint32_t id);
+/* The next generated command's handle. */
+uint32_t sim_cmd_generate(sim *s);
+
+/* 0, or 1 + the index of the key-value operation the command carries. */
+static inline uint32_t sim_cmd_kv(const sim *s, uint32_t id) {
+    return (id & SIM_CMD_GEN) ? 0 : s->cmd_kv[id];
 }
 
 /* ---- cluster.c: the nodes, their effects, the run's shared services ---------------------- */

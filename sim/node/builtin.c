@@ -22,6 +22,7 @@ static int builtin_check(const scenario *scn, char *why, size_t cap) {
 typedef struct {
     raft_node n;
     uint32_t clock_ppm;
+    const node_env *env; /* snapshot ids (cluster.snapshot) */
 } bnode;
 
 static uint64_t local_of(const void *node, uint64_t real_us) {
@@ -37,11 +38,23 @@ static uint64_t real_of(const bnode *b, uint64_t local_us) {
     return r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
 }
 
+/* raft/ takes a snapshot under an id handed in beforehand (it cannot ask the engine itself):
+ * after every call, a node that used its id gets the next one. */
+static void give_snapshot_id(bnode *b) {
+    if (b->n.cfg.snapshot_every && b->n.snap_id_next == 0)
+        raft_give_snapshot_id(&b->n, b->env->snapshot_id(b->env->ctx));
+}
+
 static void *builtin_create(const node_params *p) {
     bnode *b = rs_xcalloc(1, sizeof *b);
     ASSERT(p->clock_ppm > 0);
     b->clock_ppm = p->clock_ppm;
-    raft_node_init(&b->n, p->id, p->n_nodes, &p->cfg, p->rng_seed);
+    raft_config cfg = p->cfg;
+    cfg.snapshot_every = p->scn->snapshot_every;
+    cfg.snapshot_trailing = p->scn->snapshot_trailing;
+    raft_node_init(&b->n, p->id, p->n_nodes, &cfg, p->rng_seed);
+    b->env = p->env;
+    give_snapshot_id(b);
     return b;
 }
 
@@ -57,6 +70,7 @@ static void builtin_load(void *node, uint64_t term, uint8_t voted_for, const raf
 
 static void builtin_start(void *node, uint64_t now_us, node_out *out) {
     raft_node_start(node, local_of(node, now_us), &out->r);
+    give_snapshot_id(node);
 }
 
 /* raft/ keeps its persistent and volatile state in one struct; raft_node_start() at the restart
@@ -70,11 +84,13 @@ static void builtin_step(void *node, uint64_t now_us, const raft_msg *m, const v
                          node_out *out) {
     (void)body;
     raft_step(node, local_of(node, now_us), m, &out->r);
+    give_snapshot_id(node);
 }
 
 static void builtin_persisted(void *node, uint64_t now_us, uint64_t index, uint64_t term,
                               node_out *out) {
     raft_persisted(node, local_of(node, now_us), index, term, &out->r);
+    give_snapshot_id(node);
 }
 
 static int builtin_write_failed(void *node, uint64_t now_us) {
@@ -84,6 +100,7 @@ static int builtin_write_failed(void *node, uint64_t now_us) {
 
 static void builtin_tick(void *node, uint64_t now_us, node_out *out) {
     raft_tick(node, local_of(node, now_us), &out->r);
+    give_snapshot_id(node);
 }
 
 static uint64_t builtin_deadline(const void *node) {
@@ -107,7 +124,9 @@ static int builtin_read(void *node, uint64_t now_us, uint64_t id, node_out *out)
 }
 
 static int builtin_propose(void *node, uint64_t now_us, uint32_t cmd, node_out *out) {
-    return raft_propose(node, local_of(node, now_us), cmd, &out->r);
+    int taken = raft_propose(node, local_of(node, now_us), cmd, &out->r);
+    give_snapshot_id(node); /* a one-node cluster commits, and may snapshot, at once */
+    return taken;
 }
 
 static void builtin_status(const void *node, node_status *st) {
@@ -118,13 +137,18 @@ static void builtin_status(const void *node, node_status *st) {
     st->last_index = n->log_len;
     st->voted_for = n->voted_for;
     st->leader_hint = n->leader_hint;
-    st->snap_index = 0; /* no snapshots yet */
+    st->snap_index = n->snap.index;
 }
 
 static const raft_entry *builtin_entry(const void *node, uint64_t index) {
     const raft_node *n = node;
-    ASSERT(index >= 1 && index <= n->log_len);
-    return &n->log[index];
+    ASSERT(index > n->log_off && index <= n->log_len);
+    return raft_entry_at(n, index);
+}
+
+/* At a restart from the disk the engine models: the durable snapshot, before load(). */
+static void builtin_load_snapshot(void *node, uint64_t index, uint64_t term, uint64_t id) {
+    raft_load_snapshot(node, &(raft_snapshot_meta){.index = index, .term = term, .id = id});
 }
 
 static void builtin_body_free(void *body) {
@@ -135,16 +159,16 @@ const node_impl node_builtin = {
     .name = "builtin",
     .version = "0.1.0",
     .what = "raftsim's own node (raft/): Figure 2, no-op, pre-vote, check-quorum, transfer, "
-            "ReadIndex",
+            "ReadIndex, snapshots",
     .persist_before_send = 1,
     .index_base = 0,
     .term_base = 0,
     .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP | NODE_FEAT_TRANSFER |
-                NODE_FEAT_READ_INDEX | NODE_FEAT_FAILED_WRITES,
+                NODE_FEAT_READ_INDEX | NODE_FEAT_FAILED_WRITES | NODE_FEAT_SNAPSHOT,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
             RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | RAFT_BUG_PREVOTE_WINS |
             RAFT_BUG_NOOP_SELF_COMMIT | RAFT_BUG_TRANSFER_HANDOFF | RAFT_BUG_READ_INDEX_NO_ROUND |
-            BUG_ACK_BEFORE_PERSIST | RAFT_BUG_IGNORE_WRITE_ERROR,
+            BUG_ACK_BEFORE_PERSIST | RAFT_BUG_IGNORE_WRITE_ERROR | RAFT_BUG_INSTALL_OLD_SNAPSHOT,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,
@@ -163,4 +187,5 @@ const node_impl node_builtin = {
     .status = builtin_status,
     .entry = builtin_entry,
     .body_free = builtin_body_free,
+    .load_snapshot = builtin_load_snapshot,
 };

@@ -50,6 +50,11 @@ const char *node_msg_type_name(unsigned type);
 #define NODE_FX_SNAP_TAKE (RAFT_FX_READ + 2)
 #define NODE_FX_SNAP_INSTALL (RAFT_FX_READ + 3)
 #define NODE_FX_SNAP_RESTORE (RAFT_FX_READ + 4)
+_Static_assert(NODE_FX_SNAP_TAKE == RAFT_FX_SNAP_TAKE && NODE_FX_SNAP_INSTALL == RAFT_FX_SNAP_INSTALL &&
+                   NODE_FX_SNAP_RESTORE == RAFT_FX_SNAP_RESTORE,
+               "raft/ emits the snapshot effects as node.h numbers them");
+_Static_assert(NODE_MSG_INSTALL_SNAPSHOT == (int)RAFT_MSG_INSTALL_SNAPSHOT,
+               "one InstallSnapshot for all");
 
 /* Failed writes (disk.fail, fail_writes), for an implementation that keeps its own disk:
  * - NODE_FX_DISK_FAIL, a = what (NODE_FAIL_*), b = its index (append: the first entry;
@@ -204,6 +209,10 @@ typedef struct node_impl {
     const raft_entry *(*entry)(const void *node, uint64_t index);
     /* Frees a message body once the network is done with every copy of it. */
     void (*body_free)(void *body);
+    /* Optional, for an implementation whose disk the engine models and that takes snapshots:
+     * at a restart, before load(), its durable snapshot (index 0: none); load()'s entries then
+     * follow index. */
+    void (*load_snapshot)(void *node, uint64_t index, uint64_t term, uint64_t id);
 } node_impl;
 
 /* The implementations compiled in, in the order --impl list shows them; the first is the

@@ -270,19 +270,28 @@ static int gen_disk_fail(uint64_t seed, const char *profile, const fuzz_gen_opts
  * as the rate. */
 static void gen_fail_restarts(uint64_t seed, uint64_t h, ev_list *l);
 
+/* cluster.snapshot for half of the seeds. */
+static void gen_snapshot(rs_rng *r, scenario *s) {
+    if (!rs_rng_chance(r, 0.5)) return;
+    s->snapshot_every = (uint32_t)rs_rng_range(r, 1, 40);
+    s->snapshot_trailing = (uint32_t)rs_rng_range(r, 1, 2 * (uint64_t)s->snapshot_every);
+}
+
 /* The switches of SPEC section 8 the implementation has, each on for half of the seeds, from a
  * stream of their own (the other draws stay what they were). */
 static void gen_switches(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     const node_impl *impl = node_impl_find(o->impl ? o->impl : node_impls[0]->name);
-    rs_rng r;
+    rs_rng r, own;
     rs_rng_seed(&r, seed, 0x5317C4);
+    rs_rng_seed(&own, seed, 0x5A4B);
     if (impl && (impl->features & NODE_FEAT_PREVOTE)) s->prevote = (uint8_t)rs_rng_chance(&r, 0.5);
     /* Snapshots often enough that a lagging follower gets one installed: every 1 to 40
-     * applied entries, keeping 1 to twice that many behind. */
-    if (impl && (impl->features & NODE_FEAT_SNAPSHOT) && rs_rng_chance(&r, 0.5)) {
-        s->snapshot_every = (uint32_t)rs_rng_range(&r, 1, 40);
-        s->snapshot_trailing = (uint32_t)rs_rng_range(&r, 1, 2 * (uint64_t)s->snapshot_every);
-    }
+     * applied entries, keeping 1 to twice that many behind. Canonical raft draws them here, as
+     * it always did; the built-in node, which gained them later, from a stream of their own
+     * (gen_snapshot), so that its other switches keep the values its seeds had. */
+    int own_stream = impl && strcmp(impl->name, "canonical") != 0;
+    if (impl && (impl->features & NODE_FEAT_SNAPSHOT))
+        gen_snapshot(own_stream ? &own : &r, s);
     if (impl && (impl->features & NODE_FEAT_CHECK_QUORUM))
         s->check_quorum = (uint8_t)rs_rng_chance(&r, 0.5);
     if (impl && (impl->features & NODE_FEAT_NOOP)) s->noop = (uint8_t)rs_rng_chance(&r, 0.5);
