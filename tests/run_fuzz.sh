@@ -111,6 +111,7 @@ if command -v python3 > /dev/null 2>&1; then
     cp canon-lone-voter-reuses-term.json.jsonl triage/seed-5.trace.jsonl
     cp canon-failed-append-leader-truncates.json.jsonl triage/seed-6.trace.jsonl
     cp canon-failed-append-counted-stored.json.jsonl triage/seed-7.trace.jsonl
+    cp canon-quorum-at-leader-last-stored.json.jsonl triage/seed-8.trace.jsonl
     python3 "$ROOT/tools/triage_canonical.py" triage > out.txt 2>&1
     grep -q "seed-1.trace.jsonl: match-from-stale-suffix$" out.txt &&
         grep -q "seed-2.trace.jsonl: commit-old-term$" out.txt &&
@@ -119,6 +120,7 @@ if command -v python3 > /dev/null 2>&1; then
         grep -q "seed-5.trace.jsonl: lone-voter-reuses-term$" out.txt &&
         grep -q "seed-6.trace.jsonl: failed-append-leader-truncates$" out.txt &&
         grep -q "seed-7.trace.jsonl: failed-append-counted-stored$" out.txt &&
+        grep -q "seed-8.trace.jsonl: quorum-at-leader-last-stored$" out.txt &&
         ok "triage names the library's failures" || { bad "triage names the library's failures"; show out.txt; }
 else
     ok "triage not checked: no python3"

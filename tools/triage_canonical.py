@@ -38,6 +38,16 @@ the failure's cause when it recognises it:
                            or below the truncated index failed: 0.15.0's appendLeaderCb drops
                            the failed entries from the leader's log and the leader goes on
                            leading, writing new entries at the same (index, term) places
+  quorum-at-leader-last-stored
+                           a liveness failure where the last leader's commit index stays put
+                           while a majority (the leader's durable log and its followers'
+                           successful replies in its term) holds a later entry of its term, but
+                           no majority holds the leader's own last stored entry: 0.15.0's leader
+                           counts a majority only at its own last_stored (replicationUpdate calls
+                           replicationQuorum(r, r->last_stored); upstream counts at the replying
+                           follower's index since 1996d32, v0.17.1). Followers whose appends
+                           failed (finding 9) reply for ever with indices below their logs, so
+                           the leader's last entry never has a majority and nothing commits
   failed-append-stuck      a liveness failure where the stuck node had an append fail in its
                            last life: the entries stay in its memory, unwritten, and its commit
                            index stays below them (last_stored does not pass them)
@@ -57,6 +67,27 @@ import os
 import sys
 
 
+def quorum_short_of_leader(role, logs, stored, committed, acks, voters):
+    """Whether the last leader could commit past its commit index by Raft's rule (Figure 2: an
+    index N of its term that a majority holds, counting its durable log and the highest index
+    each follower's successful replies in its term claimed), while no majority holds the
+    leader's own last stored index, the only one 0.15.0 tries."""
+    leaders = [(t, n) for n, (r, t) in role.items() if r == "leader"]
+    if not leaders or not voters:
+        return False
+    term, leader = max(leaders)
+    last = stored.get(leader, 0)
+    claims = [c for (f, to, t), c in acks.items() if to == leader and t == term and f != leader]
+
+    def majority(index):
+        return (last >= index) + sum(c >= index for c in claims) > voters // 2
+
+    if majority(last):
+        return False
+    return any(majority(i) and logs[leader].get(i, (0,))[0] == term
+               for i in range(committed.get(leader, 0) + 1, last + 1))
+
+
 def triage(path):
     """The cause of the trace's violation, judged at each commit a leader makes, with the logs
     and the replies as they are at that moment."""
@@ -74,10 +105,15 @@ def triage(path):
     snap_sent = collections.defaultdict(int)  # node -> last_index of the last snapshot sent to it
     failed = {}  # node -> lowest first index of a failed append in its current life
     failed_before = {}  # node -> the same, for the life a crash ended
+    stored = {}  # node -> its durable log's last index (persist events)
+    committed = {}  # node -> its commit index
+    voters = 0
     end = None
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
+        if ev.get("type") == "header":
+            voters = ev.get("scenario", {}).get("cluster", {}).get("nodes", 0)
         if kind == "append":
             logs[ev["node"]][ev["index"]] = (ev["term"], ev["cmd"])
         elif kind == "truncate":
@@ -100,6 +136,8 @@ def triage(path):
         elif kind == "disk_fail" and ev.get("what") == "append":
             n = ev["node"]
             failed[n] = min(failed.get(n) or ev["first"], ev["first"])
+        elif kind == "persist":
+            stored[ev["node"]] = ev["index"]
         elif kind == "transfer" and ev.get("accepted"):
             transfer_to[ev["from"]] = ev["to"]
         elif kind == "snapshot" and ev.get("how") == "take":
@@ -110,6 +148,7 @@ def triage(path):
             key = (ev["from"], ev["to"], ev["term"])
             acks[key] = max(acks.get(key, 0), ev["index"])
         elif kind == "commit":
+            committed[ev["node"]] = max(committed.get(ev["node"], 0), ev["index"])
             leader, index = ev["node"], ev["index"]
             r, term = role.get(leader, ("follower", 0))
             if r != "leader":
@@ -135,8 +174,10 @@ def triage(path):
                 n = int(stuck.group(1))
                 if snap_sent[n] and snap_taken[n] > snap_sent[n]:
                     return "follower-snapshot-livelock"
-                if failed.get(n):
-                    return "failed-append-stuck"
+            if quorum_short_of_leader(role, logs, stored, committed, acks, voters):
+                return "quorum-at-leader-last-stored"
+            if stuck and failed.get(n):
+                return "failed-append-stuck"
             return "liveness (the settled phase: read the trace)"
         return "no violation (a worker that died: read the trace)"
     if (violation["invariant"] == "single_vote" and
