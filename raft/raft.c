@@ -113,13 +113,92 @@ static void reset_election_timer(raft_node *n, uint64_t now_us) {
     n->election_deadline_us = now_us + lo + (span ? rng_next(n) % span : 0);
 }
 
+/* A majority of the voters of the configuration in force (thesis 4.1). */
 static uint32_t majority(const raft_node *n) {
-    return (uint32_t)n->n_nodes / 2u + 1u;
+    return n->n_voters / 2u + 1u;
+}
+
+/* ---- membership (thesis 4.1-4.3) --------------------------------------------------------- */
+
+int raft_conf_apply(raft_conf *c, raft_conf_op op, uint8_t node) {
+    uint64_t bit = 1ull << (node & 63);
+    unsigned w = node >> 6;
+    int voter = raft_conf_is_voter(c, node), learner = raft_conf_is_learner(c, node);
+    switch (op) {
+    case RAFT_CONF_ADD_LEARNER:
+        if (voter || learner || node == RAFT_NODE_NONE) return 0;
+        c->learners[w] |= bit;
+        return 1;
+    case RAFT_CONF_PROMOTE:
+        if (!learner) return 0;
+        c->learners[w] &= ~bit;
+        c->voters[w] |= bit;
+        return 1;
+    case RAFT_CONF_REMOVE:
+        if (!voter && !learner) return 0;
+        c->learners[w] &= ~bit;
+        c->voters[w] &= ~bit;
+        return 1;
+    }
+    return 0;
+}
+
+uint32_t raft_conf_voter_count(const raft_conf *c) {
+    uint32_t k = 0;
+    for (unsigned w = 0; w < 4; w++) k += (uint32_t)__builtin_popcountll(c->voters[w]);
+    return k;
+}
+
+/* Makes c the configuration in force: the per-id membership table and the counts. */
+static void conf_set(raft_node *n, const raft_conf *c) {
+    n->conf = *c;
+    n->n_voters = 0;
+    n->n_learners = 0;
+    for (uint32_t p = 0; p <= n->n_nodes; p++) {
+        uint8_t id = (uint8_t)p;
+        n->member[p] = raft_conf_is_voter(c, id) ? 2 : raft_conf_is_learner(c, id) ? 1 : 0;
+        n->n_voters += n->member[p] == 2;
+        n->n_learners += n->member[p] == 1;
+    }
+}
+
+/* A configuration entry was appended at index: it takes effect at once (thesis 4.1). */
+static void conf_appended(raft_node *n, uint64_t index, const raft_entry *e) {
+    raft_conf c = n->conf;
+    /* A change that does not apply (only an injected bug or a hand-made log writes one) leaves
+     * the configuration as it was: every node reads the same log the same way. */
+    (void)raft_conf_apply(&c, (raft_conf_op)e->conf_op, e->conf_node);
+    n->confs = raft_grow(n->confs, &n->cap_confs, n->n_confs + 1, sizeof *n->confs);
+    n->confs[n->n_confs++] = (struct raft_conf_rec){.index = index, .conf = c};
+    conf_set(n, &c);
+}
+
+/* Entries from `from` on were deleted: their configurations no longer hold. */
+static void conf_truncated(raft_node *n, uint64_t from) {
+    if (n->n_confs == 0 || n->confs[n->n_confs - 1].index < from) return;
+    while (n->n_confs > 0 && n->confs[n->n_confs - 1].index >= from) n->n_confs--;
+    conf_set(n, n->n_confs ? &n->confs[n->n_confs - 1].conf : &n->conf_base);
+}
+
+static uint64_t conf_latest_index(const raft_node *n) {
+    return n->n_confs ? n->confs[n->n_confs - 1].index : 0;
+}
+
+uint64_t raft_conf_at(const raft_node *n, uint64_t index, raft_conf *c) {
+    RAFT_ASSERT(index <= n->log_len);
+    for (size_t k = n->n_confs; k-- > 0;)
+        if (n->confs[k].index <= index) {
+            *c = n->confs[k].conf;
+            return n->confs[k].index;
+        }
+    *c = n->conf_base;
+    return 0;
 }
 
 static void log_append(raft_node *n, raft_entry e) {
     n->log = raft_grow(n->log, &n->log_cap, n->log_len + 2, sizeof *n->log);
     n->log[++n->log_len] = e;
+    if (e.kind == RAFT_ENTRY_CONFIG) conf_appended(n, n->log_len, &e);
 }
 
 /* The one place where role and term change, checked against the allowed transitions. */
@@ -190,9 +269,10 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
     raft_out_send(out, &m);
 }
 
+/* To every other member of the configuration in force, learners included. */
 static void broadcast_append(raft_node *n, raft_out *out) {
     for (uint32_t p = 1; p <= n->n_nodes; p++)
-        if (p != n->id) send_append(n, p, out);
+        if (p != n->id && n->member[p]) send_append(n, p, out);
 }
 
 /* ReadIndex: answers, in order, the reads whose round a majority (the leader included) has
@@ -203,8 +283,9 @@ static void check_reads(raft_node *n, raft_out *out) {
     for (; done < n->n_reads; done++) {
         const struct raft_read *r = &n->reads[done];
         if (!(n->cfg.bugs & RAFT_BUG_READ_INDEX_NO_ROUND)) {
-            uint32_t acks = 1;
-            for (uint32_t p = 1; p <= n->n_nodes; p++) acks += p != n->id && n->acked[p] >= r->round;
+            uint32_t acks = n->member[n->id] == 2;
+            for (uint32_t p = 1; p <= n->n_nodes; p++)
+                acks += p != n->id && n->member[p] == 2 && n->acked[p] >= r->round;
             if (acks < majority(n)) break;
         }
         if (n->applied < r->index) break;
@@ -220,11 +301,13 @@ static void check_reads(raft_node *n, raft_out *out) {
 static void leader_update_commit(raft_node *n, raft_out *out) {
     /* Cheap test first: fewer than a majority past the commit index means nothing to do. */
     uint32_t ahead = 0;
-    for (uint32_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
+    for (uint32_t p = 1; p <= n->n_nodes; p++)
+        ahead += n->member[p] == 2 && n->match_index[p] > n->commit;
     if (ahead < majority(n)) return;
     uint64_t *m = n->scratch;
     uint32_t k = 0;
-    for (uint32_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
+    for (uint32_t p = 1; p <= n->n_nodes; p++)
+        if (n->member[p] == 2) m[k++] = n->match_index[p];
     /* Insertion sort, descending: clusters are small and the values mostly sorted already. */
     for (uint32_t i = 1; i < k; i++) {
         uint64_t v = m[i];
@@ -237,6 +320,10 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
     if (n->log[replicated].term != n->term && !(n->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM)) return;
     advance_commit(n, replicated, out);
     if (n->n_reads) check_reads(n, out);
+    /* Thesis 4.2.2: a leader removed from the configuration manages the cluster until the
+     * removal is committed, then steps down. */
+    if (!n->member[n->id] && conf_latest_index(n) <= n->commit)
+        become(n, RAFT_ROLE_FOLLOWER, n->term, out);
 }
 
 /* A leader's own copy counts towards a majority once it is durable (thesis 10.2.1: the
@@ -269,7 +356,7 @@ static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
 /* ---- elections ------------------------------------------------------------------------- */
 
 static void count_vote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *out) {
-    if (n->voted_me[voter]) return;
+    if (n->voted_me[voter] || n->member[voter] != 2) return; /* voters of the conf in force */
     n->voted_me[voter] = 1;
     n->votes++;
     if (n->votes >= majority(n)) become_leader(n, now_us, out);
@@ -284,7 +371,7 @@ static void request_votes(raft_node *n, uint64_t term, int pre, raft_out *out) {
                   .index = n->log_len,
                   .log_term = raft_last_term(n)};
     for (uint32_t p = 1; p <= n->n_nodes; p++) {
-        if (p == n->id) continue;
+        if (p == n->id || n->member[p] != 2) continue;
         m.to = p;
         raft_out_send(out, &m);
     }
@@ -297,7 +384,7 @@ static void start_election(raft_node *n, uint64_t now_us, raft_out *out);
  * votes: the node leads term + 1 without asking, and nothing stops another node from winning
  * that term for real. */
 static void count_prevote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *out) {
-    if (n->voted_me[voter]) return;
+    if (n->voted_me[voter] || n->member[voter] != 2) return;
     n->voted_me[voter] = 1;
     n->votes++;
     if (n->votes < majority(n)) return;
@@ -424,6 +511,7 @@ static void truncate_from(raft_node *n, uint64_t from, raft_out *out) {
     RAFT_ASSERT(from >= 1 && from <= n->log_len);
     n->log_len = from - 1;
     if (n->persisted > n->log_len) n->persisted = n->log_len;
+    conf_truncated(n, from);
     fx_push(out, RAFT_FX_TRUNCATE, from, 0);
 }
 
@@ -523,6 +611,17 @@ static void maybe_send_timeout_now(raft_node *n, raft_out *out) {
         send_timeout_now(n, out);
 }
 
+/* Thesis 4.2.1: a learner that has caught up (its log holds every committed entry) becomes a
+ * voter, by a configuration entry of the leader's, once no other change is in flight. */
+static void maybe_promote(raft_node *n, raft_out *out) {
+    if (conf_latest_index(n) > n->commit || n->log[n->commit].term != n->term) return;
+    for (uint32_t p = 1; p <= n->n_nodes; p++) {
+        if (n->member[p] != 1 || n->match_index[p] < n->commit) continue;
+        raft_node_change(n, n->now_us, RAFT_CONF_PROMOTE, (uint8_t)p, out);
+        return;
+    }
+}
+
 static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
     if (!reply_is_current(n, m, out)) return;
     if (n->role != RAFT_ROLE_LEADER) return;
@@ -545,7 +644,9 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
         if (next > n->log_len + 1) next = n->log_len + 1;
         n->next_index[p] = next;
     }
-    if (n->next_index[p] <= n->log_len) send_append(n, p, out);
+    if (n->role == RAFT_ROLE_LEADER && n->n_learners) maybe_promote(n, out);
+    if (n->role == RAFT_ROLE_LEADER && n->member[p] && n->next_index[p] <= n->log_len)
+        send_append(n, p, out);
 }
 
 /* ---- public API ------------------------------------------------------------------------ */
@@ -569,8 +670,13 @@ void raft_node_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config
     n->scratch = calloc(per, sizeof *n->scratch);
     n->heard = calloc(per, 1);
     n->acked = calloc(per, sizeof *n->acked);
+    n->member = calloc(per, 1);
     RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch &&
-                n->heard && n->acked);
+                n->heard && n->acked && n->member);
+    RAFT_ASSERT(cfg->voters0 <= n_nodes);
+    uint32_t voters = cfg->voters0 ? cfg->voters0 : n_nodes;
+    for (uint32_t p = 1; p <= voters; p++) n->conf_base.voters[p >> 6] |= 1ull << (p & 63);
+    conf_set(n, &n->conf_base);
     n->role = RAFT_ROLE_FOLLOWER;
 }
 
@@ -583,6 +689,8 @@ void raft_node_free(raft_node *n) {
     free(n->heard);
     free(n->acked);
     free(n->reads);
+    free(n->confs);
+    free(n->member);
     memset(n, 0, sizeof *n);
 }
 
@@ -592,6 +700,7 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
     n->term = term;
     n->voted_for = voted_for;
     n->log_len = 0;
+    conf_truncated(n, 1);
     for (uint64_t i = 0; i < n_entries; i++) {
         RAFT_ASSERT(entries[i].term <= term);
         log_append(n, entries[i]);
@@ -620,7 +729,7 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
  * handed over, without asking anyone. */
 static void on_timeout_now(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     observe_term(n, m->term, out);
-    if (m->term != n->term || n->role == RAFT_ROLE_LEADER) return;
+    if (m->term != n->term || n->role == RAFT_ROLE_LEADER || n->member[n->id] != 2) return;
     if (!(n->cfg.bugs & RAFT_BUG_TRANSFER_HANDOFF)) {
         if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
         start_election(n, now_us, out);
@@ -646,7 +755,8 @@ int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out) {
 
 int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out) {
     n->now_us = now_us;
-    if (n->role != RAFT_ROLE_LEADER || target < 1 || target > n->n_nodes || target == n->id)
+    if (n->role != RAFT_ROLE_LEADER || target < 1 || target > n->n_nodes || target == n->id ||
+        n->member[target] != 2)
         return 0;
     n->transfer_to = target;
     n->transfer_sent = 0;
@@ -672,8 +782,9 @@ void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) 
 /* Check-quorum (thesis 6.2): every election timeout the leader counts the peers it heard from
  * since the last count; without a majority (itself included) it steps down. */
 static void check_quorum(raft_node *n, uint64_t now_us, raft_out *out) {
-    uint32_t heard = 1;
-    for (uint32_t p = 1; p <= n->n_nodes; p++) heard += p != n->id && n->heard[p];
+    uint32_t heard = n->member[n->id] == 2;
+    for (uint32_t p = 1; p <= n->n_nodes; p++)
+        heard += p != n->id && n->member[p] == 2 && n->heard[p];
     memset(n->heard, 0, (size_t)n->n_nodes + 1);
     n->quorum_deadline_us = now_us + n->cfg.election_timeout_min_us;
     if (heard < majority(n)) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
@@ -692,6 +803,8 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
             n->transfer_to = RAFT_NODE_NONE; /* given up: take commands again */
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
+    } else if (n->member[n->id] != 2) {
+        reset_election_timer(n, now_us); /* thesis 4.2.2: only a voter stands for election */
     } else if (n->cfg.prevote) {
         start_prevote(n, now_us, out);
     } else {
@@ -721,6 +834,35 @@ int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
     if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
+    n->match_index[n->id] = own_match(n);
+    broadcast_append(n, out);
+    leader_update_commit(n, out);
+    return 1;
+}
+
+int raft_node_change(raft_node *n, uint64_t now_us, raft_conf_op op, uint8_t node, raft_out *out) {
+    n->now_us = now_us;
+    if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE || node < 1 ||
+        node > n->n_nodes)
+        return 0;
+    /* Thesis 4.1: one change at a time. And a leader's first change waits for an entry of its
+     * own term to commit (the fix of the single-server bug of 2015): a change of an earlier
+     * leader that it has not seen committed could otherwise still be in flight. */
+    if (conf_latest_index(n) > n->commit && !(n->cfg.bugs & RAFT_BUG_TWO_CHANGES)) return 0;
+    if (n->log[n->commit].term != n->term) return 0;
+    raft_conf c = n->conf;
+    if (!raft_conf_apply(&c, op, node) || raft_conf_voter_count(&c) == 0) return 0;
+    uint32_t cmd = n->cfg.conf_cmds ? n->cfg.conf_cmds[op * ((uint32_t)n->n_nodes + 1) + node] : 0;
+    log_append(n, (raft_entry){.term = n->term,
+                               .cmd = cmd,
+                               .kind = RAFT_ENTRY_CONFIG,
+                               .conf_op = (uint8_t)op,
+                               .conf_node = node});
+    fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
+    if (op == RAFT_CONF_ADD_LEARNER) {
+        n->next_index[node] = n->log_len + 1;
+        n->match_index[node] = 0;
+    }
     n->match_index[n->id] = own_match(n);
     broadcast_append(n, out);
     leader_update_commit(n, out);

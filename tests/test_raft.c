@@ -2363,9 +2363,196 @@ TEST(test_bugs_change_nothing_else) {
         if (run_two_leaders(bits[i]) != want) fail_msg("bugs 0x%x change the trace", bits[i]);
 }
 
+/* ---- membership change, one server at a time (thesis 4.1-4.3) ----------------------------- */
+
+/* A leader of ids 1..4 where 1..3 start as voters (4 a spare), that has committed an entry of
+ * its own term (its first change waits for one). */
+static void members_leader(tnode *l, uint32_t bugs) {
+    raft_config cfg = cfg_make(bugs);
+    cfg.voters0 = 3;
+    tn_init_cfg(l, 1, 4, &cfg, 0x5eed0001u);
+    tn_start(l);
+    assert_int_equal(l->n.n_voters, 3);
+    assert_int_equal(l->n.member[4], 0);
+    tn_elect(l);
+    assert_int_equal(msgs_to(&l->out, 4), 0); /* a spare is not in the configuration */
+    assert_int_equal(tn_propose(l, 7), 1);
+    tn_step(l, ae_reply(2, 1, l->n.term, 1, 1, 0));
+    assert_int_equal(l->n.commit, 1);
+}
+
+static int change(tnode *t, raft_conf_op op, uint8_t node) {
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    int r = raft_node_change(&t->n, t->now, op, node, &t->out);
+    check_call(t, &b);
+    return r;
+}
+
+/* Thesis 4.2.1: the new server joins as a learner (replicated to, not counted), one change at a
+ * time; once it has caught up the leader promotes it, and from then on majorities are 3 of 4. */
+TEST(test_members_add_learner_then_promote) {
+    tnode l;
+    members_leader(&l, 0);
+    uint64_t term = l.n.term;
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 1);
+    assert_int_equal(l.n.log_len, 2);
+    assert_int_equal(l.n.log[2].kind, RAFT_ENTRY_CONFIG);
+    assert_int_equal(l.n.log[2].conf_op, RAFT_CONF_ADD_LEARNER);
+    assert_int_equal(l.n.member[4], 1); /* in force once appended, before it commits */
+    assert_int_equal(l.n.n_voters, 3);
+    raft_msg m;
+    assert_true(msg_to(&l.out, 4, &m)); /* the learner is replicated to */
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 3), 0); /* one change in flight already */
+    assert_int_equal(l.out.n_fx, 0);
+    tn_step(&l, ae_reply(4, 1, term, 1, 2, 0)); /* a learner's copy does not count */
+    assert_int_equal(l.n.commit, 1);
+    tn_step(&l, ae_reply(2, 1, term, 1, 2, 0));
+    assert_int_equal(l.n.commit, 2);
+    tn_step(&l, ae_reply(4, 1, term, 1, 2, 0)); /* caught up: promoted */
+    assert_int_equal(l.n.log_len, 3);
+    assert_int_equal(l.n.log[3].conf_op, RAFT_CONF_PROMOTE);
+    assert_int_equal(l.n.log[3].conf_node, 4);
+    assert_int_equal(l.n.n_voters, 4);
+    assert_int_equal(l.n.member[4], 2);
+    tn_step(&l, ae_reply(2, 1, term, 1, 3, 0)); /* 2 of 4: no majority any more */
+    assert_int_equal(l.n.commit, 2);
+    tn_step(&l, ae_reply(4, 1, term, 1, 3, 0));
+    assert_int_equal(l.n.commit, 3);
+    raft_conf c;
+    assert_int_equal(raft_conf_at(&l.n, 1, &c), 0);
+    assert_false(raft_conf_is_learner(&c, 4) || raft_conf_is_voter(&c, 4));
+    assert_int_equal(raft_conf_at(&l.n, 2, &c), 2);
+    assert_true(raft_conf_is_learner(&c, 4));
+    assert_int_equal(raft_conf_at(&l.n, 3, &c), 3);
+    assert_true(raft_conf_is_voter(&c, 4));
+    tn_free(&l);
+}
+
+/* A leader's first change waits for an entry of its own term to commit (the 2015 fix); adding a
+ * member, removing a stranger, or removing the last voter is refused. */
+TEST(test_members_change_refused) {
+    tnode l;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    tn_init_cfg(&l, 1, 4, &cfg, 7);
+    tn_start(&l);
+    tn_elect(&l);
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 0);
+    assert_int_equal(tn_propose(&l, 7), 1);
+    tn_step(&l, ae_reply(2, 1, l.n.term, 1, 1, 0));
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 2), 0);
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 4), 0);
+    assert_int_equal(change(&l, RAFT_CONF_PROMOTE, 4), 0);
+    tn_free(&l);
+    tnode one;
+    tn_init(&one, 1, 1, 0);
+    tn_start(&one);
+    tn_tick(&one);
+    assert_int_equal(one.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(tn_propose(&one, 7), 1);
+    assert_int_equal(change(&one, RAFT_CONF_REMOVE, 1), 0);
+    tn_free(&one);
+}
+
+/* A configuration takes effect when appended, on a follower too, and reverts when its entry
+ * is deleted. */
+TEST(test_members_conf_reverts_on_truncate) {
+    tnode f;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    tn_init_cfg(&f, 2, 4, &cfg, 9);
+    tn_start(&f);
+    raft_entry e[2] = {{.term = 1, .cmd = 1},
+                       {.term = 1, .kind = RAFT_ENTRY_CONFIG, .conf_op = RAFT_CONF_ADD_LEARNER,
+                        .conf_node = 4}};
+    tn_step(&f, ae(1, 2, 1, 0, 0, 0, e, 2));
+    assert_int_equal(f.n.log_len, 2);
+    assert_int_equal(f.n.member[4], 1);
+    raft_entry x = {.term = 2, .cmd = 5};
+    tn_step(&f, ae(3, 2, 2, 1, 1, 0, &x, 1));
+    assert_fx(&f.out, RAFT_FX_TRUNCATE, 2, 0);
+    assert_int_equal(f.n.member[4], 0);
+    assert_int_equal(f.n.n_voters, 3);
+    assert_int_equal(f.n.n_confs, 0);
+    tn_free(&f);
+}
+
+/* Thesis 4.2.2: a leader that removes itself goes on leading without counting itself, steps
+ * down once the removal is committed, and then never stands for election. */
+TEST(test_members_removed_leader_steps_down) {
+    tnode l;
+    members_leader(&l, 0);
+    uint64_t term = l.n.term;
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 1), 1);
+    assert_int_equal(l.n.member[1], 0);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_step(&l, ae_reply(2, 1, term, 1, 2, 0)); /* 1 of {2, 3}: itself no longer counts */
+    assert_int_equal(l.n.commit, 1);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_step(&l, ae_reply(3, 1, term, 1, 2, 0));
+    assert_int_equal(l.n.commit, 2);
+    assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+    assert_fx(&l.out, RAFT_FX_ROLE, term, RAFT_ROLE_FOLLOWER);
+    for (int i = 0; i < 3; i++) {
+        tn_tick(&l);
+        assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+        assert_int_equal(l.n.term, term);
+        assert_int_equal(l.out.n_msgs, 0);
+    }
+    tn_free(&l);
+}
+
+/* Votes count over the voters of the candidate's configuration: a learner's does not, and a
+ * node that is not a voter never stands. */
+TEST(test_members_votes_over_conf) {
+    tnode c;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    tn_init_cfg(&c, 1, 4, &cfg, 11);
+    raft_entry e = {.term = 1, .kind = RAFT_ENTRY_CONFIG, .conf_op = RAFT_CONF_ADD_LEARNER,
+                    .conf_node = 4};
+    raft_load(&c.n, 1, 0, &e, 1);
+    tn_start(&c);
+    tn_tick(&c);
+    assert_int_equal(c.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(msgs_to(&c.out, 4), 0); /* a learner is not asked */
+    tn_step(&c, rv_reply(4, 1, c.n.term, 1));
+    assert_int_equal(c.n.role, RAFT_ROLE_CANDIDATE);
+    tn_step(&c, rv_reply(3, 1, c.n.term, 1));
+    assert_int_equal(c.n.role, RAFT_ROLE_LEADER);
+    tn_free(&c);
+    tnode s;
+    tn_init_cfg(&s, 4, 4, &cfg, 12); /* a spare, not in its own configuration */
+    tn_start(&s);
+    tn_tick(&s);
+    tn_tick(&s);
+    assert_int_equal(s.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(s.n.term, 0);
+    assert_int_equal(s.out.n_msgs, 0);
+    tn_free(&s);
+}
+
+/* The injected bug: a second change is taken while the first is in flight. */
+TEST(test_bug_two_changes) {
+    tnode l;
+    members_leader(&l, RAFT_BUG_TWO_CHANGES);
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 1);
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 3), 1);
+    assert_int_equal(l.n.n_voters, 2);
+    assert_int_equal(l.n.n_confs, 2);
+    tn_free(&l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_harness_persist_before_send_checker),
+        cmocka_unit_test(test_members_add_learner_then_promote),
+        cmocka_unit_test(test_members_change_refused),
+        cmocka_unit_test(test_members_conf_reverts_on_truncate),
+        cmocka_unit_test(test_members_removed_leader_steps_down),
+        cmocka_unit_test(test_members_votes_over_conf),
+        cmocka_unit_test(test_bug_two_changes),
         cmocka_unit_test(test_5_1_higher_term_in_any_message_makes_leader_follower),
         cmocka_unit_test(test_5_1_higher_term_clears_vote_of_follower),
         cmocka_unit_test(test_5_1_stale_request_vote_rejected_with_current_term),
