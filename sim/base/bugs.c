@@ -34,6 +34,9 @@ const bug_info bug_catalogue[] = {
      "a leader answers reads from its own state without confirming it is still leader"},
     {"dup_apply", BUG_DUP_APPLY,
      "no client sessions: a retried write committed twice is applied twice"},
+    {"two_changes", RAFT_BUG_TWO_CHANGES,
+     "a leader takes a membership change while another is in flight: the configurations on "
+     "either side of two changes can have disjoint majorities"},
 };
 const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
 

@@ -105,6 +105,7 @@ static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
         sim_checked(s, chk_append(s->chk, node, i, e->term, s->cmd_hash[e->cmd]));
     }
     s->appended += last + 1 - first;
+    if (s->members_on) members_on_append(s, node, first, last);
     if (last > RS_LOG_ENTRIES_MAX)
         sim_stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
                  RS_LOG_ENTRIES_MAX);
@@ -126,7 +127,8 @@ static void fx_commit(sim *s, uint8_t node, uint64_t index) {
     trace_u64(s->tr, "node", node);
     trace_u64(s->tr, "index", index);
     trace_end(s->tr);
-    sim_checked(s, chk_commit(s->chk, node, index));
+    if (sim_checked(s, chk_commit(s->chk, node, index)) && s->members_on)
+        members_on_commit(s, node, index);
 }
 
 static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
@@ -275,6 +277,7 @@ void sim_apply_out(sim *s, uint8_t node) {
         case NODE_FX_SNAP_RESTORE: fx_snap_restore(s, node, f->a); break;
         }
     }
+    if (s->n_retire) sim_retire(s);
     /* A run stopped part-way: the bodies of the messages that never left are freed here. */
     for (; i < o->n_fx && s->out.body; i++)
         if (o->fx[i].kind == RAFT_FX_SEND && s->out.body[o->fx[i].a])
@@ -536,7 +539,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->scn = scn;
     s->cfg = cfg;
     s->res = res;
-    s->n = scn->nodes;
+    s->n = scn_id_space(scn); /* the starting nodes, and spares that add events bring in */
     ASSERT(s->n >= 1 && s->n <= RS_NODES_MAX);
     trace_init_off(&s->off);
     s->tr = cfg->trace ? cfg->trace : &s->off;
@@ -562,6 +565,8 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                       .noop = scn->noop,
                       .persist_async = s->disk_on};
     if (scn->noop) rc.noop_cmd = sim_cmd_add(s, "noop", 4);
+    members_init(s, &rc);
+    if (s->members_on) chk_start_voters(s->chk, s->n_start);
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
         rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */
@@ -572,11 +577,14 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                          .cfg = rc,
                          .rng_seed = node_seed,
                          .disk_seed = disk_seed,
-                         .clock_ppm = scn->clock_ppm ? scn->clock_ppm[i] : 1000000,
+                         .clock_ppm = scn->clock_ppm && i <= scn->nodes ? scn->clock_ppm[i]
+                                                                        : 1000000,
                          .scn = scn,
                          .env = &s->env};
         s->nodes[i].node = s->impl->create(&p);
-        s->nodes[i].up = 1;
+        s->nodes[i].up = i <= s->n_start;
+        s->nodes[i].absent = i <= s->n_start ? 0 : SIM_ABSENT_SPARE;
+        s->nodes[i].joined = i <= s->n_start;
         s->nodes[i].timer_at = TIME_NEVER;
     }
 }
@@ -606,6 +614,7 @@ void sim_destroy(sim *s) {
         free(s->snaps[i].watch);
     }
     free(s->snaps);
+    free(s->conf_cmds);
     chk_free(s->chk);
     node_out_free(&s->out);
 }

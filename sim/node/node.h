@@ -59,7 +59,11 @@ enum {
     NODE_FEAT_NOOP = 1u << 3,
     NODE_FEAT_TRANSFER = 1u << 4,   /* the transfer action; node_impl.transfer */
     NODE_FEAT_READ_INDEX = 1u << 5, /* cluster.reads "read_index"; node_impl.read */
+    NODE_FEAT_MEMBERS = 1u << 6,    /* the add and remove actions; node_impl.change and conf */
 };
+
+/* A membership change asked of a leader (SPEC section 8). */
+typedef enum { NODE_CHANGE_ADD = 1, NODE_CHANGE_REMOVE = 2 } node_change_op;
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
  * per message (NULL for the built-in node, whose messages are plain raft_msg). */
@@ -177,6 +181,13 @@ typedef struct node_impl {
     const raft_entry *(*entry)(const void *node, uint64_t index);
     /* Frees a message body once the network is done with every copy of it. */
     void (*body_free)(void *body);
+    /* Membership (NODE_FEAT_MEMBERS; NULL otherwise). change: a leader is asked to add a new
+     * server (it catches up as a non-voter, then votes) or to remove one; 1 if it took the
+     * request, 0 if refused, with no effects. conf: the configuration in force at index
+     * (0..last_index) of the node's log; returns the index of the configuration entry that set
+     * it (index itself when entry index is a configuration entry), 0 for the initial one. */
+    int (*change)(void *node, uint64_t now_us, node_change_op op, uint8_t target, node_out *out);
+    uint64_t (*conf)(const void *node, uint64_t index, raft_conf *c);
 } node_impl;
 
 /* The implementations compiled in, in the order --impl list shows them; the first is the
