@@ -451,6 +451,11 @@ static void on_request_vote(raft_node *n, uint64_t now_us, const raft_msg *m, ra
         on_prevote_request(n, now_us, m, out);
         return;
     }
+    if (n->cfg.disruption_guard && m->term > n->term &&
+        (n->role == RAFT_ROLE_LEADER ||
+         (n->leader_hint != RAFT_NODE_NONE &&
+          now_us - n->leader_contact_us < n->cfg.election_timeout_min_us)))
+        return;
     observe_term(n, m->term, out);
     int granted = 0;
     if (m->term == n->term && (n->voted_for == RAFT_NODE_NONE || n->voted_for == m->from)) {
@@ -727,9 +732,11 @@ void raft_node_start(raft_node *n, uint64_t now_us, raft_out *out) {
 /* TimeoutNow from the leader of our term: stand for election now (no pre-vote: the leader asked
  * for it). Under RAFT_BUG_TRANSFER_HANDOFF the target takes the next term's leadership as
  * handed over, without asking anyone. */
+static int may_stand(const raft_node *n);
+
 static void on_timeout_now(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     observe_term(n, m->term, out);
-    if (m->term != n->term || n->role == RAFT_ROLE_LEADER || n->member[n->id] != 2) return;
+    if (m->term != n->term || n->role == RAFT_ROLE_LEADER || !may_stand(n)) return;
     if (!(n->cfg.bugs & RAFT_BUG_TRANSFER_HANDOFF)) {
         if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
         start_election(n, now_us, out);
@@ -790,6 +797,17 @@ static void check_quorum(raft_node *n, uint64_t now_us, raft_out *out) {
     if (heard < majority(n)) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
 }
 
+/* Who stands for election (thesis 4.2.2): a voter of its latest configuration; and a node that
+ * the latest configuration entry removed while it is not yet known committed, since its vote
+ * (not counted by itself) may be what the cluster needs to commit that removal. A learner, a
+ * spare, and a node that knows its removal is committed never stand. */
+static int may_stand(const raft_node *n) {
+    if (n->member[n->id] == 2) return 1;
+    if (n->member[n->id] == 1 || conf_latest_index(n) <= n->commit) return 0;
+    const raft_conf *before = n->n_confs > 1 ? &n->confs[n->n_confs - 2].conf : &n->conf_base;
+    return raft_conf_is_voter(before, n->id);
+}
+
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
     RAFT_ASSERT(now_us >= raft_deadline(n));
     n->now_us = now_us;
@@ -803,8 +821,8 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
             n->transfer_to = RAFT_NODE_NONE; /* given up: take commands again */
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
-    } else if (n->member[n->id] != 2) {
-        reset_election_timer(n, now_us); /* thesis 4.2.2: only a voter stands for election */
+    } else if (!may_stand(n)) {
+        reset_election_timer(n, now_us);
     } else if (n->cfg.prevote) {
         start_prevote(n, now_us, out);
     } else {

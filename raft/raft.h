@@ -161,6 +161,11 @@ typedef struct {
      * entry, [op * (n_nodes + 1) + node] (unset: handle 0). */
     uint8_t voters0;
     const uint32_t *conf_cmds;
+    /* Thesis 4.2.3: a RequestVote that comes within the minimum election timeout of hearing
+     * from a current leader (or to the leader itself) is ignored: the term is not taken, no vote
+     * is granted. Removed servers that never learn of their removal then cannot depose the
+     * leader of the cluster they left. Set by the simulator when membership changes. */
+    uint8_t disruption_guard;
 } raft_config;
 
 /* A configuration entry of the log, and the configuration in force from its index on. */

@@ -348,7 +348,7 @@ static void tn_free(tnode *t) {
 
 /* Persisted state; the entry at index i carries cmd_of(i, term). */
 static void tn_load(tnode *t, uint64_t term, uint8_t vote, const uint64_t *terms, size_t k) {
-    raft_entry e[MAX_ENTS];
+    raft_entry e[MAX_ENTS] = {{0}};
     assert_true(k <= MAX_ENTS);
     for (size_t i = 0; i < k; i++)
         e[i] = (raft_entry){.term = terms[i], .cmd = cmd_of(i + 1, terms[i])};
@@ -2503,6 +2503,54 @@ TEST(test_members_removed_leader_steps_down) {
     tn_free(&l);
 }
 
+/* Thesis 4.2.2: a node removed by an entry not yet known committed still stands for election
+ * (the cluster may need it to commit the removal), without counting its own vote. */
+TEST(test_members_removed_uncommitted_still_stands) {
+    tnode l;
+    members_leader(&l, 0);
+    uint64_t term = l.n.term;
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 1), 1);
+    tn_step(&l, ae_reply(2, 1, term + 1, 0, 0, 0)); /* deposed before the removal commits */
+    assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+    tn_tick(&l);
+    assert_int_equal(l.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(l.n.votes, 0); /* its own vote does not count */
+    assert_int_equal(msgs_to(&l.out, 2) + msgs_to(&l.out, 3), 2);
+    tn_step(&l, rv_reply(2, 1, l.n.term, 1));
+    assert_int_equal(l.n.role, RAFT_ROLE_CANDIDATE); /* 1 of {2, 3} */
+    tn_step(&l, rv_reply(3, 1, l.n.term, 1));
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_free(&l);
+}
+
+/* Thesis 4.2.3, with the disruption guard: a RequestVote within the minimum election timeout of
+ * hearing from the leader, or to the leader, is ignored (no term taken, no vote, no answer);
+ * later it is handled as usual. */
+TEST(test_members_disruption_guard) {
+    tnode f;
+    raft_config cfg = cfg_make(0);
+    cfg.disruption_guard = 1;
+    tn_init_cfg(&f, 2, 3, &cfg, 21);
+    tn_start(&f);
+    tn_step(&f, ae(1, 2, 1, 0, 0, 0, NULL, 0));
+    tn_step(&f, rv(3, 2, 5, 0, 0));
+    assert_int_equal(f.n.term, 1);
+    assert_int_equal(f.out.n_fx, 0);
+    f.now += MIN_US;
+    tn_step(&f, rv(3, 2, 5, 0, 0));
+    assert_int_equal(f.n.term, 5);
+    assert_fx(&f.out, RAFT_FX_VOTE, 5, 3);
+    tn_free(&f);
+    tnode l;
+    members_leader(&l, 0);
+    l.n.cfg.disruption_guard = 1;
+    uint64_t term = l.n.term;
+    tn_step(&l, rv(4, 1, term + 3, 0, 0));
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(l.n.term, term);
+    tn_free(&l);
+}
+
 /* Votes count over the voters of the candidate's configuration: a learner's does not, and a
  * node that is not a voter never stands. */
 TEST(test_members_votes_over_conf) {
@@ -2551,6 +2599,8 @@ int main(void) {
         cmocka_unit_test(test_members_change_refused),
         cmocka_unit_test(test_members_conf_reverts_on_truncate),
         cmocka_unit_test(test_members_removed_leader_steps_down),
+        cmocka_unit_test(test_members_removed_uncommitted_still_stands),
+        cmocka_unit_test(test_members_disruption_guard),
         cmocka_unit_test(test_members_votes_over_conf),
         cmocka_unit_test(test_bug_two_changes),
         cmocka_unit_test(test_5_1_higher_term_in_any_message_makes_leader_follower),

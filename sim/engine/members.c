@@ -19,6 +19,7 @@ void members_init(sim *s, raft_config *rc) {
     s->n_start = scn->nodes;
     if (!s->members_on) return;
     rc->voters0 = (uint8_t)scn->nodes;
+    rc->disruption_guard = 1;
     s->conf_cmds = rs_xcalloc(4 * ((size_t)s->n + 1), sizeof *s->conf_cmds);
     for (uint32_t op = RAFT_CONF_ADD_LEARNER; op <= RAFT_CONF_REMOVE; op++)
         for (uint32_t id = 1; id <= s->n; id++) {
