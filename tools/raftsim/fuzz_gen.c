@@ -423,13 +423,21 @@ static void plan_members(const scenario *s, const fuzz_gen_opts *o, settle_plan 
     if (!p->live) return;
     scenario two = *s;
     two.nodes = 2;
-    if (s->nodes < 2) two.clock_ppm = NULL; /* drift is drawn per starting node */
+    /* The slowest and the fastest clock of any voter: spares run on true time. */
+    uint32_t ppm[3] = {1000000, 1000000, 1000000};
+    for (uint32_t i = 1; s->clock_ppm && i <= s->nodes; i++) {
+        if (s->clock_ppm[i] < ppm[1]) ppm[1] = s->clock_ppm[i];
+        if (s->clock_ppm[i] > ppm[2]) ppm[2] = s->clock_ppm[i];
+    }
+    two.clock_ppm = s->clock_ppm ? ppm : NULL;
     settle_plan q;
     plan_settle(&two, o, &q);
     if (!q.live) {
         p->live = 0;
         snprintf(p->why, sizeof p->why, "membership changes may leave two voters: %.140s", q.why);
     }
+    /* A lone node's plan allows any delay; two voters need the settled network's bound. */
+    if (q.delay_max_us < p->delay_max_us) p->delay_max_us = q.delay_max_us;
 }
 
 /* After the window: everything healed and back up, the settled network; where the plan
