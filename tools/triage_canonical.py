@@ -27,6 +27,10 @@ the failure's cause when it recognises it:
                            convertToCandidate goes straight to convertToLeader), and writes
                            other entries at the (index, term) places a crash made it lose
                            (log_matching across time)
+  lone-voter-after-removal a node left the only voter by a membership change (its latest config
+                           entry lists it alone) leads without standing for election (no candidate
+                           role in that term): the term it takes over is the removed leader's
+                           (the same convertToCandidate shortcut, reached without a crash)
   liveness                 no violation: the settled phase found no leader or no progress
                            (listed apart, to read)
   unknown                  anything else: read the trace.
@@ -59,6 +63,8 @@ def triage(path):
     snap_taken = collections.defaultdict(int)  # node -> index of its latest snapshot taken
     snap_sent = collections.defaultdict(int)  # node -> last_index of the last snapshot sent to it
     end = None
+    voters = {}  # node -> voters of its latest configuration entry
+    self_elected = set()  # (node, term): became leader without being candidate in that term
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
@@ -72,7 +78,11 @@ def triage(path):
             # the node's log becomes the snapshot's: the taker's entries through its index
             src = logs[ev.get("taken_by", ev["node"])]
             logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
+        elif kind == "config":
+            voters[ev["node"]] = ev["voters"]
         elif kind == "role":
+            if ev["role"] == "leader" and role.get(ev["node"]) != ("candidate", ev["term"]):
+                self_elected.add((ev["node"], ev["term"]))
             role[ev["node"]] = (ev["role"], ev["term"])
             if ev["role"] == "leader":
                 if ev["term"] in led[ev["node"]]:
@@ -123,6 +133,9 @@ def triage(path):
     index = violation["index"]
     if violation["invariant"] == "log_matching" and (violation["node"], violation["term"]) in reused:
         return "lone-voter-reuses-term"
+    if ((violation["node"], violation["term"]) in self_elected and
+            voters.get(violation["node"]) == [violation["node"]]):
+        return "lone-voter-after-removal"
     if 0 < index <= stale_commit:
         return "match-from-stale-suffix"
     if 0 < index <= old_term_commit:

@@ -180,7 +180,15 @@ void sim_do_change(sim *s, uint32_t idx, const scn_event *e) {
     sim_node *l = &s->nodes[leader], *t = &s->nodes[target];
     int add = e->kind == SCN_DO_ADD, accepted = 0;
     node_out_clear(&s->out);
-    if (leader && !l->paused && (add ? t->absent == SIM_ABSENT_SPARE : !t->absent))
+    /* Removing the last voter would leave a cluster that can never elect a leader: an
+     * operator's mistake, refused here whatever the implementation would do. */
+    int last = 0;
+    if (leader && !add) {
+        raft_conf c;
+        s->impl->conf(l->node, sim_node_status(s, leader).last_index, &c);
+        last = raft_conf_is_voter(&c, target) && raft_conf_voter_count(&c) == 1;
+    }
+    if (leader && !l->paused && !last && (add ? t->absent == SIM_ABSENT_SPARE : !t->absent))
         accepted = s->impl->change(l->node, s->now, add ? NODE_CHANGE_ADD : NODE_CHANGE_REMOVE,
                                    target, &s->out);
     trace_begin_event(s->tr, s->now, "change");

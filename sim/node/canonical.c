@@ -285,7 +285,8 @@ static void report(cnode *c) {
 /* ---- configurations ------------------------------------------------------------------------ */
 
 /* A configuration entry's bytes (the library's encoding, as describe_config reads it) as
- * voters and non-voters (stand-bys and spares); 0 if malformed. */
+ * voters and learners (stand-bys, which are replicated to); a spare (raft_add's role until
+ * raft_assign) is neither, since the library sends it nothing. 0 if malformed. */
 static int conf_decode(const struct raft_buffer *b, raft_conf *out) {
     const unsigned char *p = b->base, *end = p + b->len;
     memset(out, 0, sizeof *out);
@@ -301,7 +302,7 @@ static int conf_decode(const struct raft_buffer *b, raft_conf *out) {
         uint64_t bit = 1ull << (id & 63);
         if (p[1] == RAFT_VOTER)
             out->voters[id >> 6] |= bit;
-        else
+        else if (p[1] == RAFT_STANDBY)
             out->learners[id >> 6] |= bit;
         p += 2;
     }
