@@ -162,8 +162,9 @@ static void conf_set(raft_node *n, const raft_conf *c) {
     }
 }
 
-/* A configuration entry was appended at index: it takes effect at once (thesis 4.1). */
-static void conf_appended(raft_node *n, uint64_t index, const raft_entry *e) {
+/* A configuration entry was appended at index: it takes effect at once (thesis 4.1). Out of
+ * line and cold, so that log_append, on every entry's path, stays small enough to inline. */
+__attribute__((noinline, cold)) static void conf_appended(raft_node *n, uint64_t index, const raft_entry *e) {
     raft_conf c = n->conf;
     /* A change that does not apply (only an injected bug or a hand-made log writes one) leaves
      * the configuration as it was: every node reads the same log the same way. */
@@ -195,10 +196,10 @@ uint64_t raft_conf_at(const raft_node *n, uint64_t index, raft_conf *c) {
     return 0;
 }
 
-static void log_append(raft_node *n, raft_entry e) {
+static inline void log_append(raft_node *n, raft_entry e) {
     n->log = raft_grow(n->log, &n->log_cap, n->log_len + 2, sizeof *n->log);
     n->log[++n->log_len] = e;
-    if (e.kind == RAFT_ENTRY_CONFIG) conf_appended(n, n->log_len, &e);
+    if (__builtin_expect(e.kind == RAFT_ENTRY_CONFIG, 0)) conf_appended(n, n->log_len, &e);
 }
 
 /* The one place where role and term change, checked against the allowed transitions. */
@@ -300,14 +301,19 @@ static void check_reads(raft_node *n, raft_out *out) {
  * entries of earlier terms are committed only indirectly). */
 static void leader_update_commit(raft_node *n, raft_out *out) {
     /* Cheap test first: fewer than a majority past the commit index means nothing to do. */
-    uint32_t ahead = 0;
-    for (uint32_t p = 1; p <= n->n_nodes; p++)
-        ahead += n->member[p] == 2 && n->match_index[p] > n->commit;
-    if (ahead < majority(n)) return;
+    uint32_t ahead = 0, k = 0;
     uint64_t *m = n->scratch;
-    uint32_t k = 0;
-    for (uint32_t p = 1; p <= n->n_nodes; p++)
-        if (n->member[p] == 2) m[k++] = n->match_index[p];
+    if (n->n_voters == n->n_nodes) { /* every id votes (no membership change): no lookups */
+        for (uint32_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
+        if (ahead < majority(n)) return;
+        for (uint32_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
+    } else {
+        for (uint32_t p = 1; p <= n->n_nodes; p++)
+            ahead += n->member[p] == 2 && n->match_index[p] > n->commit;
+        if (ahead < majority(n)) return;
+        for (uint32_t p = 1; p <= n->n_nodes; p++)
+            if (n->member[p] == 2) m[k++] = n->match_index[p];
+    }
     /* Insertion sort, descending: clusters are small and the values mostly sorted already. */
     for (uint32_t i = 1; i < k; i++) {
         uint64_t v = m[i];

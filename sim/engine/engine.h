@@ -207,7 +207,7 @@ int sim_on_depart(sim *s, uint32_t slot);
 /* EV_DISK: the node's disk completes writes, and the node hears of it (1: a step). */
 int sim_on_disk(sim *s, uint8_t node);
 
-/* ---- members.c: membership change (SPEC section 8) ----------------------------------------- */
+/* ---- membership change (SPEC section 8): cluster.c, actions.c, expect.c -------------------- */
 
 /* Before the nodes are created: spares, and the configuration entries' command handles. */
 void members_init(sim *s, raft_config *rc);
@@ -221,7 +221,8 @@ void members_on_commit(sim *s, uint8_t node, uint64_t index);
 static inline int sim_counted(const sim *s, uint32_t id) {
     return s->nodes[id].up && (!s->members_on || s->nodes[id].joined);
 }
-/* The add and remove actions (actions.c), and the retirement of removed nodes. */
+/* The add and remove actions (actions.c), and the retirement of removed nodes (run.c calls it
+ * at the end of every step that marked one). */
 void sim_do_change(sim *s, uint32_t idx, const scn_event *e);
 void sim_retire(sim *s);
 /* The members expectation: 1 if it holds, else why is written. */

@@ -119,6 +119,27 @@ static int leaders_holds(const sim *s, const scn_expect *e, char *why, size_t ca
     return 0;
 }
 
+/* members (SPEC section 8): the voters of the leader's committed configuration. */
+int members_expect_holds(const sim *s, const scn_expect *x, char *why, size_t cap) {
+    uint8_t leader = sim_leader_now(s);
+    if (!leader) {
+        snprintf(why, cap, "members: no leader");
+        return 0;
+    }
+    raft_conf c;
+    s->impl->conf(s->nodes[leader].node, sim_node_status(s, leader).commit, &c);
+    if (!memcmp(c.voters, x->members, sizeof c.voters)) return 1;
+    char have[4 * RS_NODES_MAX + 3];
+    size_t o = 0;
+    for (uint32_t id = 1; id <= RS_NODES_MAX && o + 5 < sizeof have; id++)
+        if (raft_conf_is_voter(&c, (uint8_t)id))
+            o += (size_t)snprintf(have + o, sizeof have - o, "%s%u", o ? "," : "", id);
+    have[o] = '\0';
+    snprintf(why, cap, "members: leader %u's committed configuration has voters [%s]", leader,
+             have);
+    return 0;
+}
+
 /* Does the condition hold now? If not, why says what was seen instead. */
 static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
     if (!leader_holds(s, e, why, cap)) return 0;

@@ -106,6 +106,7 @@ static void main_loop(sim *s) {
         ASSERT(ev.t_us >= s->now); /* virtual time never runs backwards */
         s->now = ev.t_us;
         if (!handle(s, &ev)) continue;
+        if (s->n_retire) sim_retire(s);
         if (++s->res->steps >= max_steps)
             sim_stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
         if (s->cfg->observe && (s->res->steps & (observe_every - 1)) == 0)
