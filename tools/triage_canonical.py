@@ -31,6 +31,12 @@ the failure's cause when it recognises it:
                            entry lists it alone) leads without standing for election (no candidate
                            role in that term): the term it takes over is the removed leader's
                            (the same convertToCandidate shortcut, reached without a crash)
+  removed-leader-holds-the-log
+                           a liveness failure where a node that was a voter is not one of its own
+                           latest configuration (removed by an entry it holds, never retired): it
+                           refuses its vote to the others, whose logs are shorter, and never
+                           stands itself (0.15.0 lets only voters of the latest configuration
+                           stand; the thesis, 4.2.2, lets a node removed by an uncommitted entry)
   liveness                 no violation: the settled phase found no leader or no progress
                            (listed apart, to read)
   unknown                  anything else: read the trace.
@@ -65,6 +71,8 @@ def triage(path):
     end = None
     voters = {}  # node -> voters of its latest configuration entry
     self_elected = set()  # (node, term): became leader without being candidate in that term
+    left = set()  # nodes retired after their removal
+    was_voter = set()  # nodes that were voters of a configuration of their own log
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
@@ -80,6 +88,10 @@ def triage(path):
             logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
         elif kind == "config":
             voters[ev["node"]] = ev["voters"]
+            if ev["node"] in ev["voters"]:
+                was_voter.add(ev["node"])
+        elif kind == "leave":
+            left.add(ev["node"])
         elif kind == "role":
             if ev["role"] == "leader" and role.get(ev["node"]) != ("candidate", ev["term"]):
                 self_elected.add((ev["node"], ev["term"]))
@@ -125,6 +137,8 @@ def triage(path):
                 n = int(stuck.group(1))
                 if snap_sent[n] and snap_taken[n] > snap_sent[n]:
                     return "follower-snapshot-livelock"
+            if any(n in was_voter and n not in v and n not in left for n, v in voters.items()):
+                return "removed-leader-holds-the-log"
             return "liveness (the settled phase: read the trace)"
         return "no violation (a worker that died: read the trace)"
     if (violation["invariant"] == "single_vote" and
