@@ -37,6 +37,11 @@ the failure's cause when it recognises it:
                            refuses its vote to the others, whose logs are shorter, and never
                            stands itself (0.15.0 lets only voters of the latest configuration
                            stand; the thesis, 4.2.2, lets a node removed by an uncommitted entry)
+  non-voter-keeps-its-leader
+                           a liveness failure with no leader where a node that never was a voter
+                           (a spare whose promotion never reached it) is not a voter of its own
+                           latest configuration: 0.15.0 refuses a RequestVote while a follower
+                           knows a leader, and a non-voter never forgets it
   liveness                 no violation: the settled phase found no leader or no progress
                            (listed apart, to read)
   unknown                  anything else: read the trace.
@@ -139,6 +144,9 @@ def triage(path):
                     return "follower-snapshot-livelock"
             if any(n in was_voter and n not in v and n not in left for n, v in voters.items()):
                 return "removed-leader-holds-the-log"
+            if "no live node is leader" in end.get("reason", "") and any(
+                    n not in was_voter and n not in v for n, v in voters.items()):
+                return "non-voter-keeps-its-leader"
             return "liveness (the settled phase: read the trace)"
         return "no violation (a worker that died: read the trace)"
     if (violation["invariant"] == "single_vote" and
