@@ -113,8 +113,9 @@ static void reset_election_timer(raft_node *n, uint64_t now_us) {
     n->election_deadline_us = now_us + lo + (span ? rng_next(n) % span : 0);
 }
 
+/* A majority of the voters of the configuration in force (thesis 4.1). */
 static uint32_t majority(const raft_node *n) {
-    return (uint32_t)n->n_nodes / 2u + 1u;
+    return n->n_voters / 2u + 1u;
 }
 
 /* The entry at index, writable (log_off <= index <= log_len). */
@@ -122,10 +123,108 @@ static inline raft_entry *ent(raft_node *n, uint64_t index) {
     return &n->log[index - n->log_off];
 }
 
+/* ---- membership (thesis 4.1-4.3) --------------------------------------------------------- */
+
+int raft_conf_apply(raft_conf *c, raft_conf_op op, uint8_t node) {
+    uint64_t bit = 1ull << (node & 63);
+    unsigned w = node >> 6;
+    int voter = raft_conf_is_voter(c, node), learner = raft_conf_is_learner(c, node);
+    switch (op) {
+    case RAFT_CONF_ADD_LEARNER:
+        if (voter || learner || node == RAFT_NODE_NONE) return 0;
+        c->learners[w] |= bit;
+        return 1;
+    case RAFT_CONF_PROMOTE:
+        if (!learner) return 0;
+        c->learners[w] &= ~bit;
+        c->voters[w] |= bit;
+        return 1;
+    case RAFT_CONF_REMOVE:
+        if (!voter && !learner) return 0;
+        c->learners[w] &= ~bit;
+        c->voters[w] &= ~bit;
+        return 1;
+    }
+    return 0;
+}
+
+uint32_t raft_conf_voter_count(const raft_conf *c) {
+    uint32_t k = 0;
+    for (unsigned w = 0; w < 4; w++) k += (uint32_t)__builtin_popcountll(c->voters[w]);
+    return k;
+}
+
+/* Makes c the configuration in force: the per-id membership table and the counts. */
+static void conf_set(raft_node *n, const raft_conf *c) {
+    n->conf = *c;
+    n->n_voters = 0;
+    n->n_learners = 0;
+    for (uint32_t p = 0; p <= n->n_nodes; p++) {
+        uint8_t id = (uint8_t)p;
+        n->member[p] = raft_conf_is_voter(c, id) ? 2 : raft_conf_is_learner(c, id) ? 1 : 0;
+        n->n_voters += n->member[p] == 2;
+        n->n_learners += n->member[p] == 1;
+    }
+}
+
+/* A configuration entry was appended at index: it takes effect at once (thesis 4.1). Out of
+ * line and cold, so that log_append, on every entry's path, stays small enough to inline. */
+__attribute__((noinline, cold)) static void conf_appended(raft_node *n, uint64_t index, const raft_entry *e) {
+    raft_conf c = n->conf;
+    /* A change that does not apply (only an injected bug or a hand-made log writes one) leaves
+     * the configuration as it was: every node reads the same log the same way. */
+    (void)raft_conf_apply(&c, (raft_conf_op)e->conf_op, e->conf_node);
+    n->confs = raft_grow(n->confs, &n->cap_confs, n->n_confs + 1, sizeof *n->confs);
+    n->confs[n->n_confs++] = (struct raft_conf_rec){.index = index, .conf = c};
+    conf_set(n, &c);
+}
+
+/* Entries from `from` on were deleted: their configurations no longer hold. */
+static void conf_truncated(raft_node *n, uint64_t from) {
+    if (n->n_confs == 0 || n->confs[n->n_confs - 1].index < from) return;
+    while (n->n_confs > 0 && n->confs[n->n_confs - 1].index >= from) n->n_confs--;
+    conf_set(n, n->n_confs ? &n->confs[n->n_confs - 1].conf : &n->conf_base);
+}
+
+/* The starting cluster's configuration: ids 1..voters0 (all, if unset) vote. */
+static raft_conf conf_initial(const raft_node *n) {
+    raft_conf c = {0};
+    uint32_t voters = n->cfg.voters0 ? n->cfg.voters0 : n->n_nodes;
+    for (uint32_t p = 1; p <= voters; p++) c.voters[p >> 6] |= 1ull << (p & 63);
+    return c;
+}
+
+/* The log now starts after index `to` (compaction, a snapshot installed or loaded), whose
+ * configuration is c: it becomes conf_base, and the records of entries at or below `to` go. */
+static void conf_rebase(raft_node *n, uint64_t to, const raft_conf *c) {
+    size_t k = 0;
+    while (k < n->n_confs && n->confs[k].index <= to) k++;
+    memmove(n->confs, n->confs + k, (n->n_confs - k) * sizeof *n->confs);
+    n->n_confs -= k;
+    n->conf_base = *c;
+    conf_set(n, n->n_confs ? &n->confs[n->n_confs - 1].conf : &n->conf_base);
+}
+
+static uint64_t conf_latest_index(const raft_node *n) {
+    return n->n_confs ? n->confs[n->n_confs - 1].index : 0;
+}
+
+uint64_t raft_conf_at(const raft_node *n, uint64_t index, raft_conf *c) {
+    RAFT_ASSERT(index <= n->log_len);
+    for (size_t k = n->n_confs; k-- > 0;)
+        if (n->confs[k].index <= index) {
+            *c = n->confs[k].conf;
+            return n->confs[k].index;
+        }
+    *c = n->conf_base;
+    return 0;
+}
+
 static inline void log_append(raft_node *n, raft_entry e) {
     uint64_t k = ++n->log_len - n->log_off;
     n->log = raft_grow(n->log, &n->log_cap, k + 1, sizeof *n->log);
     n->log[k] = e;
+    if (__builtin_expect(e.kind == RAFT_ENTRY_CONFIG, 0)) conf_appended(n, n->log_len, &e);
 }
 
 /* The one place where role and term change, checked against the allowed transitions. */
@@ -173,6 +272,7 @@ static void take_snapshot(raft_node *n, raft_out *out) {
     if (n->snap_id_next == 0) return; /* no id yet: taken once one is given */
     n->snap = (raft_snapshot_meta){
         .index = n->applied, .term = ent(n, n->applied)->term, .id = n->snap_id_next};
+    (void)raft_conf_at(n, n->applied, &n->snap.conf);
     n->snap_id_next = 0;
     fx_push(out, RAFT_FX_SNAP_TAKE, n->snap.index, n->snap.id);
     uint64_t keep = n->cfg.snapshot_trailing;
@@ -186,6 +286,11 @@ static void compact(raft_node *n) {
     n->compact_to = 0;
     RAFT_ASSERT(to > n->log_off && to <= n->snap.index && to <= n->log_len);
     uint64_t keep = n->log_len - to + 1;
+    if (n->n_confs && n->confs[0].index <= to) { /* configuration entries compacted away */
+        raft_conf c;
+        (void)raft_conf_at(n, to, &c);
+        conf_rebase(n, to, &c);
+    }
     memmove(n->log, ent(n, to), keep * sizeof *n->log);
     n->log_off = to;
     if (n->log_cap > 64 && keep * 4 < n->log_cap) { /* give memory back: the log shrank */
@@ -210,6 +315,8 @@ static void install_snapshot(raft_node *n, const raft_snapshot_meta *sm, raft_ou
     n->log_off = n->log_len = sm->index;
     n->log[0] = (raft_entry){.term = sm->term};
     n->compact_to = 0;
+    n->n_confs = 0;
+    conf_rebase(n, sm->index, &sm->conf);
     if (n->persisted > sm->index) n->persisted = sm->index;
     fx_push(out, RAFT_FX_SNAP_INSTALL, sm->index, sm->id);
     fx_push(out, RAFT_FX_SNAP_RESTORE, sm->id, 0);
@@ -231,11 +338,44 @@ static void advance_commit(raft_node *n, uint64_t commit, raft_out *out) {
 
 /* ---- leader: replication --------------------------------------------------------------- */
 
+/* A snapshot's configuration travels in its InstallSnapshot as entries, one per member: a
+ * configuration entry whose op says what the member is (RAFT_CONF_PROMOTE: a voter,
+ * RAFT_CONF_ADD_LEARNER: a learner). The entries live in the node's scratch until its next send
+ * (raft_out_send copies them). */
+static raft_entry *conf_as_entries(raft_node *n, const raft_conf *c, uint64_t term) {
+    n->scratch_entries = raft_grow(n->scratch_entries, &n->cap_scratch_entries, (size_t)n->n_nodes + 1,
+                                   sizeof *n->scratch_entries);
+    uint32_t k = 0;
+    for (uint32_t p = 1; p <= n->n_nodes; p++) {
+        uint8_t id = (uint8_t)p;
+        int voter = raft_conf_is_voter(c, id);
+        if (!voter && !raft_conf_is_learner(c, id)) continue;
+        n->scratch_entries[k++] = (raft_entry){.term = term,
+                                               .kind = RAFT_ENTRY_CONFIG,
+                                               .conf_op = voter ? RAFT_CONF_PROMOTE
+                                                                : RAFT_CONF_ADD_LEARNER,
+                                               .conf_node = id};
+    }
+    n->n_scratch_entries = k;
+    return n->scratch_entries;
+}
+
+static raft_conf conf_of_entries(const raft_msg *m) {
+    raft_conf c = {0};
+    for (uint32_t k = 0; k < m->n_entries; k++) {
+        uint8_t id = m->entries[k].conf_node;
+        uint64_t *set = m->entries[k].conf_op == RAFT_CONF_PROMOTE ? c.voters : c.learners;
+        set[id >> 6] |= 1ull << (id & 63);
+    }
+    return c;
+}
+
 /* Paper section 7: the entries the peer needs next are compacted away, so it gets the snapshot.
  * nextIndex stays until the reply (an AppendEntries success through the snapshot's index). */
 __attribute__((cold, noinline)) static void send_snapshot(raft_node *n, uint8_t peer,
                                                            raft_out *out) {
     RAFT_ASSERT(n->snap.index >= n->log_off && n->snap.index > 0);
+    raft_entry *members = conf_as_entries(n, &n->snap.conf, n->snap.term);
     raft_msg m = {.type = RAFT_MSG_INSTALL_SNAPSHOT,
                   .from = n->id,
                   .to = peer,
@@ -244,7 +384,9 @@ __attribute__((cold, noinline)) static void send_snapshot(raft_node *n, uint8_t 
                   .log_term = n->snap.term,
                   .commit = n->commit,
                   .round = n->round,
-                  .snap_id = n->snap.id};
+                  .snap_id = n->snap.id,
+                  .n_entries = (uint32_t)n->n_scratch_entries,
+                  .entries = members};
     raft_out_send(out, &m);
 }
 
@@ -273,9 +415,10 @@ static void send_append(raft_node *n, uint8_t peer, raft_out *out) {
     raft_out_send(out, &m);
 }
 
+/* To every other member of the configuration in force, learners included. */
 static void broadcast_append(raft_node *n, raft_out *out) {
     for (uint32_t p = 1; p <= n->n_nodes; p++)
-        if (p != n->id) send_append(n, p, out);
+        if (p != n->id && n->member[p]) send_append(n, p, out);
 }
 
 /* ReadIndex: answers, in order, the reads whose round a majority (the leader included) has
@@ -286,8 +429,9 @@ static void check_reads(raft_node *n, raft_out *out) {
     for (; done < n->n_reads; done++) {
         const struct raft_read *r = &n->reads[done];
         if (!(n->cfg.bugs & RAFT_BUG_READ_INDEX_NO_ROUND)) {
-            uint32_t acks = 1;
-            for (uint32_t p = 1; p <= n->n_nodes; p++) acks += p != n->id && n->acked[p] >= r->round;
+            uint32_t acks = n->member[n->id] == 2;
+            for (uint32_t p = 1; p <= n->n_nodes; p++)
+                acks += p != n->id && n->member[p] == 2 && n->acked[p] >= r->round;
             if (acks < majority(n)) break;
         }
         if (n->applied < r->index) break;
@@ -302,12 +446,19 @@ static void check_reads(raft_node *n, raft_out *out) {
  * entries of earlier terms are committed only indirectly). */
 static void leader_update_commit(raft_node *n, raft_out *out) {
     /* Cheap test first: fewer than a majority past the commit index means nothing to do. */
-    uint32_t ahead = 0;
-    for (uint32_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
-    if (ahead < majority(n)) return;
+    uint32_t ahead = 0, k = 0;
     uint64_t *m = n->scratch;
-    uint32_t k = 0;
-    for (uint32_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
+    if (n->n_voters == n->n_nodes) { /* every id votes (no membership change): no lookups */
+        for (uint32_t p = 1; p <= n->n_nodes; p++) ahead += n->match_index[p] > n->commit;
+        if (ahead < majority(n)) return;
+        for (uint32_t p = 1; p <= n->n_nodes; p++) m[k++] = n->match_index[p];
+    } else {
+        for (uint32_t p = 1; p <= n->n_nodes; p++)
+            ahead += n->member[p] == 2 && n->match_index[p] > n->commit;
+        if (ahead < majority(n)) return;
+        for (uint32_t p = 1; p <= n->n_nodes; p++)
+            if (n->member[p] == 2) m[k++] = n->match_index[p];
+    }
     /* Insertion sort, descending: clusters are small and the values mostly sorted already. */
     for (uint32_t i = 1; i < k; i++) {
         uint64_t v = m[i];
@@ -320,6 +471,10 @@ static void leader_update_commit(raft_node *n, raft_out *out) {
     if (ent(n, replicated)->term != n->term && !(n->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM)) return;
     advance_commit(n, replicated, out);
     if (n->n_reads) check_reads(n, out);
+    /* Thesis 4.2.2: a leader removed from the configuration manages the cluster until the
+     * removal is committed, then steps down. */
+    if (!n->member[n->id] && conf_latest_index(n) <= n->commit)
+        become(n, RAFT_ROLE_FOLLOWER, n->term, out);
 }
 
 /* A leader's own copy counts towards a majority once it is durable (thesis 10.2.1: the
@@ -352,7 +507,7 @@ static void become_leader(raft_node *n, uint64_t now_us, raft_out *out) {
 /* ---- elections ------------------------------------------------------------------------- */
 
 static void count_vote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *out) {
-    if (n->voted_me[voter]) return;
+    if (n->voted_me[voter] || n->member[voter] != 2) return; /* voters of the conf in force */
     n->voted_me[voter] = 1;
     n->votes++;
     if (n->votes >= majority(n)) become_leader(n, now_us, out);
@@ -367,7 +522,7 @@ static void request_votes(raft_node *n, uint64_t term, int pre, raft_out *out) {
                   .index = n->log_len,
                   .log_term = raft_last_term(n)};
     for (uint32_t p = 1; p <= n->n_nodes; p++) {
-        if (p == n->id) continue;
+        if (p == n->id || n->member[p] != 2) continue;
         m.to = p;
         raft_out_send(out, &m);
     }
@@ -380,7 +535,7 @@ static void start_election(raft_node *n, uint64_t now_us, raft_out *out);
  * votes: the node leads term + 1 without asking, and nothing stops another node from winning
  * that term for real. */
 static void count_prevote(raft_node *n, uint8_t voter, uint64_t now_us, raft_out *out) {
-    if (n->voted_me[voter]) return;
+    if (n->voted_me[voter] || n->member[voter] != 2) return;
     n->voted_me[voter] = 1;
     n->votes++;
     if (n->votes < majority(n)) return;
@@ -447,6 +602,11 @@ static void on_request_vote(raft_node *n, uint64_t now_us, const raft_msg *m, ra
         on_prevote_request(n, now_us, m, out);
         return;
     }
+    if (n->cfg.disruption_guard && m->term > n->term &&
+        (n->role == RAFT_ROLE_LEADER ||
+         (n->leader_hint != RAFT_NODE_NONE &&
+          now_us - n->leader_contact_us < n->cfg.election_timeout_min_us)))
+        return;
     observe_term(n, m->term, out);
     int granted = 0;
     if (m->term == n->term && (n->voted_for == RAFT_NODE_NONE || n->voted_for == m->from)) {
@@ -507,6 +667,7 @@ static void truncate_from(raft_node *n, uint64_t from, raft_out *out) {
     RAFT_ASSERT(from > n->log_off && from <= n->log_len);
     n->log_len = from - 1;
     if (n->persisted > n->log_len) n->persisted = n->log_len;
+    conf_truncated(n, from);
     fx_push(out, RAFT_FX_TRUNCATE, from, 0);
 }
 
@@ -563,13 +724,13 @@ static void on_install(raft_node *n, uint64_t now_us, const raft_msg *m, raft_ou
     n->prevoting = 0;
     reset_election_timer(n, now_us);
     if (n->cfg.bugs & RAFT_BUG_INSTALL_OLD_SNAPSHOT)
-        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id}, out);
+        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id, conf_of_entries(m)}, out);
     else if (m->index <= n->commit)
         ; /* older than what is committed here */
     else if (m->index <= n->log_len && ent(n, m->index)->term == m->log_term)
         advance_commit(n, m->index, out);
     else
-        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id}, out);
+        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id, conf_of_entries(m)}, out);
     reply_append(n, m, 1, m->index, 0, out);
 }
 
@@ -652,6 +813,17 @@ static void maybe_send_timeout_now(raft_node *n, raft_out *out) {
         send_timeout_now(n, out);
 }
 
+/* Thesis 4.2.1: a learner that has caught up (its log holds every committed entry) becomes a
+ * voter, by a configuration entry of the leader's, once no other change is in flight. */
+static void maybe_promote(raft_node *n, raft_out *out) {
+    if (conf_latest_index(n) > n->commit || ent(n, n->commit)->term != n->term) return;
+    for (uint32_t p = 1; p <= n->n_nodes; p++) {
+        if (n->member[p] != 1 || n->match_index[p] < n->commit) continue;
+        raft_node_change(n, n->now_us, RAFT_CONF_PROMOTE, (uint8_t)p, out);
+        return;
+    }
+}
+
 static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
     if (!reply_is_current(n, m, out)) return;
     if (n->role != RAFT_ROLE_LEADER) return;
@@ -674,7 +846,9 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
         if (next > n->log_len + 1) next = n->log_len + 1;
         n->next_index[p] = next;
     }
-    if (n->next_index[p] <= n->log_len) send_append(n, p, out);
+    if (n->role == RAFT_ROLE_LEADER && n->n_learners) maybe_promote(n, out);
+    if (n->role == RAFT_ROLE_LEADER && n->member[p] && n->next_index[p] <= n->log_len)
+        send_append(n, p, out);
 }
 
 /* ---- public API ------------------------------------------------------------------------ */
@@ -698,8 +872,12 @@ void raft_node_init(raft_node *n, uint8_t id, uint8_t n_nodes, const raft_config
     n->scratch = calloc(per, sizeof *n->scratch);
     n->heard = calloc(per, 1);
     n->acked = calloc(per, sizeof *n->acked);
+    n->member = calloc(per, 1);
     RAFT_ASSERT(n->log && n->voted_me && n->next_index && n->match_index && n->scratch &&
-                n->heard && n->acked);
+                n->heard && n->acked && n->member);
+    RAFT_ASSERT(cfg->voters0 <= n_nodes);
+    n->conf_base = conf_initial(n);
+    conf_set(n, &n->conf_base);
     n->role = RAFT_ROLE_FOLLOWER;
 }
 
@@ -712,6 +890,9 @@ void raft_node_free(raft_node *n) {
     free(n->heard);
     free(n->acked);
     free(n->reads);
+    free(n->confs);
+    free(n->scratch_entries);
+    free(n->member);
     memset(n, 0, sizeof *n);
 }
 
@@ -721,6 +902,7 @@ void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry 
     n->term = term;
     n->voted_for = voted_for;
     n->log_len = n->log_off;
+    conf_truncated(n, n->log_off + 1);
     for (uint64_t i = 0; i < n_entries; i++) {
         RAFT_ASSERT(entries[i].term <= term);
         log_append(n, entries[i]);
@@ -753,6 +935,9 @@ void raft_load_snapshot(raft_node *n, const raft_snapshot_meta *snap) {
     n->log_off = n->log_len = n->snap.index;
     n->log[0] = (raft_entry){.term = n->snap.term};
     n->compact_to = 0;
+    n->n_confs = 0;
+    raft_conf c = n->snap.index ? n->snap.conf : conf_initial(n);
+    conf_rebase(n, n->snap.index, &c);
     n->persisted = n->log_len;
 }
 
@@ -764,9 +949,11 @@ void raft_give_snapshot_id(raft_node *n, uint64_t id) {
 /* TimeoutNow from the leader of our term: stand for election now (no pre-vote: the leader asked
  * for it). Under RAFT_BUG_TRANSFER_HANDOFF the target takes the next term's leadership as
  * handed over, without asking anyone. */
+static int may_stand(const raft_node *n);
+
 static void on_timeout_now(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
     observe_term(n, m->term, out);
-    if (m->term != n->term || n->role == RAFT_ROLE_LEADER) return;
+    if (m->term != n->term || n->role == RAFT_ROLE_LEADER || !may_stand(n)) return;
     if (!(n->cfg.bugs & RAFT_BUG_TRANSFER_HANDOFF)) {
         if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
         start_election(n, now_us, out);
@@ -792,7 +979,8 @@ int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out) {
 
 int raft_node_transfer(raft_node *n, uint64_t now_us, uint8_t target, raft_out *out) {
     begin(n, now_us);
-    if (n->role != RAFT_ROLE_LEADER || target < 1 || target > n->n_nodes || target == n->id)
+    if (n->role != RAFT_ROLE_LEADER || target < 1 || target > n->n_nodes || target == n->id ||
+        n->member[target] != 2)
         return 0;
     n->transfer_to = target;
     n->transfer_sent = 0;
@@ -820,11 +1008,23 @@ void raft_step(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) 
 /* Check-quorum (thesis 6.2): every election timeout the leader counts the peers it heard from
  * since the last count; without a majority (itself included) it steps down. */
 static void check_quorum(raft_node *n, uint64_t now_us, raft_out *out) {
-    uint32_t heard = 1;
-    for (uint32_t p = 1; p <= n->n_nodes; p++) heard += p != n->id && n->heard[p];
+    uint32_t heard = n->member[n->id] == 2;
+    for (uint32_t p = 1; p <= n->n_nodes; p++)
+        heard += p != n->id && n->member[p] == 2 && n->heard[p];
     memset(n->heard, 0, (size_t)n->n_nodes + 1);
     n->quorum_deadline_us = now_us + n->cfg.election_timeout_min_us;
     if (heard < majority(n)) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+}
+
+/* Who stands for election (thesis 4.2.2): a voter of its latest configuration; and a node that
+ * the latest configuration entry removed while it is not yet known committed, since its vote
+ * (not counted by itself) may be what the cluster needs to commit that removal. A learner, a
+ * spare, and a node that knows its removal is committed never stand. */
+static int may_stand(const raft_node *n) {
+    if (n->member[n->id] == 2) return 1;
+    if (n->member[n->id] == 1 || conf_latest_index(n) <= n->commit) return 0;
+    const raft_conf *before = n->n_confs > 1 ? &n->confs[n->n_confs - 2].conf : &n->conf_base;
+    return raft_conf_is_voter(before, n->id);
 }
 
 void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
@@ -840,6 +1040,8 @@ void raft_tick(raft_node *n, uint64_t now_us, raft_out *out) {
             n->transfer_to = RAFT_NODE_NONE; /* given up: take commands again */
         n->heartbeat_deadline_us = now_us + n->cfg.heartbeat_us;
         broadcast_append(n, out);
+    } else if (!may_stand(n)) {
+        reset_election_timer(n, now_us);
     } else if (n->cfg.prevote) {
         start_prevote(n, now_us, out);
     } else {
@@ -876,6 +1078,35 @@ int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
     if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE) return 0;
     log_append(n, (raft_entry){.term = n->term, .cmd = cmd});
     fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
+    n->match_index[n->id] = own_match(n);
+    broadcast_append(n, out);
+    leader_update_commit(n, out);
+    return 1;
+}
+
+int raft_node_change(raft_node *n, uint64_t now_us, raft_conf_op op, uint8_t node, raft_out *out) {
+    begin(n, now_us);
+    if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE || node < 1 ||
+        node > n->n_nodes)
+        return 0;
+    /* Thesis 4.1: one change at a time. And a leader's first change waits for an entry of its
+     * own term to commit (the fix of the single-server bug of 2015): a change of an earlier
+     * leader that it has not seen committed could otherwise still be in flight. */
+    if (conf_latest_index(n) > n->commit && !(n->cfg.bugs & RAFT_BUG_TWO_CHANGES)) return 0;
+    if (ent(n, n->commit)->term != n->term) return 0;
+    raft_conf c = n->conf;
+    if (!raft_conf_apply(&c, op, node) || raft_conf_voter_count(&c) == 0) return 0;
+    uint32_t cmd = n->cfg.conf_cmds ? n->cfg.conf_cmds[op * ((uint32_t)n->n_nodes + 1) + node] : 0;
+    log_append(n, (raft_entry){.term = n->term,
+                               .cmd = cmd,
+                               .kind = RAFT_ENTRY_CONFIG,
+                               .conf_op = (uint8_t)op,
+                               .conf_node = node});
+    fx_push(out, RAFT_FX_APPEND, n->log_len, n->log_len);
+    if (op == RAFT_CONF_ADD_LEARNER) {
+        n->next_index[node] = n->log_len + 1;
+        n->match_index[node] = 0;
+    }
     n->match_index[n->id] = own_match(n);
     broadcast_append(n, out);
     leader_update_commit(n, out);

@@ -29,13 +29,45 @@ typedef enum {
     RAFT_BUG_READ_INDEX_NO_ROUND = 1u << 8, /* ReadIndex without the heartbeat round */
     RAFT_BUG_IGNORE_WRITE_ERROR = 1u << 12, /* a failed write is ignored: the node carries on */
     RAFT_BUG_INSTALL_OLD_SNAPSHOT = 1u << 9, /* a follower installs any snapshot over its log */
+    RAFT_BUG_TWO_CHANGES = 1u << 10, /* a leader takes a membership change while one is in flight */
 } raft_bug;
+
+/* What an entry is: a client command, or a membership change (thesis 4.1: one server at a
+ * time). A configuration entry names one change of the configuration in force before it, so it
+ * fits in the entry's spare bytes; the configuration at an index is the initial one with every
+ * change up to that index applied in log order. */
+typedef enum { RAFT_ENTRY_COMMAND = 0, RAFT_ENTRY_CONFIG = 1 } raft_entry_kind;
+typedef enum {
+    RAFT_CONF_ADD_LEARNER = 1, /* conf_node joins as a learner: replicated to, does not vote */
+    RAFT_CONF_PROMOTE = 2,     /* the learner conf_node becomes a voter */
+    RAFT_CONF_REMOVE = 3,      /* conf_node leaves (voter or learner) */
+} raft_conf_op;
 
 typedef struct {
     uint64_t term;
     uint32_t cmd; /* opaque to Raft: the simulator's handle of the command */
-    uint32_t reserved;
+    uint8_t kind; /* raft_entry_kind */
+    uint8_t conf_op;   /* configuration entries: raft_conf_op */
+    uint8_t conf_node; /* configuration entries: the server it adds, promotes or removes */
+    uint8_t reserved;
 } raft_entry;
+
+/* A configuration: who votes and who only learns, as bit sets over ids 0..255. */
+typedef struct {
+    uint64_t voters[4];
+    uint64_t learners[4];
+} raft_conf;
+
+static inline int raft_conf_is_voter(const raft_conf *c, uint8_t id) {
+    return (int)((c->voters[id >> 6] >> (id & 63)) & 1u);
+}
+static inline int raft_conf_is_learner(const raft_conf *c, uint8_t id) {
+    return (int)((c->learners[id >> 6] >> (id & 63)) & 1u);
+}
+/* The configuration after one change; returns 0 (and leaves *c) if the change does not apply
+ * (adding a member, promoting a non-learner, removing a non-member). */
+int raft_conf_apply(raft_conf *c, raft_conf_op op, uint8_t node);
+uint32_t raft_conf_voter_count(const raft_conf *c);
 
 typedef enum {
     RAFT_MSG_REQUEST_VOTE,
@@ -138,16 +170,34 @@ typedef struct {
     /* Snapshots (paper section 7): after every snapshot_every applied entries (0: never) the
      * node saves its state machine and drops its log up to snapshot_trailing entries behind. */
     uint32_t snapshot_every, snapshot_trailing;
+    /* Membership (thesis 4.1-4.3). The starting cluster: ids 1..voters0 vote before the first
+     * entry of the log (0: all of 1..n_nodes); ids above it are spares, which join by a
+     * configuration entry. conf_cmds, if set, holds the command handle of each configuration
+     * entry, [op * (n_nodes + 1) + node] (unset: handle 0). */
+    uint8_t voters0;
+    const uint32_t *conf_cmds;
+    /* Thesis 4.2.3: a RequestVote that comes within the minimum election timeout of hearing
+     * from a current leader (or to the leader itself) is ignored: the term is not taken, no vote
+     * is granted. Removed servers that never learn of their removal then cannot depose the
+     * leader of the cluster they left. Set by the simulator when membership changes. */
+    uint8_t disruption_guard;
 } raft_config;
+
+/* A configuration entry of the log, and the configuration in force from its index on. */
+struct raft_conf_rec {
+    uint64_t index;
+    raft_conf conf;
+};
 
 /* A snapshot's metadata: the last entry it covers, and the id of the state machine it saved.
  * The state machine itself is the caller's (raft/ keeps no application state): the node only
- * carries the id. One struct, so that what a snapshot must also carry (a configuration) can be
- * added in one place. */
+ * carries the id, and the configuration in force at its last entry (the entries that set it are
+ * compacted away). */
 typedef struct {
     uint64_t index; /* lastIncludedIndex; 0: no snapshot */
     uint64_t term;  /* lastIncludedTerm */
     uint64_t id;    /* the caller's handle of the saved state machine */
+    raft_conf conf; /* the configuration in force at index (membership) */
 } raft_snapshot_meta;
 
 typedef struct {
@@ -199,6 +249,20 @@ typedef struct {
     /* The id the next snapshot taken will carry, handed in by the caller (raft_give_snapshot_id);
      * 0: none, and a snapshot that falls due waits for one. */
     uint64_t snap_id_next;
+    /* Membership (thesis 4.1): the configuration in force is that of the log's latest
+     * configuration entry (it takes effect when appended, and reverts when truncated), or
+     * conf_base before the first one. conf_base is the configuration in force before the log's
+     * first entry (the starting cluster; a snapshot would set it). */
+    raft_conf conf_base;
+    raft_conf conf;                /* in force */
+    struct raft_conf_rec *confs;   /* the log's configuration entries, in index order */
+    size_t n_confs, cap_confs;
+    uint8_t *member;               /* [n_nodes + 1]: in conf, 0 no, 1 learner, 2 voter */
+    uint32_t n_voters;             /* voters in conf */
+    uint32_t n_learners;           /* learners in conf (a leader promotes them, caught up) */
+    /* An InstallSnapshot's configuration, as entries (one per member), until it is sent. */
+    raft_entry *scratch_entries;
+    size_t n_scratch_entries, cap_scratch_entries;
 } raft_node;
 
 /* Creates a follower in term 0 with an empty log; call raft_node_start() before stepping it. */
@@ -245,6 +309,18 @@ int raft_node_read(raft_node *n, uint64_t now_us, uint64_t id, raft_out *out);
 /* A client command offered to this node. Returns 1 and appends it (and replicates) if the
  * node is leader and not transferring leadership; returns 0 and does nothing otherwise. */
 int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out);
+/* Membership change, one server at a time (thesis 4.1-4.3), asked of a leader:
+ * RAFT_CONF_ADD_LEARNER adds a new server as a learner, which the leader (this one or a later
+ * one) promotes to voter by a second configuration entry once it has caught up (its log holds
+ * the leader's committed entries); RAFT_CONF_REMOVE removes a server (the leader itself
+ * included: it then steps down once the removal is committed). Returns 1 if the entry was
+ * appended; 0, with no effect, if the node is not leader, is transferring leadership, has not
+ * committed an entry of its term yet, has a change not yet committed (one at a time), or the
+ * change does not apply to its configuration. */
+int raft_node_change(raft_node *n, uint64_t now_us, raft_conf_op op, uint8_t node, raft_out *out);
+/* The configuration in force at index (0..log_len): *c is set; returns the index of the entry
+ * that set it, 0 for conf_base. */
+uint64_t raft_conf_at(const raft_node *n, uint64_t index, raft_conf *c);
 
 /* The entry at index (log_off <= index <= log_len; at log_off only its term is sure). */
 static inline const raft_entry *raft_entry_at(const raft_node *n, uint64_t index) {

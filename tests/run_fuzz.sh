@@ -112,6 +112,9 @@ if command -v python3 > /dev/null 2>&1; then
     cp canon-failed-append-leader-truncates.json.jsonl triage/seed-6.trace.jsonl
     cp canon-failed-append-counted-stored.json.jsonl triage/seed-7.trace.jsonl
     cp canon-quorum-at-leader-last-stored.json.jsonl triage/seed-8.trace.jsonl
+    cp canon-lone-voter-after-removal.json.jsonl triage/seed-9.trace.jsonl
+    cp canon-removed-leader-holds-the-log.json.jsonl triage/seed-10.trace.jsonl
+    cp canon-non-voter-keeps-its-leader.json.jsonl triage/seed-11.trace.jsonl
     python3 "$ROOT/tools/triage_canonical.py" triage > out.txt 2>&1
     grep -q "seed-1.trace.jsonl: match-from-stale-suffix$" out.txt &&
         grep -q "seed-2.trace.jsonl: commit-old-term$" out.txt &&
@@ -121,6 +124,9 @@ if command -v python3 > /dev/null 2>&1; then
         grep -q "seed-6.trace.jsonl: failed-append-leader-truncates$" out.txt &&
         grep -q "seed-7.trace.jsonl: failed-append-counted-stored$" out.txt &&
         grep -q "seed-8.trace.jsonl: quorum-at-leader-last-stored$" out.txt &&
+        grep -q "seed-9.trace.jsonl: lone-voter-after-removal$" out.txt &&
+        grep -q "seed-10.trace.jsonl: removed-leader-holds-the-log$" out.txt &&
+        grep -q "seed-11.trace.jsonl: non-voter-keeps-its-leader$" out.txt &&
         ok "triage names the library's failures" || { bad "triage names the library's failures"; show out.txt; }
 else
     ok "triage not checked: no python3"

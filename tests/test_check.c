@@ -1311,8 +1311,66 @@ static void test_compacted_apply_and_install(void **state) {
 
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
+/* ---- membership: majorities over the configuration of the commit decision ---------------- */
+
+static const uint64_t VOTERS_12[4] = {(1u << 1) | (1u << 2), 0, 0, 0};
+
+/* Four voters at the start; nodes 1 and 2 hold a configuration of {1, 2} (two removals) and
+ * commit under it. Counted over the configuration the commit was decided under, 2 of 2 hold
+ * the entries: no violation, where counting over the starting cluster (2 of 4) would report
+ * one. */
+static void test_members_commit_counts_decision_conf(void **state) {
+    chk *c = mk(state, 4);
+    chk_start_voters(c, 4);
+    ELECT(1, 1, 2, 3);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "conf", 1, 2);
+    OK(chk_config(c, 1, 2, VOTERS_12));
+    OK(chk_config(c, 2, 2, VOTERS_12));
+    OK(chk_commit(c, 1, 2));
+}
+
+/* The same commit without the configurations: the starting cluster's majority is missing. */
+static void test_members_commit_without_conf_fires(void **state) {
+    chk *c = mk(state, 4);
+    chk_start_voters(c, 4);
+    ELECT(1, 1, 2, 3);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "conf", 1, 2);
+    VIOL(chk_commit(c, 1, 2), CHK_COMMITTED_NEVER_LOST, 1, 1, 2);
+}
+
+/* Under the configuration {1, 2} the commit is safe only while both hold it: node 2 losing the
+ * entries breaks it (it would not, counted over the starting four, where it already was). */
+static void test_members_losing_decision_majority_fires(void **state) {
+    chk *c = mk(state, 4);
+    chk_start_voters(c, 4);
+    ELECT(1, 1, 2, 3);
+    PUT(1, 1, "a", 1, 2);
+    PUT(2, 1, "conf", 1, 2);
+    OK(chk_config(c, 1, 2, VOTERS_12));
+    OK(chk_config(c, 2, 2, VOTERS_12));
+    OK(chk_commit(c, 1, 2));
+    OK(chk_role(c, 2, 2, CAND));
+    VIOL(chk_truncate(c, 2, 1), CHK_COMMITTED_NEVER_LOST, 2, 1, 2);
+}
+
+/* A spare (id above the starting voters) does not count until a configuration has it. */
+static void test_members_spare_not_counted(void **state) {
+    chk *c = mk(state, 4);
+    chk_start_voters(c, 3);
+    ELECT(1, 1, 2);
+    PUT(1, 1, "a", 1, 2);
+    OK(chk_commit(c, 1, 1)); /* 2 of the 3 voters; node 4, empty, is no voter */
+    MALF(chk_config(c, 3, 1, VOTERS_12), 3); /* node 3's log has no index 1 */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        T(test_members_commit_counts_decision_conf),
+        T(test_members_commit_without_conf_fires),
+        T(test_members_losing_decision_majority_fires),
+        T(test_members_spare_not_counted),
         T(test_election_safety_two_leaders_same_term),
         T(test_election_safety_after_leader_crash),
         T(test_election_safety_distinct_terms_ok),

@@ -334,11 +334,19 @@ static void check_call(tnode *t, const snap *b) {
             assert_true(m.term > n->term);
         else
             assert_int_equal(m.term, n->term);
-        assert_true(m.n_entries <= n->cfg.max_entries_per_msg);
-        if (m.n_entries > 0) {
-            assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
-            assert_non_null(m.entries);
+        if (m.type == RAFT_MSG_INSTALL_SNAPSHOT) {
+            /* Its entries are the snapshot's configuration, one per member. */
+            assert_true(m.n_entries >= 1 && m.n_entries <= n->n_nodes);
+            for (uint32_t k = 0; k < m.n_entries; k++) {
+                assert_int_equal(m.entries[k].kind, RAFT_ENTRY_CONFIG);
+                assert_true(m.entries[k].conf_op == RAFT_CONF_PROMOTE ||
+                            m.entries[k].conf_op == RAFT_CONF_ADD_LEARNER);
+            }
+        } else {
+            assert_true(m.n_entries <= n->cfg.max_entries_per_msg);
+            if (m.n_entries > 0) assert_int_equal(m.type, RAFT_MSG_APPEND_ENTRIES);
         }
+        if (m.n_entries > 0) assert_non_null(m.entries);
         for (uint32_t k = 0; k < m.n_entries; k++) {
             hash_u64(&t->hash, m.entries[k].term);
             hash_u64(&t->hash, m.entries[k].cmd);
@@ -368,7 +376,7 @@ static void tn_free(tnode *t) {
 
 /* Persisted state; the entry at index i carries cmd_of(i, term). */
 static void tn_load(tnode *t, uint64_t term, uint8_t vote, const uint64_t *terms, size_t k) {
-    raft_entry e[MAX_ENTS];
+    raft_entry e[MAX_ENTS] = {{0}};
     assert_true(k <= MAX_ENTS);
     for (size_t i = 0; i < k; i++)
         e[i] = (raft_entry){.term = terms[i], .cmd = cmd_of(i + 1, terms[i])};
@@ -2513,7 +2521,12 @@ TEST(test_leader_sends_snapshot_when_entries_are_compacted) {
     assert_int_equal(m.index, 4);
     assert_int_equal(m.log_term, term);
     assert_int_equal(m.snap_id, 50);
-    assert_int_equal(m.n_entries, 0);
+    /* The snapshot's configuration comes with it: the three voters, as entries. */
+    assert_int_equal(m.n_entries, 3);
+    for (uint32_t k = 0; k < 3; k++) {
+        assert_int_equal(m.entries[k].conf_op, RAFT_CONF_PROMOTE);
+        assert_int_equal(m.entries[k].conf_node, k + 1);
+    }
     assert_int_equal(l.n.next_index[3], 1); /* until the reply */
     /* The heartbeat sends it again while no reply came. */
     tn_tick(&l);
@@ -2683,9 +2696,311 @@ TEST(test_restart_from_snapshot) {
     tn_free(&t);
 }
 
+/* ---- membership change, one server at a time (thesis 4.1-4.3) ----------------------------- */
+
+/* A leader of ids 1..4 where 1..3 start as voters (4 a spare), that has committed an entry of
+ * its own term (its first change waits for one). */
+static void members_leader(tnode *l, uint32_t bugs) {
+    raft_config cfg = cfg_make(bugs);
+    cfg.voters0 = 3;
+    tn_init_cfg(l, 1, 4, &cfg, 0x5eed0001u);
+    tn_start(l);
+    assert_int_equal(l->n.n_voters, 3);
+    assert_int_equal(l->n.member[4], 0);
+    tn_elect(l);
+    assert_int_equal(msgs_to(&l->out, 4), 0); /* a spare is not in the configuration */
+    assert_int_equal(tn_propose(l, 7), 1);
+    tn_step(l, ae_reply(2, 1, l->n.term, 1, 1, 0));
+    assert_int_equal(l->n.commit, 1);
+}
+
+static int change(tnode *t, raft_conf_op op, uint8_t node) {
+    snap b = snap_of(t);
+    raft_out_clear(&t->out);
+    int r = raft_node_change(&t->n, t->now, op, node, &t->out);
+    check_call(t, &b);
+    return r;
+}
+
+/* Thesis 4.2.1: the new server joins as a learner (replicated to, not counted), one change at a
+ * time; once it has caught up the leader promotes it, and from then on majorities are 3 of 4. */
+TEST(test_members_add_learner_then_promote) {
+    tnode l;
+    members_leader(&l, 0);
+    uint64_t term = l.n.term;
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 1);
+    assert_int_equal(l.n.log_len, 2);
+    assert_int_equal(l.n.log[2].kind, RAFT_ENTRY_CONFIG);
+    assert_int_equal(l.n.log[2].conf_op, RAFT_CONF_ADD_LEARNER);
+    assert_int_equal(l.n.member[4], 1); /* in force once appended, before it commits */
+    assert_int_equal(l.n.n_voters, 3);
+    raft_msg m;
+    assert_true(msg_to(&l.out, 4, &m)); /* the learner is replicated to */
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 3), 0); /* one change in flight already */
+    assert_int_equal(l.out.n_fx, 0);
+    tn_step(&l, ae_reply(4, 1, term, 1, 2, 0)); /* a learner's copy does not count */
+    assert_int_equal(l.n.commit, 1);
+    tn_step(&l, ae_reply(2, 1, term, 1, 2, 0));
+    assert_int_equal(l.n.commit, 2);
+    tn_step(&l, ae_reply(4, 1, term, 1, 2, 0)); /* caught up: promoted */
+    assert_int_equal(l.n.log_len, 3);
+    assert_int_equal(l.n.log[3].conf_op, RAFT_CONF_PROMOTE);
+    assert_int_equal(l.n.log[3].conf_node, 4);
+    assert_int_equal(l.n.n_voters, 4);
+    assert_int_equal(l.n.member[4], 2);
+    tn_step(&l, ae_reply(2, 1, term, 1, 3, 0)); /* 2 of 4: no majority any more */
+    assert_int_equal(l.n.commit, 2);
+    tn_step(&l, ae_reply(4, 1, term, 1, 3, 0));
+    assert_int_equal(l.n.commit, 3);
+    raft_conf c;
+    assert_int_equal(raft_conf_at(&l.n, 1, &c), 0);
+    assert_false(raft_conf_is_learner(&c, 4) || raft_conf_is_voter(&c, 4));
+    assert_int_equal(raft_conf_at(&l.n, 2, &c), 2);
+    assert_true(raft_conf_is_learner(&c, 4));
+    assert_int_equal(raft_conf_at(&l.n, 3, &c), 3);
+    assert_true(raft_conf_is_voter(&c, 4));
+    tn_free(&l);
+}
+
+/* A leader's first change waits for an entry of its own term to commit (the 2015 fix); adding a
+ * member, removing a stranger, or removing the last voter is refused. */
+TEST(test_members_change_refused) {
+    tnode l;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    tn_init_cfg(&l, 1, 4, &cfg, 7);
+    tn_start(&l);
+    tn_elect(&l);
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 0);
+    assert_int_equal(tn_propose(&l, 7), 1);
+    tn_step(&l, ae_reply(2, 1, l.n.term, 1, 1, 0));
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 2), 0);
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 4), 0);
+    assert_int_equal(change(&l, RAFT_CONF_PROMOTE, 4), 0);
+    tn_free(&l);
+    tnode one;
+    tn_init(&one, 1, 1, 0);
+    tn_start(&one);
+    tn_tick(&one);
+    assert_int_equal(one.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(tn_propose(&one, 7), 1);
+    assert_int_equal(change(&one, RAFT_CONF_REMOVE, 1), 0);
+    tn_free(&one);
+}
+
+/* A configuration takes effect when appended, on a follower too, and reverts when its entry
+ * is deleted. */
+TEST(test_members_conf_reverts_on_truncate) {
+    tnode f;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    tn_init_cfg(&f, 2, 4, &cfg, 9);
+    tn_start(&f);
+    raft_entry e[2] = {{.term = 1, .cmd = 1},
+                       {.term = 1, .kind = RAFT_ENTRY_CONFIG, .conf_op = RAFT_CONF_ADD_LEARNER,
+                        .conf_node = 4}};
+    tn_step(&f, ae(1, 2, 1, 0, 0, 0, e, 2));
+    assert_int_equal(f.n.log_len, 2);
+    assert_int_equal(f.n.member[4], 1);
+    raft_entry x = {.term = 2, .cmd = 5};
+    tn_step(&f, ae(3, 2, 2, 1, 1, 0, &x, 1));
+    assert_fx(&f.out, RAFT_FX_TRUNCATE, 2, 0);
+    assert_int_equal(f.n.member[4], 0);
+    assert_int_equal(f.n.n_voters, 3);
+    assert_int_equal(f.n.n_confs, 0);
+    tn_free(&f);
+}
+
+/* Thesis 4.2.2: a leader that removes itself goes on leading without counting itself, steps
+ * down once the removal is committed, and then never stands for election. */
+TEST(test_members_removed_leader_steps_down) {
+    tnode l;
+    members_leader(&l, 0);
+    uint64_t term = l.n.term;
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 1), 1);
+    assert_int_equal(l.n.member[1], 0);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_step(&l, ae_reply(2, 1, term, 1, 2, 0)); /* 1 of {2, 3}: itself no longer counts */
+    assert_int_equal(l.n.commit, 1);
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_step(&l, ae_reply(3, 1, term, 1, 2, 0));
+    assert_int_equal(l.n.commit, 2);
+    assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+    assert_fx(&l.out, RAFT_FX_ROLE, term, RAFT_ROLE_FOLLOWER);
+    for (int i = 0; i < 3; i++) {
+        tn_tick(&l);
+        assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+        assert_int_equal(l.n.term, term);
+        assert_int_equal(l.out.n_msgs, 0);
+    }
+    tn_free(&l);
+}
+
+/* Thesis 4.2.2: a node removed by an entry not yet known committed still stands for election
+ * (the cluster may need it to commit the removal), without counting its own vote. */
+TEST(test_members_removed_uncommitted_still_stands) {
+    tnode l;
+    members_leader(&l, 0);
+    uint64_t term = l.n.term;
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 1), 1);
+    tn_step(&l, ae_reply(2, 1, term + 1, 0, 0, 0)); /* deposed before the removal commits */
+    assert_int_equal(l.n.role, RAFT_ROLE_FOLLOWER);
+    tn_tick(&l);
+    assert_int_equal(l.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(l.n.votes, 0); /* its own vote does not count */
+    assert_int_equal(msgs_to(&l.out, 2) + msgs_to(&l.out, 3), 2);
+    tn_step(&l, rv_reply(2, 1, l.n.term, 1));
+    assert_int_equal(l.n.role, RAFT_ROLE_CANDIDATE); /* 1 of {2, 3} */
+    tn_step(&l, rv_reply(3, 1, l.n.term, 1));
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    tn_free(&l);
+}
+
+/* Thesis 4.2.3, with the disruption guard: a RequestVote within the minimum election timeout of
+ * hearing from the leader, or to the leader, is ignored (no term taken, no vote, no answer);
+ * later it is handled as usual. */
+TEST(test_members_disruption_guard) {
+    tnode f;
+    raft_config cfg = cfg_make(0);
+    cfg.disruption_guard = 1;
+    tn_init_cfg(&f, 2, 3, &cfg, 21);
+    tn_start(&f);
+    tn_step(&f, ae(1, 2, 1, 0, 0, 0, NULL, 0));
+    tn_step(&f, rv(3, 2, 5, 0, 0));
+    assert_int_equal(f.n.term, 1);
+    assert_int_equal(f.out.n_fx, 0);
+    f.now += MIN_US;
+    tn_step(&f, rv(3, 2, 5, 0, 0));
+    assert_int_equal(f.n.term, 5);
+    assert_fx(&f.out, RAFT_FX_VOTE, 5, 3);
+    tn_free(&f);
+    tnode l;
+    members_leader(&l, 0);
+    l.n.cfg.disruption_guard = 1;
+    uint64_t term = l.n.term;
+    tn_step(&l, rv(4, 1, term + 3, 0, 0));
+    assert_int_equal(l.n.role, RAFT_ROLE_LEADER);
+    assert_int_equal(l.n.term, term);
+    tn_free(&l);
+}
+
+/* Votes count over the voters of the candidate's configuration: a learner's does not, and a
+ * node that is not a voter never stands. */
+TEST(test_members_votes_over_conf) {
+    tnode c;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    tn_init_cfg(&c, 1, 4, &cfg, 11);
+    raft_entry e = {.term = 1, .kind = RAFT_ENTRY_CONFIG, .conf_op = RAFT_CONF_ADD_LEARNER,
+                    .conf_node = 4};
+    raft_load(&c.n, 1, 0, &e, 1);
+    tn_start(&c);
+    tn_tick(&c);
+    assert_int_equal(c.n.role, RAFT_ROLE_CANDIDATE);
+    assert_int_equal(msgs_to(&c.out, 4), 0); /* a learner is not asked */
+    tn_step(&c, rv_reply(4, 1, c.n.term, 1));
+    assert_int_equal(c.n.role, RAFT_ROLE_CANDIDATE);
+    tn_step(&c, rv_reply(3, 1, c.n.term, 1));
+    assert_int_equal(c.n.role, RAFT_ROLE_LEADER);
+    tn_free(&c);
+    tnode s;
+    tn_init_cfg(&s, 4, 4, &cfg, 12); /* a spare, not in its own configuration */
+    tn_start(&s);
+    tn_tick(&s);
+    tn_tick(&s);
+    assert_int_equal(s.n.role, RAFT_ROLE_FOLLOWER);
+    assert_int_equal(s.n.term, 0);
+    assert_int_equal(s.out.n_msgs, 0);
+    tn_free(&s);
+}
+
+/* The injected bug: a second change is taken while the first is in flight. */
+TEST(test_bug_two_changes) {
+    tnode l;
+    members_leader(&l, RAFT_BUG_TWO_CHANGES);
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 1);
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 3), 1);
+    assert_int_equal(l.n.n_voters, 2);
+    assert_int_equal(l.n.n_confs, 2);
+    tn_free(&l);
+}
+
+/* A snapshot carries the configuration in force at its index (the entries that set it are
+ * compacted away): the leader's own configuration survives its compaction, an InstallSnapshot
+ * sends it (one entry per member), the follower that installs it and a node restarted from it
+ * are under it. */
+TEST(test_members_snapshot_carries_configuration) {
+    tnode l;
+    raft_config cfg = cfg_make(0);
+    cfg.voters0 = 3;
+    cfg.snapshot_every = 3;
+    tn_init_cfg(&l, 1, 4, &cfg, 0x5eed0002u);
+    raft_give_snapshot_id(&l.n, 60);
+    tn_start(&l);
+    tn_elect(&l);
+    uint64_t term = l.n.term;
+    assert_int_equal(tn_propose(&l, 7), 1);
+    tn_step(&l, ae_reply(2, 1, term, 1, 1, 0));
+    assert_int_equal(change(&l, RAFT_CONF_REMOVE, 3), 1); /* index 2: {1, 2} */
+    tn_step(&l, ae_reply(2, 1, term, 1, 2, 0));
+    assert_int_equal(l.n.commit, 2);
+    assert_int_equal(tn_propose(&l, 8), 1);
+    tn_step(&l, ae_reply(2, 1, term, 1, 3, 0)); /* commits 3: the snapshot at 3 */
+    assert_fx(&l.out, RAFT_FX_SNAP_TAKE, 3, 60);
+    assert_true(raft_conf_is_voter(&l.n.snap.conf, 2) && !raft_conf_is_voter(&l.n.snap.conf, 3));
+    /* Spare 4 joins as a learner (index 4, after the compaction) and lacks everything: the
+     * entries it needs are compacted, so it gets the snapshot, with the configuration at 3. */
+    assert_int_equal(change(&l, RAFT_CONF_ADD_LEARNER, 4), 1);
+    assert_int_equal(l.n.log_off, 3);
+    assert_int_equal(l.n.n_confs, 1); /* the removal's entry went with the compaction */
+    assert_true(raft_conf_is_voter(&l.n.conf_base, 1) && !raft_conf_is_voter(&l.n.conf_base, 3));
+    assert_int_equal(l.n.n_voters, 2);
+    assert_int_equal(l.n.member[4], 1);
+    tn_step(&l, ae_reply(4, 1, term, 0, 1, 0));
+    raft_msg m = only_msg(&l.out);
+    assert_int_equal(m.type, RAFT_MSG_INSTALL_SNAPSHOT);
+    assert_int_equal(m.n_entries, 2);
+    assert_int_equal(m.entries[0].conf_node, 1);
+    assert_int_equal(m.entries[1].conf_node, 2);
+    /* The spare, which knows only the starting three, installs it and is under {1, 2}. */
+    tnode f;
+    raft_config fcfg = cfg_make(0);
+    fcfg.voters0 = 3;
+    tn_init_cfg(&f, 4, 4, &fcfg, 0x5eed0003u);
+    tn_start(&f);
+    assert_int_equal(f.n.n_voters, 3);
+    tn_step(&f, m);
+    assert_fx(&f.out, RAFT_FX_SNAP_INSTALL, 3, 60);
+    assert_int_equal(f.n.n_voters, 2);
+    assert_int_equal(f.n.member[3], 0);
+    raft_conf c;
+    assert_int_equal(raft_conf_at(&f.n, 3, &c), 0);
+    assert_true(raft_conf_is_voter(&c, 2) && !raft_conf_is_voter(&c, 3));
+    /* A node restarted from the snapshot is under its configuration too. */
+    tnode r;
+    tn_init_cfg(&r, 2, 4, &fcfg, 0x5eed0004u);
+    raft_load_snapshot(&r.n, &l.n.snap);
+    tn_load(&r, term, RAFT_NODE_NONE, NULL, 0);
+    tn_start(&r);
+    assert_int_equal(r.n.n_voters, 2);
+    assert_int_equal(r.n.member[3], 0);
+    tn_free(&l);
+    tn_free(&f);
+    tn_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_harness_persist_before_send_checker),
+        cmocka_unit_test(test_members_add_learner_then_promote),
+        cmocka_unit_test(test_members_snapshot_carries_configuration),
+        cmocka_unit_test(test_members_change_refused),
+        cmocka_unit_test(test_members_conf_reverts_on_truncate),
+        cmocka_unit_test(test_members_removed_leader_steps_down),
+        cmocka_unit_test(test_members_removed_uncommitted_still_stands),
+        cmocka_unit_test(test_members_disruption_guard),
+        cmocka_unit_test(test_members_votes_over_conf),
+        cmocka_unit_test(test_bug_two_changes),
         cmocka_unit_test(test_5_1_higher_term_in_any_message_makes_leader_follower),
         cmocka_unit_test(test_5_1_higher_term_clears_vote_of_follower),
         cmocka_unit_test(test_5_1_stale_request_vote_rejected_with_current_term),

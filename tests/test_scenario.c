@@ -425,7 +425,7 @@ static void test_kind_names(void **state) {
     static const char *const names[SCN_KIND_COUNT] = {"crash",     "restart", "pause", "resume",
                                                       "partition", "heal",    "link",  "network",
                                                       "submit",    "kv",      "transfer", "fail_writes",
-                                                      "disk",      "expect"};
+                                                      "disk",      "add",     "remove",   "expect"};
     for (int k = 0; k < SCN_KIND_COUNT; k++) {
         assert_string_equal(scn_kind_name((scn_kind)k), names[k]);
     }
@@ -684,7 +684,7 @@ static const bad_case BAD[] = {
     {EV("{\"at_ms\": 1, \"expect\": {}}"),
      "t.json: events[0].expect: expected at least one condition (leader, leader_not, "
      "term_at_most, term_at_least, committed_at_least, committed_at_most, logs_match, role, "
-     "kv, applied_cmd, leaders)"},
+     "kv, applied_cmd, leaders, members)"},
     {EV("{\"at_ms\": 1, \"expect\": {\"leader\": \"some\"}}"),
      "t.json: events[0].expect.leader: expected a node id (1..5), \"any\" or \"none\""},
     {EV("{\"at_ms\": 1, \"expect\": {\"leader_not\": \"leader\"}}"),
@@ -745,8 +745,55 @@ static void test_field_order_independent(void **state) {
     scn_free(&s);
 }
 
+/* Membership (SPEC section 8): add takes a new id above the cluster, once; any event may then
+ * name it; remove takes a reference; members a list of ids. */
+static void test_members_fields(void **state) {
+    (void)state;
+    scenario s;
+    load_ok("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"do\":\"add\",\"node\":5},"
+            "{\"at_ms\":2,\"do\":\"partition\",\"groups\":[[5]]},"
+            "{\"at_ms\":3,\"do\":\"remove\",\"node\":\"leader\"},"
+            "{\"at_ms\":4,\"expect\":{\"members\":[1,5]}}]}",
+            &s);
+    assert_int_equal(s.nodes, 3);
+    assert_int_equal(scn_id_space(&s), 5);
+    assert_int_equal(s.events[0].kind, SCN_DO_ADD);
+    assert_int_equal(s.events[0].node, 5);
+    assert_int_equal(s.events[2].kind, SCN_DO_REMOVE);
+    assert_true(s.events[3].expect.has_members);
+    assert_int_equal(s.events[3].expect.members[0], (1u << 1) | (1u << 5));
+    char *json = scn_to_json(&s);
+    scenario back;
+    load_ok(json, &back);
+    assert_int_equal(scn_id_space(&back), 5);
+    assert_int_equal(back.events[3].expect.members[0], s.events[3].expect.members[0]);
+    free(json);
+    scn_free(&back);
+    scn_free(&s);
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"do\":\"add\",\"node\":2}]}",
+                 "t.json: events[0].node: node 2 is already in the cluster (nodes 1..3 start in "
+                 "it); add takes a new id");
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"do\":\"add\",\"node\":4},"
+                 "{\"at_ms\":2,\"do\":\"add\",\"node\":4}]}",
+                 "t.json: events[1].node: node 4 is added twice (add takes a new id)");
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"do\":\"remove\",\"node\":4}]}",
+                 "t.json: events[0].node: node 4 out of range 1..3");
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"do\":\"add\",\"node\":4},"
+                 "{\"at_ms\":2,\"do\":\"crash\",\"node\":5}]}",
+                 "t.json: events[1].node: node 5 out of range 1..4");
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"do\":\"add\",\"node\":\"leader\"}]}",
+                 "t.json: events[0].node: expected a new node id in 4..255 (add takes an id, not a "
+                 "reference)");
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"expect\":{\"members\":[1,1]}}]}",
+                 "t.json: events[0].expect.members[1]: node 1 listed twice");
+    expect_error("{\"cluster\":{\"nodes\":3},\"events\":[{\"at_ms\":1,\"expect\":{\"members\":[]}}]}",
+                 "t.json: events[0].expect.members: expected a non-empty list of node ids (the "
+                 "voters)");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_members_fields),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_default_name_null),
         cmocka_unit_test(test_to_json_exact),

@@ -51,6 +51,21 @@ the failure's cause when it recognises it:
   failed-append-stuck      a liveness failure where the stuck node had an append fail in its
                            last life: the entries stay in its memory, unwritten, and its commit
                            index stays below them (last_stored does not pass them)
+  lone-voter-after-removal a node left the only voter by a membership change (its latest config
+                           entry lists it alone) leads without standing for election (no candidate
+                           role in that term): the term it takes over is the removed leader's
+                           (the same convertToCandidate shortcut, reached without a crash)
+  removed-leader-holds-the-log
+                           a liveness failure where a node that was a voter is not one of its own
+                           latest configuration (removed by an entry it holds, never retired): it
+                           refuses its vote to the others, whose logs are shorter, and never
+                           stands itself (0.15.0 lets only voters of the latest configuration
+                           stand; the thesis, 4.2.2, lets a node removed by an uncommitted entry)
+  non-voter-keeps-its-leader
+                           a liveness failure with no leader where a node that never was a voter
+                           (a spare whose promotion never reached it) is not a voter of its own
+                           latest configuration: 0.15.0 refuses a RequestVote while a follower
+                           knows a leader, and a non-voter never forgets it
   liveness                 no violation: the settled phase found no leader or no progress
                            (listed apart, to read)
   unknown                  anything else: read the trace.
@@ -67,20 +82,20 @@ import os
 import sys
 
 
-def quorum_short_of_leader(role, logs, stored, committed, acks, voters):
+def quorum_short_of_leader(role, logs, stored, committed, acks, n_voters):
     """Whether the last leader could commit past its commit index by Raft's rule (Figure 2: an
     index N of its term that a majority holds, counting its durable log and the highest index
     each follower's successful replies in its term claimed), while no majority holds the
     leader's own last stored index, the only one 0.15.0 tries."""
     leaders = [(t, n) for n, (r, t) in role.items() if r == "leader"]
-    if not leaders or not voters:
+    if not leaders or not n_voters:
         return False
     term, leader = max(leaders)
     last = stored.get(leader, 0)
     claims = [c for (f, to, t), c in acks.items() if to == leader and t == term and f != leader]
 
     def majority(index):
-        return (last >= index) + sum(c >= index for c in claims) > voters // 2
+        return (last >= index) + sum(c >= index for c in claims) > n_voters // 2
 
     if majority(last):
         return False
@@ -107,13 +122,17 @@ def triage(path):
     failed_before = {}  # node -> the same, for the life a crash ended
     stored = {}  # node -> its durable log's last index (persist events)
     committed = {}  # node -> its commit index
-    voters = 0
+    n_voters = 0
     end = None
+    voters = {}  # node -> voters of its latest configuration entry
+    self_elected = set()  # (node, term): became leader without being candidate in that term
+    left = set()  # nodes retired after their removal
+    was_voter = set()  # nodes that were voters of a configuration of their own log
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
         if ev.get("type") == "header":
-            voters = ev.get("scenario", {}).get("cluster", {}).get("nodes", 0)
+            n_voters = ev.get("scenario", {}).get("cluster", {}).get("nodes", 0)
         if kind == "append":
             logs[ev["node"]][ev["index"]] = (ev["term"], ev["cmd"])
         elif kind == "truncate":
@@ -124,7 +143,15 @@ def triage(path):
             # the node's log becomes the snapshot's: the taker's entries through its index
             src = logs[ev.get("taken_by", ev["node"])]
             logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
+        elif kind == "config":
+            voters[ev["node"]] = ev["voters"]
+            if ev["node"] in ev["voters"]:
+                was_voter.add(ev["node"])
+        elif kind == "leave":
+            left.add(ev["node"])
         elif kind == "role":
+            if ev["role"] == "leader" and role.get(ev["node"]) != ("candidate", ev["term"]):
+                self_elected.add((ev["node"], ev["term"]))
             role[ev["node"]] = (ev["role"], ev["term"])
             if ev["role"] == "leader":
                 if ev["term"] in led[ev["node"]]:
@@ -174,10 +201,15 @@ def triage(path):
                 n = int(stuck.group(1))
                 if snap_sent[n] and snap_taken[n] > snap_sent[n]:
                     return "follower-snapshot-livelock"
-            if quorum_short_of_leader(role, logs, stored, committed, acks, voters):
+            if quorum_short_of_leader(role, logs, stored, committed, acks, n_voters):
                 return "quorum-at-leader-last-stored"
             if stuck and failed.get(n):
                 return "failed-append-stuck"
+            if any(n in was_voter and n not in v and n not in left for n, v in voters.items()):
+                return "removed-leader-holds-the-log"
+            if "no live node is leader" in end.get("reason", "") and any(
+                    n not in was_voter and n not in v for n, v in voters.items()):
+                return "non-voter-keeps-its-leader"
             return "liveness (the settled phase: read the trace)"
         return "no violation (a worker that died: read the trace)"
     if (violation["invariant"] == "single_vote" and
@@ -190,6 +222,9 @@ def triage(path):
         return "failed-append-counted-stored"
     if violation["invariant"] == "log_matching" and (violation["node"], violation["term"]) in reused:
         return "lone-voter-reuses-term"
+    if ((violation["node"], violation["term"]) in self_elected and
+            voters.get(violation["node"]) == [violation["node"]]):
+        return "lone-voter-after-removal"
     if 0 < index <= stale_commit:
         return "match-from-stale-suffix"
     if 0 < index <= old_term_commit:

@@ -40,6 +40,9 @@ const bug_info bug_catalogue[] = {
     {"install_old_snapshot", RAFT_BUG_INSTALL_OLD_SNAPSHOT,
      "a follower installs an InstallSnapshot older than its commit index over its log, dropping "
      "committed entries (needs cluster.snapshot)"},
+    {"two_changes", RAFT_BUG_TWO_CHANGES,
+     "a leader takes a membership change while another is in flight: the configurations on "
+     "either side of two changes can have disjoint majorities"},
 };
 const unsigned bug_count = sizeof bug_catalogue / sizeof bug_catalogue[0];
 

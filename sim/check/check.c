@@ -39,7 +39,15 @@ typedef struct {
     uint64_t promised_vote_term;
     uint8_t promised_vote_for;
     uint64_t promised_ack_term, promised_ack_index, promised_ack_chain;
+    /* Membership: the configuration entries of its log, in index order. */
+    struct conf_rec *confs;
+    uint32_t n_confs, cap_confs;
 } shadow_node;
+
+struct conf_rec {
+    uint64_t index;
+    uint64_t voters[4];
+};
 
 /* Open-addressing map from a (key1, key2) pair to a value; never iterated, so its layout
  * cannot leak into any output. */
@@ -84,6 +92,11 @@ struct chk {
     pair_map entries;     /* (index, term) -> chain hash, outside the runs */
     pair_map leaders;     /* (term, 0) -> leader id: Election Safety */
     chk_violation violation;
+    /* Membership (chk_start_voters / chk_config): set once configurations are known; then
+     * commit_voters are the voters the latest commit decision counted. */
+    uint8_t dynamic;
+    uint64_t voters0[4];
+    uint64_t commit_voters[4];
 };
 
 /* Index i and the indices after it have value v (i above every run's first). */
@@ -154,6 +167,15 @@ static void compact_node(shadow_node *s, uint64_t upto) {
         l->chain = rs_xrealloc(l->chain, l->cap * sizeof *l->chain);
         l->term = rs_xrealloc(l->term, l->cap * sizeof *l->term);
     }
+}
+
+static int in_set(const uint64_t set[4], uint32_t id) {
+    return (int)((set[id >> 6] >> (id & 63)) & 1u);
+}
+
+/* The voters of the configuration in force in the node's log. */
+static const uint64_t *voters_of(const chk *c, const shadow_node *s) {
+    return s->n_confs ? s->confs[s->n_confs - 1].voters : c->voters0;
 }
 
 /* ---- helpers --------------------------------------------------------------------------- */
@@ -309,7 +331,24 @@ static void set_holding(chk *c, shadow_node *s, int holds) {
         c->holding--;
 }
 
+/* With membership: a majority of the voters the latest commit was decided under. */
+static chk_result check_holding_dynamic(chk *c, uint8_t node) {
+    uint32_t voters = 0, holding = 0;
+    for (uint32_t n = 1; n <= c->n_nodes; n++) {
+        if (!in_set(c->commit_voters, n)) continue;
+        voters++;
+        holding += c->nodes[n].holds_committed;
+    }
+    if (c->committed.len == 0 || holding >= voters / 2 + 1) return CHK_OK;
+    return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0,
+                committed_term(c, c->committed.len), c->committed.len,
+                "only %u of the %u voters the commit was decided under still hold the committed "
+                "entries through index %llu",
+                holding, voters, (unsigned long long)c->committed.len);
+}
+
 static chk_result check_holding(chk *c, uint8_t node) {
+    if (c->dynamic) return check_holding_dynamic(c, node);
     uint32_t need = c->n_nodes / 2 + 1;
     if (c->committed.len == 0 || c->holding >= need) return CHK_OK;
     return fail(c, CHK_VIOLATION, CHK_COMMITTED_NEVER_LOST, node, 0,
@@ -366,6 +405,7 @@ static chk_result extend_committed(chk *c, uint8_t node, uint64_t index) {
     steps_set(&c->commit_terms, old + 1, s->term);
     cl->len = index;
     if (s->term > c->commit_term_max) c->commit_term_max = s->term;
+    if (c->dynamic) memcpy(c->commit_voters, voters_of(c, s), sizeof c->commit_voters);
     for (uint32_t n = 1; n <= c->n_nodes; n++) {
         shadow_node *o = &c->nodes[n];
         set_holding(c, o, node_holds_committed(c, o));
@@ -490,6 +530,7 @@ chk_result chk_truncate(chk *c, uint8_t node, uint64_t from) {
                     node, (unsigned long long)from, (unsigned long long)s->commit);
     if (from - 1 < s->log.base) node_rebase(c, s, from - 1);
     s->log.len = from - 1;
+    while (s->n_confs > 0 && s->confs[s->n_confs - 1].index >= from) s->n_confs--;
     /* A truncation is a write of the node's own: entries it acknowledged and now deletes
      * (on a leader's word) are no longer promised. */
     if (s->promised_ack_index >= from) {
@@ -695,15 +736,45 @@ chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index
                     "node %u replaced its log by a snapshot through index %llu though it had "
                     "committed through %llu",
                     node, (unsigned long long)index, (unsigned long long)s->commit);
-    /* The log becomes the committed prefix through index: the snapshot covers it. */
+    /* The log becomes the committed prefix through index: the snapshot covers it (and the
+     * configurations of entries after it go with them). */
     node_rebase(c, s, index);
     s->log.len = index;
+    while (s->n_confs && s->confs[s->n_confs - 1].index > index) s->n_confs--;
     if (s->promised_ack_index > index) { /* its own write dropped what it acknowledged after */
         s->promised_ack_index = index;
         s->promised_ack_chain = node_chain(c, s, index);
     }
     set_holding(c, s, node_holds_committed(c, s));
     return check_holding(c, node);
+}
+
+void chk_start_voters(chk *c, uint32_t n) {
+    ASSERT(n >= 1 && n <= c->n_nodes);
+    c->dynamic = 1;
+    memset(c->voters0, 0, sizeof c->voters0);
+    for (uint32_t id = 1; id <= n; id++) c->voters0[id >> 6] |= 1ull << (id & 63);
+    memcpy(c->commit_voters, c->voters0, sizeof c->voters0);
+}
+
+chk_result chk_config(chk *c, uint8_t node, uint64_t index, const uint64_t voters[4]) {
+    if (node < 1 || node > c->n_nodes) return MALFORMED(c, node, "config: no node %u", node);
+    shadow_node *s = &c->nodes[node];
+    if (index < 1 || index > s->log.len)
+        return MALFORMED(c, node, "config: node %u at index %llu, its log ends at %llu", node,
+                         (unsigned long long)index, (unsigned long long)s->log.len);
+    /* At or below the latest one only from a snapshot installed (its configuration, at its last
+     * index, replaces what the node's log had from there). */
+    while (s->n_confs && s->confs[s->n_confs - 1].index >= index) s->n_confs--;
+    if (!c->dynamic) chk_start_voters(c, c->n_nodes);
+    if (s->n_confs == s->cap_confs) {
+        s->cap_confs = s->cap_confs ? s->cap_confs * 2 : 8;
+        s->confs = rs_xrealloc(s->confs, s->cap_confs * sizeof *s->confs);
+    }
+    struct conf_rec *r = &s->confs[s->n_confs++];
+    r->index = index;
+    memcpy(r->voters, voters, sizeof r->voters);
+    return CHK_OK;
 }
 
 /* ---- lifetime -------------------------------------------------------------------------- */
@@ -727,7 +798,10 @@ chk *chk_new(uint32_t n_nodes) {
 
 void chk_free(chk *c) {
     if (!c) return;
-    for (uint32_t i = 0; i <= c->n_nodes; i++) log_free(&c->nodes[i].log);
+    for (uint32_t i = 0; i <= c->n_nodes; i++) {
+        log_free(&c->nodes[i].log);
+        free(c->nodes[i].confs);
+    }
     free(c->nodes);
     log_free(&c->committed);
     steps_free(&c->committed_terms);

@@ -88,6 +88,17 @@ chk_result chk_durable(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64
 typedef enum { CHK_SNAP_TAKE = 0, CHK_SNAP_INSTALL = 1, CHK_SNAP_RESTORE = 2 } chk_snap_kind;
 chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index, uint64_t term);
 
+/* Membership (SPEC section 8). chk_start_voters: ids 1..n vote at the start, ids above are
+ * spares (without it every node votes). chk_config: the node's log gained a configuration entry
+ * at index (just appended; or, after a snapshot installed through index, the snapshot's
+ * configuration, which replaces the node's records from index on), whose voters are the bit set
+ * voters (bit i of voters[i / 64]). The
+ * majority that must still hold the committed entries (committed_never_lost) is then counted
+ * over the voters of the configuration the latest commit was decided under: the one in force
+ * in the log of the node that extended the committed prefix. */
+void chk_start_voters(chk *c, uint32_t n);
+chk_result chk_config(chk *c, uint8_t node, uint64_t index, const uint64_t voters[4]);
+
 /* The violation (or, after CHK_MALFORMED, the reason) of the last failing call. */
 const chk_violation *chk_violation_get(const chk *c);
 

@@ -49,7 +49,7 @@ static void do_crash(sim *s, uint8_t node) {
 
 static void do_restart(sim *s, uint8_t node) {
     sim_node *n = &s->nodes[node];
-    if (n->up) return;
+    if (n->up || n->absent) return; /* a spare not added, or a retired node, stays out */
     sim_trace_node(s, "restart", node);
     s->res->stats.faults[SIM_FAULT_RESTART]++;
     n->up = 1;
@@ -197,6 +197,64 @@ static void do_disk(sim *s, const scn_event *e) {
         s->impl->fail_rate(s->nodes[i].node, s->disk_fail_threshold);
 }
 
+/* add and remove (SPEC section 8): the current leader is asked for the change; a refusal (no
+ * leader, a change in flight, ...) is recorded, as a submit's is, and is not a failure. A spare
+ * that is added starts, empty, once the leader has taken it. */
+void sim_do_change(sim *s, uint32_t idx, const scn_event *e) {
+    uint8_t target = e->kind == SCN_DO_ADD ? (uint8_t)e->node : sim_resolve_or_fail(s, idx, e->node);
+    if (!target) return;
+    uint8_t leader = sim_leader_now(s);
+    sim_node *l = &s->nodes[leader], *t = &s->nodes[target];
+    int add = e->kind == SCN_DO_ADD, accepted = 0;
+    node_out_clear(&s->out);
+    /* Removing the last voter would leave a cluster that can never elect a leader: an
+     * operator's mistake, refused here whatever the implementation would do. */
+    int last = 0;
+    if (leader && !add) {
+        raft_conf c;
+        s->impl->conf(l->node, sim_node_status(s, leader).last_index, &c);
+        last = raft_conf_is_voter(&c, target) && raft_conf_voter_count(&c) == 1;
+    }
+    if (leader && !l->paused && !last && (add ? t->absent == SIM_ABSENT_SPARE : !t->absent))
+        accepted = s->impl->change(l->node, s->now, add ? NODE_CHANGE_ADD : NODE_CHANGE_REMOVE,
+                                   target, &s->out);
+    trace_begin_event(s->tr, s->now, "change");
+    trace_str(s->tr, "op", add ? "add" : "remove");
+    trace_u64(s->tr, "node", target);
+    trace_u64(s->tr, "leader", leader);
+    trace_bool(s->tr, "accepted", accepted);
+    trace_end(s->tr);
+    if (!accepted) return;
+    sim_apply_out(s, leader);
+    sim_arm_timer(s, leader);
+    if (!add || s->done) return;
+    t->absent = 0;
+    t->up = 1;
+    sim_trace_node(s, "join", target);
+    node_out_clear(&s->out);
+    s->impl->start(t->node, s->now, &s->out);
+    sim_apply_out(s, target);
+    sim_arm_timer(s, target);
+}
+
+/* Nodes whose removal a node committed in this step leave: shut down for good. */
+void sim_retire(sim *s) {
+    for (uint32_t id = 1; id <= s->n && s->n_retire && !s->done; id++) {
+        sim_node *n = &s->nodes[id];
+        if (!n->retire) continue;
+        n->retire = 0;
+        s->n_retire--;
+        n->absent = SIM_ABSENT_RETIRED;
+        sim_trace_node(s, "leave", (uint8_t)id);
+        if (!n->up) {
+            crashed_remove(s, (uint8_t)id);
+            continue;
+        }
+        do_crash(s, (uint8_t)id);
+        crashed_remove(s, (uint8_t)id); /* not a crash to restart */
+    }
+}
+
 void sim_action(sim *s, uint32_t idx) {
     const scn_event *e = &s->scn->events[idx];
     uint8_t node = 0;
@@ -233,6 +291,8 @@ void sim_action(sim *s, uint32_t idx) {
     case SCN_DO_TRANSFER: do_transfer(s, idx, e); break;
     case SCN_DO_FAIL_WRITES: do_fail_writes(s, node, e); break;
     case SCN_DO_DISK: do_disk(s, e); break;
+    case SCN_DO_ADD:
+    case SCN_DO_REMOVE: sim_do_change(s, idx, e); break;
     case SCN_KIND_COUNT: ASSERT(!"bad event kind"); break;
     }
 }

@@ -137,6 +137,7 @@ static void fx_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
         sim_checked(s, chk_append(s->chk, node, i, e->term, sim_cmd_hash(s, e->cmd)));
     }
     s->appended += last + 1 - first;
+    if (s->members_on) members_on_append(s, node, first, last);
     if (last > RS_LOG_ENTRIES_MAX)
         sim_stop(s, SIM_LIMIT, "node %u's log passed the limit of %u entries", node,
                  RS_LOG_ENTRIES_MAX);
@@ -158,7 +159,8 @@ static void fx_commit(sim *s, uint8_t node, uint64_t index) {
     trace_u64(s->tr, "node", node);
     trace_u64(s->tr, "index", index);
     trace_end(s->tr);
-    sim_checked(s, chk_commit(s->chk, node, index));
+    if (sim_checked(s, chk_commit(s->chk, node, index)) && s->members_on)
+        members_on_commit(s, node, index);
 }
 
 static void watch_applied(sim *s, uint8_t node, uint32_t cmd) {
@@ -180,6 +182,97 @@ static void fx_apply(sim *s, uint8_t node, uint64_t first, uint64_t last) {
         sim_checked(s, chk_apply(s->chk, node, i, e->term, sim_cmd_hash(s, e->cmd)));
         if (s->n_watch) watch_applied(s, node, e->cmd);
         if (sim_cmd_kv(s, e->cmd) && !s->done) s->on_kv_apply(s, node, e->cmd);
+    }
+}
+
+/* ---- membership change (SPEC section 8): spare ids, config events, joining and leaving ----- */
+
+static const char *const CONF_OP_NAMES[] = {"", "learner", "voter", "remove"};
+
+/* Spares are created with the other nodes but start absent (down, no timer) until an add
+ * brings them in; each configuration entry the built-in node makes has its command handle,
+ * interned here so the trace shows it as "conf:<op> <id>". Nothing happens without add and
+ * remove events: the run is then exactly what it was before membership existed. */
+void members_init(sim *s, raft_config *rc) {
+    const scenario *scn = s->scn;
+    for (uint32_t i = 0; i < scn->n_events && !s->members_on; i++)
+        s->members_on = scn->events[i].kind == SCN_DO_ADD || scn->events[i].kind == SCN_DO_REMOVE;
+    s->n_start = scn->nodes;
+    if (!s->members_on) return;
+    rc->voters0 = (uint8_t)scn->nodes;
+    rc->disruption_guard = 1;
+    s->conf_cmds = rs_xcalloc(4 * ((size_t)s->n + 1), sizeof *s->conf_cmds);
+    for (uint32_t op = RAFT_CONF_ADD_LEARNER; op <= RAFT_CONF_REMOVE; op++)
+        for (uint32_t id = 1; id <= s->n; id++) {
+            char buf[32];
+            int len = snprintf(buf, sizeof buf, "conf:%s %u", CONF_OP_NAMES[op], id);
+            s->conf_cmds[op * (s->n + 1) + id] = sim_cmd_add(s, buf, (size_t)len);
+        }
+    rc->conf_cmds = s->conf_cmds;
+}
+
+static void trace_voters(trace_writer *t, const char *key, const uint64_t set[4], uint32_t n) {
+    char buf[4 * RS_NODES_MAX + 3];
+    size_t o = 0;
+    buf[o++] = '[';
+    for (uint32_t id = 1; id <= n; id++) {
+        if (!((set[id >> 6] >> (id & 63)) & 1u)) continue;
+        if (o > 1) buf[o++] = ',';
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%u", id);
+    }
+    buf[o++] = ']';
+    buf[o] = '\0';
+    trace_raw(t, key, buf);
+}
+
+static void maybe_retire(sim *s, uint8_t id);
+
+/* The node's configuration at index is c (trace event config, and the checker). */
+static void config_event(sim *s, uint8_t node, uint64_t index, const raft_conf *c) {
+    trace_begin_event(s->tr, s->now, "config");
+    trace_u64(s->tr, "node", node);
+    trace_u64(s->tr, "index", index);
+    trace_voters(s->tr, "voters", c->voters, s->n);
+    trace_voters(s->tr, "learners", c->learners, s->n);
+    trace_end(s->tr);
+    sim_checked(s, chk_config(s->chk, node, index, c->voters));
+}
+
+void members_on_append(sim *s, uint8_t node, uint64_t first, uint64_t last) {
+    if (!s->members_on) return;
+    for (uint64_t i = first; i <= last && !s->done; i++) {
+        raft_conf c;
+        if (s->impl->conf(s->nodes[node].node, i, &c) != i) continue;
+        config_event(s, node, i, &c);
+    }
+    maybe_retire(s, node);
+}
+
+/* Thesis 4.2.3: a removed server is shut down, once its removal is committed and it knows of it
+ * (its own log holds a configuration without it); one that never hears of it stays up. */
+static void maybe_retire(sim *s, uint8_t id) {
+    sim_node *n = &s->nodes[id];
+    if (!n->removed || n->retire || n->absent || !n->up) return;
+    raft_conf c;
+    s->impl->conf(n->node, sim_node_status(s, id).last_index, &c);
+    if (raft_conf_is_voter(&c, id) || raft_conf_is_learner(&c, id)) return;
+    n->retire = 1;
+    s->n_retire++;
+}
+
+void members_on_commit(sim *s, uint8_t node, uint64_t index) {
+    if (!s->members_on) return;
+    raft_conf c;
+    s->impl->conf(s->nodes[node].node, index, &c);
+    for (uint32_t id = 1; id <= s->n; id++) {
+        sim_node *n = &s->nodes[id];
+        int in = raft_conf_is_voter(&c, (uint8_t)id) || raft_conf_is_learner(&c, (uint8_t)id);
+        if (in && n->absent != SIM_ABSENT_SPARE && !n->removed) n->joined = 1;
+        if (!in && n->joined) { /* no longer a member: expectations stop counting it */
+            n->joined = 0;
+            n->removed = 1;
+        }
+        maybe_retire(s, (uint8_t)id);
     }
 }
 
@@ -223,6 +316,8 @@ static void fx_snap_take(sim *s, uint8_t node, uint64_t index, uint64_t id) {
     sn->index = index;
     sn->term = s->impl->entry(s->nodes[node].node, index)->term;
     sn->node = node;
+    if (s->impl->conf && s->impl->load_snapshot) /* kept for a restart from it */
+        (void)s->impl->conf(s->nodes[node].node, index, &sn->conf);
     sn->kv = s->kv ? s->on_kv_save(s, node) : NULL;
     if (s->n_watch) {
         sn->watch = rs_xmalloc(s->n_watch);
@@ -240,6 +335,11 @@ static void fx_snap_install(sim *s, uint8_t node, uint64_t index, uint64_t id) {
     s->res->stats.snapshots[1]++;
     trace_snapshot(s, node, "install", sn);
     sim_checked(s, chk_snapshot(s->chk, node, CHK_SNAP_INSTALL, sn->index, sn->term));
+    if (s->members_on && !s->done) { /* the configuration the snapshot carries */
+        raft_conf c;
+        (void)s->impl->conf(s->nodes[node].node, index, &c);
+        config_event(s, node, index, &c);
+    }
 }
 
 static void fx_snap_restore(sim *s, uint8_t node, uint64_t id) {
@@ -627,7 +727,7 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
     s->scn = scn;
     s->cfg = cfg;
     s->res = res;
-    s->n = scn->nodes;
+    s->n = scn_id_space(scn); /* the starting nodes, and spares that add events bring in */
     ASSERT(s->n >= 1 && s->n <= RS_NODES_MAX);
     trace_init_off(&s->off);
     s->tr = cfg->trace ? cfg->trace : &s->off;
@@ -655,6 +755,8 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                       .noop = scn->noop,
                       .persist_async = s->disk_on};
     if (scn->noop) rc.noop_cmd = sim_cmd_add(s, "noop", 4);
+    members_init(s, &rc);
+    if (s->members_on) chk_start_voters(s->chk, s->n_start);
     for (uint32_t i = 1; i <= s->n; i++) {
         rs_rng seeder;
         rs_rng_seed(&seeder, cfg->seed, i); /* one independent stream per node */
@@ -665,11 +767,14 @@ void sim_init(sim *s, const sim_config *cfg, sim_result *res) {
                          .cfg = rc,
                          .rng_seed = node_seed,
                          .disk_seed = disk_seed,
-                         .clock_ppm = scn->clock_ppm ? scn->clock_ppm[i] : 1000000,
+                         .clock_ppm = scn->clock_ppm && i <= scn->nodes ? scn->clock_ppm[i]
+                                                                        : 1000000,
                          .scn = scn,
                          .env = &s->env};
         s->nodes[i].node = s->impl->create(&p);
-        s->nodes[i].up = 1;
+        s->nodes[i].up = i <= s->n_start;
+        s->nodes[i].absent = i <= s->n_start ? 0 : SIM_ABSENT_SPARE;
+        s->nodes[i].joined = i <= s->n_start;
         s->nodes[i].timer_at = TIME_NEVER;
     }
 }
@@ -700,6 +805,7 @@ void sim_destroy(sim *s) {
     }
     free(s->snaps);
     free(s->gen_hash);
+    free(s->conf_cmds);
     chk_free(s->chk);
     node_out_free(&s->out);
 }

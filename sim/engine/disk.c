@@ -388,7 +388,8 @@ void disk_load(sim *s, uint8_t node) {
     sim_disk *d = s->nodes[node].disk;
     if (!d) return;
     if (s->impl->load_snapshot)
-        s->impl->load_snapshot(s->nodes[node].node, d->snap_index, d->snap_term, d->snap_id);
+        s->impl->load_snapshot(s->nodes[node].node, d->snap_index, d->snap_term, d->snap_id,
+                               d->snap_index ? &s->snaps[d->snap_id - 1].conf : NULL);
     ASSERT(d->snap_index == 0 || s->impl->load_snapshot);
     s->impl->load(s->nodes[node].node, d->term, d->vote, d->len > d->off ? d->log + 1 : NULL,
                   d->len - d->off);

@@ -51,6 +51,7 @@ typedef struct {
     uint8_t node;          /* the node that took it */
     void *kv;              /* the key-value layer's copy of the node's store, or NULL */
     uint8_t *watch;        /* [n_watch]: which watched commands its state had applied */
+    raft_conf conf;        /* the configuration in force at index (node_impl.conf), for a restart */
 } sim_snapshot;
 
 typedef struct {
@@ -69,7 +70,16 @@ typedef struct {
     uint8_t fail_untold;
     held_msg *held;    /* deliveries that arrived while paused, in arrival order */
     size_t n_held, cap_held;
+    /* Membership (SPEC section 8): a spare id not added yet, or a node retired after its
+     * removal committed (SIM_ABSENT_*); absent nodes are down and never restart. joined: the
+     * node is in a committed configuration (the starting nodes from the start). */
+    uint8_t absent;
+    uint8_t joined;
+    uint8_t removed; /* a committed configuration no longer has it */
+    uint8_t retire;  /* removed and it knows: retired at the end of the current step */
 } sim_node;
+
+enum { SIM_ABSENT_SPARE = 1, SIM_ABSENT_RETIRED = 2 };
 
 typedef struct {
     uint8_t has_drop, has_delay, down;
@@ -153,6 +163,12 @@ typedef struct sim {
     /* The hashes of the generated commands seen last (each is hashed at every append and apply
      * of every node), by handle modulo SIM_GEN_HASHES; NULL until the first one. */
     uint64_t *gen_hash; /* [2 * SIM_GEN_HASHES]: handle, hash */
+    /* Membership (SPEC section 8), on when the scenario has add or remove events: n is then the
+     * id space (spares included) and n_start the starting cluster. */
+    uint8_t members_on;
+    uint8_t n_retire; /* nodes marked retire */
+    uint32_t n_start;
+    uint32_t *conf_cmds; /* the command handle of each configuration entry (raft_config) */
 } sim;
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {
@@ -223,6 +239,27 @@ void sim_reconcile(sim *s, uint8_t node);
 int sim_on_depart(sim *s, uint32_t slot);
 /* EV_DISK: the node's disk completes writes, and the node hears of it (1: a step). */
 int sim_on_disk(sim *s, uint8_t node);
+
+/* ---- membership change (SPEC section 8): cluster.c, actions.c, expect.c -------------------- */
+
+/* Before the nodes are created: spares, and the configuration entries' command handles. */
+void members_init(sim *s, raft_config *rc);
+/* The node's log gained entries first..last: config events (and the checker) for the
+ * configuration entries among them. */
+void members_on_append(sim *s, uint8_t node, uint64_t first, uint64_t last);
+/* The node committed through index: nodes in that configuration have joined; nodes that had
+ * joined and are no longer in it are retired at the end of the step. */
+void members_on_commit(sim *s, uint8_t node, uint64_t index);
+/* Counted by expectations over "every live node": up, and (with membership) joined. */
+static inline int sim_counted(const sim *s, uint32_t id) {
+    return s->nodes[id].up && (!s->members_on || s->nodes[id].joined);
+}
+/* The add and remove actions (actions.c), and the retirement of removed nodes (run.c calls it
+ * at the end of every step that marked one). */
+void sim_do_change(sim *s, uint32_t idx, const scn_event *e);
+void sim_retire(sim *s);
+/* The members expectation: 1 if it holds, else why is written. */
+int members_expect_holds(const sim *s, const scn_expect *x, char *why, size_t cap);
 
 /* ---- net.c: the network ------------------------------------------------------------------ */
 

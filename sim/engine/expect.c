@@ -15,7 +15,7 @@ static int commit_bound_holds(const sim *s, const scn_expect *e, int at_least, u
     uint32_t count = e->n_on ? e->n_on : s->n;
     for (uint32_t k = 0; k < count; k++) {
         uint8_t id = e->n_on ? sim_resolve(s, e->on[k]) : (uint8_t)(k + 1);
-        if (!e->n_on && !s->nodes[id].up) continue;
+        if (!e->n_on && !sim_counted(s, id)) continue;
         if (!id || !s->nodes[id].up) {
             snprintf(why, cap, "committed_at_%s %" PRIu64 ": %s %u is down or absent",
                      at_least ? "least" : "most", bound, sim_ref_name(e->on[k]), id);
@@ -39,7 +39,7 @@ static int applied_holds(const sim *s, const scn_expect *e, char *why, size_t ca
     uint32_t count = e->n_on ? e->n_on : s->n;
     for (uint32_t k = 0; k < count; k++) {
         uint8_t id = e->n_on ? sim_resolve(s, e->on[k]) : (uint8_t)(k + 1);
-        if (!e->n_on && !s->nodes[id].up) continue;
+        if (!e->n_on && !sim_counted(s, id)) continue;
         if (!id || !s->nodes[id].up || !s->watch_applied[w * (s->n + 1) + id]) {
             snprintf(why, cap, "applied_cmd \"%s\": node %u has not applied it%s", e->applied_cmd,
                      id, id && !s->nodes[id].up ? " (down)" : "");
@@ -52,7 +52,7 @@ static int applied_holds(const sim *s, const scn_expect *e, char *why, size_t ca
 static int logs_match_holds(const sim *s, char *why, size_t cap) {
     uint8_t first = 0;
     for (uint32_t i = 1; i <= s->n; i++) {
-        if (!s->nodes[i].up) continue;
+        if (!sim_counted(s, i)) continue;
         node_status r = sim_node_status(s, (uint8_t)i);
         if (!first) {
             first = i;
@@ -119,9 +119,31 @@ static int leaders_holds(const sim *s, const scn_expect *e, char *why, size_t ca
     return 0;
 }
 
+/* members (SPEC section 8): the voters of the leader's committed configuration. */
+int members_expect_holds(const sim *s, const scn_expect *x, char *why, size_t cap) {
+    uint8_t leader = sim_leader_now(s);
+    if (!leader) {
+        snprintf(why, cap, "members: no leader");
+        return 0;
+    }
+    raft_conf c;
+    s->impl->conf(s->nodes[leader].node, sim_node_status(s, leader).commit, &c);
+    if (!memcmp(c.voters, x->members, sizeof c.voters)) return 1;
+    char have[4 * RS_NODES_MAX + 3];
+    size_t o = 0;
+    for (uint32_t id = 1; id <= RS_NODES_MAX && o + 5 < sizeof have; id++)
+        if (raft_conf_is_voter(&c, (uint8_t)id))
+            o += (size_t)snprintf(have + o, sizeof have - o, "%s%u", o ? "," : "", id);
+    have[o] = '\0';
+    snprintf(why, cap, "members: leader %u's committed configuration has voters [%s]", leader,
+             have);
+    return 0;
+}
+
 /* Does the condition hold now? If not, why says what was seen instead. */
 static int expect_holds(const sim *s, const scn_expect *e, char *why, size_t cap) {
     if (!leader_holds(s, e, why, cap)) return 0;
+    if (e->has_members && !members_expect_holds(s, e, why, cap)) return 0;
     /* Evaluated after every step while an expectation waits: walk the nodes only if asked. */
     uint64_t term = e->has_term_at_most || e->has_term_at_least ? sim_highest_term(s) : 0;
     /* Terms count from the implementation's first one (canonical raft bootstraps in term 1). */

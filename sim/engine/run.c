@@ -106,6 +106,7 @@ static void main_loop(sim *s) {
         ASSERT(ev.t_us >= s->now); /* virtual time never runs backwards */
         s->now = ev.t_us;
         if (!handle(s, &ev)) continue;
+        if (s->n_retire) sim_retire(s);
         if (++s->res->steps >= max_steps)
             sim_stop(s, SIM_LIMIT, "run passed the limit of %" PRIu64 " events", max_steps);
         if (s->cfg->observe && (s->res->steps & (observe_every - 1)) == 0)
@@ -130,11 +131,13 @@ void sim_run(const sim_config *cfg, sim_result *res) {
     sim_load_initial(&s);
     disk_init(&s);
     for (uint32_t i = 1; i <= s.n && !s.done && s.impl->bootstrap; i++) {
+        if (s.nodes[i].absent) continue; /* a spare joins empty, with no configuration */
         node_out_clear(&s.out);
         s.impl->bootstrap(s.nodes[i].node, &s.out);
         sim_apply_out(&s, (uint8_t)i);
     }
     for (uint32_t i = 1; i <= s.n && !s.done; i++) {
+        if (s.nodes[i].absent) continue;
         node_out_clear(&s.out);
         s.impl->start(s.nodes[i].node, 0, &s.out);
         sim_apply_out(&s, (uint8_t)i);
@@ -209,6 +212,16 @@ int sim_refusal(const scenario *scn, uint32_t bugs, char *why, size_t cap) {
     for (uint32_t i = 0; i < scn->n_events && !(node_impls[k]->features & NODE_FEAT_TRANSFER); i++)
         if (scn->events[i].kind == SCN_DO_TRANSFER) {
             snprintf(why, cap, "events[%u].do: %s has no leadership transfer", i, name);
+            return 2;
+        }
+    for (uint32_t i = 0; i < scn->n_events && !(node_impls[k]->features & NODE_FEAT_MEMBERS); i++)
+        if (scn->events[i].kind == SCN_DO_ADD || scn->events[i].kind == SCN_DO_REMOVE) {
+            snprintf(why, cap, "events[%u].do: %s has no membership change", i, name);
+            return 2;
+        }
+    for (uint32_t i = 0; i < scn->n_events && !(node_impls[k]->features & NODE_FEAT_MEMBERS); i++)
+        if (scn->events[i].kind == SCN_EXPECT && scn->events[i].expect.has_members) {
+            snprintf(why, cap, "events[%u].expect.members: %s has no membership change", i, name);
             return 2;
         }
     return node_impls[k]->check_scenario(scn, why, cap);

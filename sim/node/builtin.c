@@ -147,8 +147,22 @@ static const raft_entry *builtin_entry(const void *node, uint64_t index) {
 }
 
 /* At a restart from the disk the engine models: the durable snapshot, before load(). */
-static void builtin_load_snapshot(void *node, uint64_t index, uint64_t term, uint64_t id) {
-    raft_load_snapshot(node, &(raft_snapshot_meta){.index = index, .term = term, .id = id});
+static void builtin_load_snapshot(void *node, uint64_t index, uint64_t term, uint64_t id,
+                                  const raft_conf *conf) {
+    ASSERT(index == 0 || conf);
+    raft_snapshot_meta meta = {.index = index, .term = term, .id = id};
+    if (index) meta.conf = *conf;
+    raft_load_snapshot(node, &meta);
+}
+
+static int builtin_change(void *node, uint64_t now_us, node_change_op op, uint8_t target,
+                          node_out *out) {
+    raft_conf_op rop = op == NODE_CHANGE_ADD ? RAFT_CONF_ADD_LEARNER : RAFT_CONF_REMOVE;
+    return raft_node_change(node, local_of(node, now_us), rop, target, &out->r);
+}
+
+static uint64_t builtin_conf(const void *node, uint64_t index, raft_conf *c) {
+    return raft_conf_at(node, index, c);
 }
 
 static void builtin_body_free(void *body) {
@@ -164,11 +178,13 @@ const node_impl node_builtin = {
     .index_base = 0,
     .term_base = 0,
     .features = NODE_FEAT_PREVOTE | NODE_FEAT_CHECK_QUORUM | NODE_FEAT_NOOP | NODE_FEAT_TRANSFER |
-                NODE_FEAT_READ_INDEX | NODE_FEAT_FAILED_WRITES | NODE_FEAT_SNAPSHOT,
+                NODE_FEAT_READ_INDEX | NODE_FEAT_FAILED_WRITES | NODE_FEAT_SNAPSHOT |
+                NODE_FEAT_MEMBERS,
     .bugs = RAFT_BUG_VOTE_IGNORES_LOG | RAFT_BUG_COMMIT_OLD_TERM | RAFT_BUG_FORGET_VOTE |
             RAFT_BUG_TRUNCATE_ON_MATCH | RAFT_BUG_NO_STEPDOWN | RAFT_BUG_PREVOTE_WINS |
             RAFT_BUG_NOOP_SELF_COMMIT | RAFT_BUG_TRANSFER_HANDOFF | RAFT_BUG_READ_INDEX_NO_ROUND |
-            BUG_ACK_BEFORE_PERSIST | RAFT_BUG_IGNORE_WRITE_ERROR | RAFT_BUG_INSTALL_OLD_SNAPSHOT,
+            BUG_ACK_BEFORE_PERSIST | RAFT_BUG_IGNORE_WRITE_ERROR | RAFT_BUG_INSTALL_OLD_SNAPSHOT |
+            RAFT_BUG_TWO_CHANGES,
     .check_scenario = builtin_check,
     .create = builtin_create,
     .destroy = builtin_destroy,
@@ -188,4 +204,6 @@ const node_impl node_builtin = {
     .entry = builtin_entry,
     .body_free = builtin_body_free,
     .load_snapshot = builtin_load_snapshot,
+    .change = builtin_change,
+    .conf = builtin_conf,
 };

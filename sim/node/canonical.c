@@ -142,6 +142,16 @@ typedef struct {
     uint64_t fail_threshold, fail_rng;
     uint32_t fail_next;
     int stopped_told;
+    /* Membership (SPEC section 8): the starting cluster (ids 1..voters0 bootstrap), the
+     * configuration entries of the mirror log in index order, and a server whose addition
+     * committed and that is to be made a voter next (raft_assign) while this node leads. */
+    uint8_t voters0;
+    struct conf_at {
+        uint64_t index;
+        raft_conf conf;
+    } *confs;
+    size_t n_confs, cap_confs;
+    uint8_t promote;
 } cnode;
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -295,6 +305,70 @@ static void report(cnode *c) {
     }
 }
 
+/* ---- configurations ------------------------------------------------------------------------ */
+
+/* A configuration entry's bytes (the library's encoding, as describe_config reads it) as
+ * voters and learners (stand-bys, which are replicated to); a spare (raft_add's role until
+ * raft_assign) is neither, since the library sends it nothing. 0 if malformed. */
+static int conf_decode(const struct raft_buffer *b, raft_conf *out) {
+    const unsigned char *p = b->base, *end = p + b->len;
+    memset(out, 0, sizeof *out);
+    if (b->len < 9 || p[0] != 1) return 0;
+    uint64_t n = get_le64(p + 1);
+    p += 9;
+    for (uint64_t i = 0; i < n; i++) {
+        if (end - p < 8) return 0;
+        uint64_t id = get_le64(p);
+        p += 8;
+        while (p < end && *p) p++;
+        if (end - p < 2 || id < 1 || id > 255) return 0;
+        uint64_t bit = 1ull << (id & 63);
+        if (p[1] == RAFT_VOTER)
+            out->voters[id >> 6] |= bit;
+        else if (p[1] == RAFT_STANDBY)
+            out->learners[id >> 6] |= bit;
+        p += 2;
+    }
+    return 1;
+}
+
+/* The mirror log gained entry e at index: a configuration entry is recorded. */
+static void conf_note(cnode *c, uint64_t index, const struct raft_entry *e) {
+    if (e->type != RAFT_CHANGE) return;
+    raft_conf conf;
+    if (!conf_decode(&e->buf, &conf)) return;
+    while (c->n_confs > 0 && c->confs[c->n_confs - 1].index >= index) c->n_confs--;
+    if (c->n_confs == c->cap_confs) {
+        c->cap_confs = c->cap_confs ? 2 * c->cap_confs : 8;
+        c->confs = rs_xrealloc(c->confs, c->cap_confs * sizeof *c->confs);
+    }
+    c->confs[c->n_confs++] = (struct conf_at){.index = index, .conf = conf};
+}
+
+/* An installed snapshot's configuration (the library's struct) becomes the one at its index: the
+ * log it replaces had no other. Roles as conf_decode reads them. */
+static void conf_install(cnode *c, uint64_t index, const struct raft_configuration *cfg) {
+    raft_conf conf = {0};
+    for (unsigned i = 0; i < cfg->n; i++) {
+        uint64_t id = cfg->servers[i].id;
+        if (id < 1 || id > 255) continue;
+        if (cfg->servers[i].role == RAFT_VOTER)
+            conf.voters[id >> 6] |= 1ull << (id & 63);
+        else if (cfg->servers[i].role == RAFT_STANDBY)
+            conf.learners[id >> 6] |= 1ull << (id & 63);
+    }
+    c->n_confs = 0;
+    if (c->cap_confs == 0) {
+        c->cap_confs = 8;
+        c->confs = rs_xrealloc(c->confs, c->cap_confs * sizeof *c->confs);
+    }
+    c->confs[c->n_confs++] = (struct conf_at){.index = index, .conf = conf};
+}
+
+static void conf_drop_from(cnode *c, uint64_t index) {
+    while (c->n_confs > 0 && c->confs[c->n_confs - 1].index >= index) c->n_confs--;
+}
+
 /* ---- the mirror log ------------------------------------------------------------------------ */
 
 static void log_reserve(cnode *c, uint64_t need) {
@@ -312,6 +386,7 @@ static void log_push(cnode *c, uint64_t term, uint32_t cmd) {
 
 /* The log now starts after a snapshot through index (an install, or a restart). */
 static void log_restart_after(cnode *c, uint64_t index) {
+    conf_drop_from(c, index + 1);
     log_reserve(c, index + 1);
     c->log_len = index;
     c->log_start = index + 1;
@@ -822,7 +897,10 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     }
     uint64_t first = c->log_len + 1;
     ASSERT(first == index);
-    for (unsigned i = 0; i < n; i++) log_push(c, entries[i].term, cmd_of_entry(c, &entries[i]));
+    for (unsigned i = 0; i < n; i++) {
+        log_push(c, entries[i].term, cmd_of_entry(c, &entries[i]));
+        conf_note(c, c->log_len, &entries[i]);
+    }
     c->call_high = c->log_len;
     fx(c, RAFT_FX_APPEND, first, c->log_len);
     uint64_t start, at = disk_done_at(c, &start);
@@ -838,6 +916,7 @@ static int io_truncate(struct raft_io *io, raft_index index) {
     cnode *c = C(io);
     ASSERT(c->out);
     log_truncate(c, index);
+    conf_drop_from(c, index);
     fx(c, RAFT_FX_TRUNCATE, index, 0);
     uint64_t start, at = disk_done_at(c, &start);
     op_add(c, (pending_op){.at_us = at,
@@ -860,6 +939,7 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
         snap_decode(&snap->bufs[0], &id, &index);
         ASSERT(index == snap->index);
         log_restart_after(c, snap->index);
+        conf_install(c, snap->index, &snap->configuration);
         fx(c, (raft_fx_kind)NODE_FX_SNAP_INSTALL, snap->index, id);
     }
     uint64_t start, at = disk_done_at(c, &start);
@@ -953,10 +1033,17 @@ static void begin(cnode *c, uint64_t now_us, node_out *out) {
     c->call_high = 0;
 }
 
+static void promote_now(cnode *c);
+
 static void end(cnode *c) {
     report(c);
     drain(c);
     report(c);
+    if (c->promote && c->r) {
+        promote_now(c);
+        drain(c);
+        report(c);
+    }
     c->out = NULL;
 }
 
@@ -980,6 +1067,7 @@ static void *canonical_create(const node_params *p) {
     cnode *c = rs_xcalloc(1, sizeof *c);
     c->id = p->id;
     c->n_nodes = p->n_nodes;
+    c->voters0 = p->cfg.voters0 ? p->cfg.voters0 : p->n_nodes;
     c->rng = p->rng_seed;
     c->disk_rng = p->disk_seed;
     c->write_min_us = p->scn->disk_write.min_us;
@@ -1016,8 +1104,10 @@ static void canonical_load(void *node, uint64_t term, uint8_t voted_for, const r
  * one (node.h: entry() and status() then show what a restart loads). */
 static void mirror_from_disk(cnode *c) {
     log_restart_after(c, c->d.start - 1);
-    for (size_t i = 0; i < c->d.n; i++)
+    for (size_t i = 0; i < c->d.n; i++) {
         log_push(c, c->d.entries[i].term, cmd_of_entry(c, &c->d.entries[i]));
+        conf_note(c, c->log_len, &c->d.entries[i]);
+    }
 }
 
 static void close_done(struct raft *r) {
@@ -1068,6 +1158,7 @@ static void canonical_destroy(void *node) {
     disk_free(&c->d);
     free(c->ops);
     free(c->log);
+    free(c->confs);
     free(c);
 }
 
@@ -1116,7 +1207,7 @@ static void canonical_bootstrap(void *node, node_out *out) {
     begin(c, 0, out);
     struct raft_configuration conf;
     raft_configuration_init(&conf);
-    for (unsigned i = 1; i <= c->n_nodes; i++)
+    for (unsigned i = 1; i <= c->voters0; i++) /* spares join later, with no configuration */
         if (raft_configuration_add(&conf, i, address_of(i), RAFT_VOTER) != 0) abort();
     struct raft_entry e = {.term = 1, .type = RAFT_CHANGE};
     int rv = raft_configuration_encode(&conf, &e.buf);
@@ -1128,6 +1219,7 @@ static void canonical_bootstrap(void *node, node_out *out) {
     c->d.vote = 0;
     fx(c, RAFT_FX_ROLE, 1, RAFT_ROLE_FOLLOWER);
     log_push(c, 1, cmd_of_entry(c, &c->d.entries[0]));
+    conf_note(c, 1, &c->d.entries[0]);
     fx(c, RAFT_FX_APPEND, 1, 1);
     c->out = NULL;
 }
@@ -1228,6 +1320,73 @@ static int canonical_transfer(void *node, uint64_t now_us, uint8_t target, node_
     return 1;
 }
 
+/* Membership (SPEC section 8): raft_add() brings the server in as a spare; once that entry is
+ * committed the adapter asks, at the end of the call (the library's callback is no place to
+ * start another change), raft_assign(RAFT_VOTER), with which the library catches the server up
+ * and then appends the configuration that makes it a voter. A leader that changes meanwhile
+ * leaves the server a spare: the library keeps no record of the wish. */
+typedef struct {
+    struct raft_change req; /* first: the library hands this pointer back */
+    cnode *c;
+    uint8_t id;
+    int add;
+} change_req;
+
+static void change_done(struct raft_change *req, int status) {
+    change_req *ch = (change_req *)req;
+    if (ch->add && status == 0) ch->c->promote = ch->id;
+    free(ch);
+}
+
+static void promote_now(cnode *c) {
+    uint8_t id = c->promote;
+    if (raft_state(c->r) != RAFT_LEADER) {
+        c->promote = 0;
+        return;
+    }
+    change_req *ch = rs_xcalloc(1, sizeof *ch);
+    ch->c = c;
+    ch->id = id;
+    int rv = raft_assign(c->r, &ch->req, id, RAFT_VOTER, change_done);
+    if (rv == RAFT_CANTCHANGE) { /* another change in flight: asked again at a later call */
+        free(ch);
+        return;
+    }
+    c->promote = 0;
+    if (rv != 0) free(ch);
+}
+
+static int canonical_change(void *node, uint64_t now_us, node_change_op op, uint8_t target,
+                            node_out *out) {
+    cnode *c = node;
+    if (!c->r || raft_state(c->r) != RAFT_LEADER) return 0;
+    begin(c, now_us, out);
+    change_req *ch = rs_xcalloc(1, sizeof *ch);
+    ch->c = c;
+    ch->id = target;
+    ch->add = op == NODE_CHANGE_ADD;
+    int rv = ch->add ? raft_add(c->r, &ch->req, target, address_of(target), change_done)
+                     : raft_remove(c->r, &ch->req, target, change_done);
+    if (rv != 0) { /* refused (a change in flight, not found, ...): nothing happened */
+        free(ch);
+        c->out = NULL;
+        return 0;
+    }
+    end(c);
+    return 1;
+}
+
+static uint64_t canonical_conf(const void *node, uint64_t index, raft_conf *conf) {
+    const cnode *c = node;
+    for (size_t k = c->n_confs; k-- > 0;)
+        if (c->confs[k].index <= index) {
+            *conf = c->confs[k].conf;
+            return c->confs[k].index;
+        }
+    memset(conf, 0, sizeof *conf); /* before any configuration: a spare's, or none known */
+    return 0;
+}
+
 static void apply_done(struct raft_apply *req, int status, void *result) {
     (void)status;
     (void)result;
@@ -1303,7 +1462,7 @@ const node_impl node_canonical = {
     .bugs = 0, /* the library runs as Debian ships it */
     /* check-quorum: always on in the library (a scenario cannot turn it off; README) */
     .features = NODE_FEAT_PREVOTE | NODE_FEAT_SNAPSHOT | NODE_FEAT_CHECK_QUORUM |
-                NODE_FEAT_TRANSFER | NODE_FEAT_FAILED_WRITES,
+                NODE_FEAT_TRANSFER | NODE_FEAT_FAILED_WRITES | NODE_FEAT_MEMBERS,
     .check_scenario = canonical_check,
     .create = canonical_create,
     .destroy = canonical_destroy,
@@ -1322,4 +1481,6 @@ const node_impl node_canonical = {
     .body_free = canonical_body_free,
     .fail_writes = canonical_fail_writes,
     .fail_rate = canonical_fail_rate,
+    .change = canonical_change,
+    .conf = canonical_conf,
 };

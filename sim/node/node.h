@@ -82,7 +82,11 @@ enum {
     NODE_FEAT_READ_INDEX = 1u << 5, /* cluster.reads "read_index"; node_impl.read */
     /* disk.fail, fail_writes and disk events */
     NODE_FEAT_FAILED_WRITES = 1u << 10,
+    NODE_FEAT_MEMBERS = 1u << 6,    /* the add and remove actions; node_impl.change and conf */
 };
+
+/* A membership change asked of a leader (SPEC section 8). */
+typedef enum { NODE_CHANGE_ADD = 1, NODE_CHANGE_REMOVE = 2 } node_change_op;
 
 /* What one call of a node produced: the effects and messages (raft_out), and one body pointer
  * per message (NULL for the built-in node, whose messages are plain raft_msg). */
@@ -211,8 +215,17 @@ typedef struct node_impl {
     void (*body_free)(void *body);
     /* Optional, for an implementation whose disk the engine models and that takes snapshots:
      * at a restart, before load(), its durable snapshot (index 0: none); load()'s entries then
-     * follow index. */
-    void (*load_snapshot)(void *node, uint64_t index, uint64_t term, uint64_t id);
+     * follow index. conf: the configuration in force at index, as the node reported it when the
+     * snapshot was taken (node_impl.conf; NULL for an implementation without it). */
+    void (*load_snapshot)(void *node, uint64_t index, uint64_t term, uint64_t id,
+                          const raft_conf *conf);
+    /* Membership (NODE_FEAT_MEMBERS; NULL otherwise). change: a leader is asked to add a new
+     * server (it catches up as a non-voter, then votes) or to remove one; 1 if it took the
+     * request, 0 if refused, with no effects. conf: the configuration in force at index
+     * (0..last_index) of the node's log; returns the index of the configuration entry that set
+     * it (index itself when entry index is a configuration entry), 0 for the initial one. */
+    int (*change)(void *node, uint64_t now_us, node_change_op op, uint8_t target, node_out *out);
+    uint64_t (*conf)(const void *node, uint64_t index, raft_conf *c);
 } node_impl;
 
 /* The implementations compiled in, in the order --impl list shows them; the first is the

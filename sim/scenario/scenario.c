@@ -44,6 +44,8 @@ typedef struct {
     size_t path_len;
     size_t prefix_len; /* the caller's path_prefix, e.g. "scenario." */
     uint32_t nodes;    /* bounds node ids; cluster is read before anything that names a node */
+    uint32_t start_nodes; /* the cluster's nodes; ids above it up to nodes are spares (add) */
+    uint8_t added[RS_NODES_MAX + 1]; /* spare ids some add event adds */
     uint64_t run_us;   /* bounds event times; run_ms is read before events */
 } scn_ctx;
 
@@ -53,6 +55,7 @@ static const char *const KIND_NAMES[SCN_KIND_COUNT] = {
     [SCN_DO_LINK] = "link",     [SCN_DO_NETWORK] = "network",     [SCN_DO_SUBMIT] = "submit",
     [SCN_DO_KV] = "kv",         [SCN_DO_TRANSFER] = "transfer", [SCN_EXPECT] = "expect",
     [SCN_DO_FAIL_WRITES] = "fail_writes", [SCN_DO_DISK] = "disk",
+    [SCN_DO_ADD] = "add",       [SCN_DO_REMOVE] = "remove",
 };
 static const char *const ROLE_NAMES[] = {"follower", "candidate", "leader"};
 static const char *const KV_OP_NAMES[] = {"put", "get", "append", "cas"};
@@ -80,7 +83,8 @@ static const char *const EXPECT_FIELDS[] = {"leader",
                                             "role",
                                             "kv",
                                             "applied_cmd",
-                                            "leaders"};
+                                            "leaders",
+                                            "members"};
 static const char *const ROLE_FIELDS[] = {"node", "is"};
 static const char *const KV_FIELDS[] = {"key", "value"};
 
@@ -129,12 +133,14 @@ static const uint32_t KIND_FIELDS[SCN_KIND_COUNT] = {
     [SCN_DO_TRANSFER] = EF_BIT(EF_TO) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_FAIL_WRITES] = EF_BIT(EF_NODE) | EF_BIT(EF_COUNT) | EF_BIT(EF_OPTIONAL),
     [SCN_DO_DISK] = EF_BIT(EF_FAIL),
+    [SCN_DO_ADD] = EF_BIT(EF_NODE),
+    [SCN_DO_REMOVE] = EF_BIT(EF_NODE) | EF_BIT(EF_OPTIONAL),
     [SCN_EXPECT] = EF_BIT(EF_EXPECT) | EF_BIT(EF_WITHIN_MS),
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-_Static_assert(SCN_DO_DISK + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
+_Static_assert(SCN_DO_REMOVE + 1 == SCN_EXPECT && SCN_EXPECT + 1 == SCN_KIND_COUNT,
                "parse_kind takes the kinds before SCN_EXPECT as the \"do\" actions");
 _Static_assert(EF_N <= 32, "event fields must fit a uint32_t mask");
 _Static_assert(COUNT_OF(EXPECT_FIELDS) <= 32, "expect fields must fit a uint32_t mask");
@@ -1119,6 +1125,54 @@ static int parse_expect_kv(scn_ctx *c, const cJSON *x, scn_expect *e) {
     return 0;
 }
 
+/* "members": a non-empty list of node ids, each once (SPEC section 8). */
+static int parse_expect_members(scn_ctx *c, const cJSON *x, scn_expect *e) {
+    const cJSON *arr;
+    size_t old;
+    int r = lookup(c, x, "members", &e->has_members, &arr, &old);
+    if (r <= 0) return r;
+    if (!cJSON_IsArray(arr) || array_len(arr) == 0)
+        return fail(c, "expected a non-empty list of node ids (the voters)");
+    size_t i = 0;
+    for (const cJSON *it = arr->child; it != NULL; it = it->next, i++) {
+        size_t o = path_index(c, i);
+        uint8_t id = 0;
+        if (val_id(c, it, &id) != 0) return -1;
+        if ((e->members[id >> 6] >> (id & 63)) & 1u) return fail(c, "node %u listed twice", id);
+        e->members[id >> 6] |= 1ull << (id & 63);
+        path_pop(c, o);
+    }
+    path_pop(c, old);
+    return 0;
+}
+
+/* add: a literal spare id (above the starting cluster), added once. */
+static int parse_add(scn_ctx *c, const cJSON *ev, scn_event *e) {
+    const cJSON *it;
+    size_t old;
+    if (lookup(c, ev, "node", NULL, &it, &old) < 0) return -1;
+    if (!is_whole(it) || it->valuedouble < 1 || it->valuedouble > RS_NODES_MAX)
+        return fail(c, "expected a new node id in %" PRIu32 "..%d (add takes an id, not a "
+                    "reference)", c->start_nodes + 1, RS_NODES_MAX);
+    uint32_t id = (uint32_t)it->valuedouble;
+    if (id <= c->start_nodes)
+        return fail(c, "node %" PRIu32 " is already in the cluster (nodes 1..%" PRIu32 " start in "
+                    "it); add takes a new id", id, c->start_nodes);
+    e->node = (scn_ref)id;
+    path_pop(c, old);
+    return 0;
+}
+
+/* remove: a node reference; a spare id must have been added by then. */
+static int parse_remove(scn_ctx *c, const cJSON *ev, scn_event *e) {
+    if (get_ref(c, ev, "node", &e->node, NULL) != 0) return -1;
+    if (e->node > 0 && (uint32_t)e->node > c->start_nodes && !c->added[e->node]) {
+        path_key(c, "node");
+        return fail(c, "node %d is not in the cluster: no add event adds it", e->node);
+    }
+    return 0;
+}
+
 static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
     if (!cJSON_IsObject(x)) {
         return fail(c, "expected an object of conditions, e.g. {\"leader\": \"any\"}");
@@ -1127,7 +1181,7 @@ static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
     if (x->child == NULL) {
         return fail(c, "expected at least one condition (leader, leader_not, term_at_most, "
                        "term_at_least, committed_at_least, committed_at_most, logs_match, "
-                       "role, kv, applied_cmd, leaders)");
+                       "role, kv, applied_cmd, leaders, members)");
     }
     if (parse_expect_leader(c, x, e) != 0 ||
         parse_bounds(c, x, "term_at_least", "term_at_most", &e->term_at_least,
@@ -1152,6 +1206,7 @@ static int parse_expect(scn_ctx *c, const cJSON *x, scn_expect *e) {
     uint64_t leaders = 0;
     if (get_uint(c, x, "leaders", 0, RS_NODES_MAX, &leaders, &e->has_leaders) != 0) return -1;
     e->leaders = (uint32_t)leaders;
+    if (parse_expect_members(c, x, e) != 0) return -1;
     return parse_expect_role(c, x, e) != 0 ? -1 : parse_expect_kv(c, x, e);
 }
 
@@ -1233,6 +1288,8 @@ static int parse_event_body(scn_ctx *c, const cJSON *ev, scn_event *e) {
     case SCN_DO_TRANSFER: return get_ref(c, ev, "to", &e->to, NULL);
     case SCN_DO_FAIL_WRITES: return parse_fail_writes(c, ev, e);
     case SCN_DO_DISK: return get_rate(c, ev, "fail", &e->fail, NULL);
+    case SCN_DO_ADD: return parse_add(c, ev, e);
+    case SCN_DO_REMOVE: return parse_remove(c, ev, e);
     case SCN_EXPECT: return parse_expect_event(c, ev, e);
     case SCN_KIND_COUNT: break;
     }
@@ -1264,6 +1321,32 @@ static int parse_event(scn_ctx *c, const cJSON *ev, scn_event *e) {
     return parse_event_body(c, ev, e);
 }
 
+/* Before the events are read: which spare ids add events bring in, and when, so that any event
+ * may name them (node ids then run to the highest added). Each id is added at most once. */
+static int scan_adds(scn_ctx *c, const cJSON *arr) {
+    c->start_nodes = c->nodes;
+    memset(c->added, 0, sizeof c->added);
+    uint32_t top = c->nodes;
+    size_t i = 0;
+    for (const cJSON *ev = arr->child; ev != NULL; ev = ev->next, i++) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "do");
+        const cJSON *nd = cJSON_GetObjectItemCaseSensitive(ev, "node");
+        if (!cJSON_IsObject(ev) || !cJSON_IsString(d) || strcmp(d->valuestring, "add") != 0 ||
+            !is_whole(nd) || nd->valuedouble <= c->start_nodes || nd->valuedouble > RS_NODES_MAX)
+            continue; /* anything wrong is reported when the event itself is read */
+        uint32_t id = (uint32_t)nd->valuedouble;
+        if (c->added[id]) {
+            path_index(c, i);
+            path_key(c, "node");
+            return fail(c, "node %" PRIu32 " is added twice (add takes a new id)", id);
+        }
+        c->added[id] = 1;
+        if (id > top) top = id;
+    }
+    c->nodes = top;
+    return 0;
+}
+
 static int parse_events(scn_ctx *c, const cJSON *root, scenario *s) {
     const cJSON *arr;
     size_t old;
@@ -1276,6 +1359,7 @@ static int parse_events(scn_ctx *c, const cJSON *root, scenario *s) {
     /* Counts are set before the elements are read: scn_free then cleans up after an error. */
     s->events = rs_xcalloc(n, sizeof *s->events);
     s->n_events = (uint32_t)n;
+    if (scan_adds(c, arr) != 0) return -1;
     size_t i = 0;
     for (const cJSON *ev = arr->child; ev != NULL; ev = ev->next, i++) {
         size_t o = path_index(c, i);
@@ -1662,6 +1746,12 @@ static cJSON *json_expect(const scn_expect *x) {
     }
     if (x->applied_cmd) add(o, "applied_cmd", json_str(x->applied_cmd));
     if (x->has_leaders) add(o, "leaders", json_u64(x->leaders));
+    if (x->has_members) {
+        cJSON *m = new_array();
+        for (uint32_t id = 1; id <= RS_NODES_MAX; id++)
+            if ((x->members[id >> 6] >> (id & 63)) & 1u) push(m, json_u64(id));
+        add(o, "members", m);
+    }
     if (x->has_kv) {
         cJSON *kv = new_object();
         add(kv, "key", json_str(x->kv_key));
@@ -1720,6 +1810,8 @@ static void add_event_body(cJSON *o, const scn_event *e) {
         add(o, "count", json_u64(e->count));
         return;
     case SCN_DO_DISK: add(o, "fail", json_double(e->fail)); return;
+    case SCN_DO_ADD:
+    case SCN_DO_REMOVE: add(o, "node", json_ref(e->node)); return;
     case SCN_EXPECT:
     case SCN_KIND_COUNT: break;
     }
@@ -1886,6 +1978,16 @@ int scn_kv_op_parse(const char *name) {
     for (size_t i = 0; i < COUNT_OF(KV_OP_NAMES); i++)
         if (strcmp(KV_OP_NAMES[i], name) == 0) return (int)i;
     return -1;
+}
+
+uint32_t scn_id_space(const scenario *s) {
+    uint32_t top = s->nodes;
+    for (uint32_t i = 0; i < s->n_events; i++) {
+        const scn_event *e = &s->events[i];
+        if (e->kind == SCN_DO_ADD && e->node > 0 && (uint32_t)e->node > top)
+            top = (uint32_t)e->node;
+    }
+    return top;
 }
 
 const char *scn_kind_name(scn_kind kind) {

@@ -32,6 +32,8 @@ typedef enum {
     SCN_DO_TRANSFER,
     SCN_DO_FAIL_WRITES, /* raftsim's: the node's next `count` write batches fail */
     SCN_DO_DISK,        /* raftsim's: disk.fail changes from now on (`fail`) */
+    SCN_DO_ADD,    /* SPEC section 8: node (a spare id) joins the cluster */
+    SCN_DO_REMOVE, /* SPEC section 8: node leaves it */
     SCN_EXPECT,
     SCN_KIND_COUNT
 } scn_kind;
@@ -66,6 +68,10 @@ typedef struct {
     uint8_t has_kv;
     char *kv_key;
     char *kv_value; /* NULL: the key must be absent ("value": null) */
+    /* SPEC section 8: the leader's committed configuration has exactly these voters (a bit set
+     * over ids, bit i of members[i / 64]). */
+    uint8_t has_members;
+    uint64_t members[4];
 } scn_expect;
 
 typedef struct {
@@ -74,7 +80,7 @@ typedef struct {
     uint8_t has_within; /* expectations only */
     uint8_t optional;   /* extension: a reference that names no node skips the event */
     uint64_t within_us;
-    scn_ref node; /* crash, restart, pause, resume, submit */
+    scn_ref node; /* crash, restart, pause, resume, submit, add (an id), remove */
     /* partition: n_groups lists of references */
     uint32_t n_groups;
     uint32_t *group_len;
@@ -178,6 +184,8 @@ void scn_event_free(scn_event *e);
 void scn_event_copy(scn_event *dst, const scn_event *src);
 
 const char *scn_kind_name(scn_kind kind);
+/* The highest node id a run may see: nodes, or a higher (spare) id an add event names. */
+uint32_t scn_id_space(const scenario *s);
 /* "put", "get", "append", "cas"; parse gives the scn_kv_op, or -1 for another name. */
 const char *scn_kv_op_name(scn_kv_op op);
 int scn_kv_op_parse(const char *name);

@@ -283,6 +283,20 @@ static chk_result feed(chk *c, const cJSON *ev, const char **why) {
         *why = NULL;
         return chk_snapshot(c, (uint8_t)node, (chk_snap_kind)sk, index, term);
     }
+    if (!strcmp(k, "config")) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, "voters");
+        uint64_t voters[4] = {0};
+        if (!has_node || json_get_u64(ev, "index", &index) || !cJSON_IsArray(v))
+            return CHK_MALFORMED;
+        for (const cJSON *it = v->child; it; it = it->next) {
+            if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > RS_NODES_MAX)
+                return CHK_MALFORMED;
+            uint32_t id = (uint32_t)it->valuedouble;
+            voters[id >> 6] |= 1ull << (id & 63);
+        }
+        *why = NULL;
+        return chk_config(c, (uint8_t)node, index, voters);
+    }
     int truncate = !strcmp(k, "truncate"), commit = !strcmp(k, "commit");
     int crash = !strcmp(k, "crash"), restart = !strcmp(k, "restart");
     if (!(truncate || commit || crash || restart)) return CHK_OK; /* no safety content */
@@ -309,7 +323,8 @@ static int check_history(const tracefile *tf, hist_collector *h) {
 }
 
 static int check_events(const tracefile *tf, int quiet) {
-    chk *c = chk_new(tf->scn.nodes);
+    chk *c = chk_new(scn_id_space(&tf->scn));
+    if (scn_id_space(&tf->scn) > tf->scn.nodes) chk_start_voters(c, tf->scn.nodes);
     hist_collector *hist = hist_new();
     uint64_t hash = TRACE_FNV_BASIS;
     int rc = 0;

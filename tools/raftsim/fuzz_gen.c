@@ -437,6 +437,37 @@ static void plan_settle(const scenario *s, const fuzz_gen_opts *o, settle_plan *
     }
 }
 
+static int has_kind(const ev_list *l, scn_kind kind) {
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->v[i].kind == kind) return 1;
+    return 0;
+}
+
+/* With membership changes the settled cluster's voters are not known in advance (a change may
+ * be refused, or lost with its leader): anything from one voter to every id. The election
+ * timeout's range must then do for the worst of those sizes, two voters (plan_settle's rule);
+ * one voter elects itself at once. */
+static void plan_members(const scenario *s, const fuzz_gen_opts *o, settle_plan *p) {
+    if (!p->live) return;
+    scenario two = *s;
+    two.nodes = 2;
+    /* The slowest and the fastest clock of any voter: spares run on true time. */
+    uint32_t ppm[3] = {1000000, 1000000, 1000000};
+    for (uint32_t i = 1; s->clock_ppm && i <= s->nodes; i++) {
+        if (s->clock_ppm[i] < ppm[1]) ppm[1] = s->clock_ppm[i];
+        if (s->clock_ppm[i] > ppm[2]) ppm[2] = s->clock_ppm[i];
+    }
+    two.clock_ppm = s->clock_ppm ? ppm : NULL;
+    settle_plan q;
+    plan_settle(&two, o, &q);
+    if (!q.live) {
+        p->live = 0;
+        snprintf(p->why, sizeof p->why, "membership changes may leave two voters: %.140s", q.why);
+    }
+    /* A lone node's plan allows any delay; two voters need the settled network's bound. */
+    if (q.delay_max_us < p->delay_max_us) p->delay_max_us = q.delay_max_us;
+}
+
 /* After the window: everything healed and back up, the settled network; where the plan
  * promises liveness, a leader within 2 s, and a new command, offered to every node a few
  * times, applied everywhere within the run. */
@@ -502,6 +533,37 @@ static void gen_fail_restarts(uint64_t seed, uint64_t h, ev_list *l) {
         e->node = SCN_REF_CRASHED;
         e->optional = 1;
     }
+}
+
+/* Membership changes (SPEC section 8), for an implementation that has them: a third of the
+ * default profile's seeds (and every chaos seed) ask the leader of the moment for changes in one
+ * to four bursts in the window, each of one to three changes at the same instant (a second
+ * change then comes while the first is surely still in flight, which is what two_changes
+ * needs): remove a node (an id, or the leader), or add a spare (ids above the cluster, at most
+ * two). From a stream of their own, so a seed's other draws are what they were. Returns the id
+ * space (nodes, or the highest spare added). */
+static uint32_t gen_members(uint64_t seed, const fuzz_gen_opts *o, const char *profile,
+                            uint32_t nodes, uint64_t h, ev_list *l) {
+    const node_impl *impl = node_impl_find(o->impl ? o->impl : node_impls[0]->name);
+    if (!impl || !(impl->features & NODE_FEAT_MEMBERS)) return nodes;
+    rs_rng r;
+    rs_rng_seed(&r, seed, 0x3E3B3E5);
+    int on = !strcmp(profile, "chaos") || (!strcmp(profile, "default") && rs_rng_chance(&r, 0.33));
+    if (!on) return nodes;
+    uint32_t space = nodes, spares_max = nodes + 2 <= RS_NODES_MAX ? nodes + 2 : RS_NODES_MAX;
+    for (uint64_t b = rs_rng_range(&r, 1, 4); b > 0; b--) {
+        uint64_t t = rs_rng_range(&r, 0, h - 1);
+        for (uint64_t n = rs_rng_range(&r, 1, 3); n > 0; n--) {
+            if (space < spares_max && rs_rng_chance(&r, 0.3)) {
+                ev_add(l, t, SCN_DO_ADD)->node = (scn_ref)++space;
+                continue;
+            }
+            scn_event *e = ev_add(l, t, SCN_DO_REMOVE);
+            e->node = rs_rng_chance(&r, 0.2) ? SCN_REF_LEADER : (scn_ref)rs_rng_range(&r, 1, space);
+            e->optional = 1;
+        }
+    }
+    return space;
 }
 
 /* Stable merge sort by time: equal times keep generation order (an episode's own order). The
@@ -573,7 +635,9 @@ void fuzz_generate(uint64_t seed, const fuzz_gen_opts *o, scenario *s) {
     if (f & FZ_KV) gen_kv(&r, h, &l);
     gen_transfers(seed, o, s->nodes, h, &l);
     if (fails) gen_fail_restarts(seed, h, &l);
-    gen_settle(s->nodes, h, s, &plan, &l);
+    uint32_t space = gen_members(seed, o, profile, s->nodes, h, &l);
+    if (space != s->nodes || has_kind(&l, SCN_DO_REMOVE)) plan_members(s, o, &plan);
+    gen_settle(space, h, s, &plan, &l);
     if (f & FZ_KV) gen_final_reads(h, &l);
     sort_by_time(l.v, l.n);
     s->events = l.v;

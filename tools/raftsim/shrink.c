@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tools/raftsim/fuzz.h"
+#include "sim/base/limits.h"
 #include "sim/base/util.h"
 
 typedef struct {
@@ -24,16 +25,47 @@ static int same_failure(const sim_result *r, const sim_result *target) {
     return 1;
 }
 
+/* Membership: an id above the cluster is valid only while an add event brings it in. */
+static int id_known(scn_ref r, uint32_t nodes, const uint8_t *added) {
+    return r <= 0 || (uint32_t)r <= nodes || added[r];
+}
+
+/* Whether event e still names only known ids (ids of adds that were cut, or that the cluster
+ * now starts with, are not); group members that are not are dropped from their group. */
+static int members_fit(scn_event *e, uint32_t nodes, const uint8_t *added) {
+    if (e->kind == SCN_DO_ADD) return (uint32_t)e->node > nodes;
+    for (uint32_t g = 0; g < e->n_groups; g++) {
+        uint32_t m = 0;
+        for (uint32_t j = 0; j < e->group_len[g]; j++)
+            if (id_known(e->groups[g][j], nodes, added)) e->groups[g][m++] = e->groups[g][j];
+        e->group_len[g] = m;
+    }
+    for (uint32_t j = 0; j < e->expect.n_on; j++)
+        if (!id_known(e->expect.on[j], nodes, added)) return 0;
+    for (uint32_t id = nodes + 1; e->expect.has_members && id <= RS_NODES_MAX; id++)
+        if (((e->expect.members[id >> 6] >> (id & 63)) & 1u) && !added[id]) return 0;
+    return id_known(e->node, nodes, added) && id_known(e->from, nodes, added) &&
+           id_known(e->to, nodes, added) && id_known(e->expect.role_node, nodes, added) &&
+           (!e->expect.has_leader || e->expect.leader < 0 ||
+            id_known(e->expect.leader, nodes, added)) &&
+           (!e->expect.has_leader_not || id_known(e->expect.leader_not, nodes, added));
+}
+
 /* A copy of the best without events [from, from + count), and without events that no longer
- * fit in the run (an expectation's window included). */
+ * fit in the run (an expectation's window included) or name a node no add brings in. */
 static void without_events(const scenario *s, uint32_t from, uint32_t count, scenario *out) {
     scn_copy(out, s);
+    uint8_t added[RS_NODES_MAX + 1] = {0};
+    for (uint32_t i = 0; i < out->n_events; i++)
+        if (out->events[i].kind == SCN_DO_ADD && !(i >= from && i < from + count) &&
+            (uint32_t)out->events[i].node > out->nodes)
+            added[out->events[i].node] = 1;
     uint32_t k = 0;
     for (uint32_t i = 0; i < out->n_events; i++) {
         scn_event *e = &out->events[i];
         int fits =
             e->at_us <= out->run_us && (!e->has_within || e->within_us <= out->run_us - e->at_us);
-        if ((i >= from && i < from + count) || !fits) {
+        if ((i >= from && i < from + count) || !fits || !members_fit(e, out->nodes, added)) {
             scn_event_free(e);
             continue;
         }

@@ -526,7 +526,7 @@ int tv_build(const tracefile *tf, tv_model *m, char *err, size_t err_len) {
     m->bug = tf->bug ? rs_xstrdup(tf->bug) : NULL;
     m->impl = rs_xstrdup(tf->scn.implementation ? tf->scn.implementation : "builtin");
     m->seed = tf->seed;
-    m->nodes = tf->scn.nodes;
+    m->nodes = scn_id_space(&tf->scn); /* spares that add events bring in included */
     m->n_events = tf->n_events;
     m->has_end = tf->has_end;
     add_string(m, "");
