@@ -813,13 +813,15 @@ static void maybe_send_timeout_now(raft_node *n, raft_out *out) {
         send_timeout_now(n, out);
 }
 
+static int change(raft_node *n, raft_conf_op op, uint8_t node, raft_out *out);
+
 /* Thesis 4.2.1: a learner that has caught up (its log holds every committed entry) becomes a
  * voter, by a configuration entry of the leader's, once no other change is in flight. */
 static void maybe_promote(raft_node *n, raft_out *out) {
     if (conf_latest_index(n) > n->commit || ent(n, n->commit)->term != n->term) return;
     for (uint32_t p = 1; p <= n->n_nodes; p++) {
         if (n->member[p] != 1 || n->match_index[p] < n->commit) continue;
-        raft_node_change(n, n->now_us, RAFT_CONF_PROMOTE, (uint8_t)p, out);
+        change(n, RAFT_CONF_PROMOTE, (uint8_t)p, out);
         return;
     }
 }
@@ -899,14 +901,21 @@ void raft_node_free(raft_node *n) {
 void raft_load(raft_node *n, uint64_t term, uint8_t voted_for, const raft_entry *entries,
                uint64_t n_entries) {
     RAFT_ASSERT(voted_for <= n->n_nodes);
+    /* An entry of a later term than the durable one: only a node that ignored a failed write
+     * of its term (RAFT_BUG_IGNORE_WRITE_ERROR) and wrote on leaves that. The entry proves its
+     * term began, so the node takes it, with no vote (the vote of that term is what was lost:
+     * it may now vote twice in it, which single_vote catches). */
+    for (uint64_t i = 0; i < n_entries; i++)
+        if (entries[i].term > term) {
+            RAFT_ASSERT(n->cfg.bugs & RAFT_BUG_IGNORE_WRITE_ERROR);
+            term = entries[i].term;
+            voted_for = RAFT_NODE_NONE;
+        }
     n->term = term;
     n->voted_for = voted_for;
     n->log_len = n->log_off;
     conf_truncated(n, n->log_off + 1);
-    for (uint64_t i = 0; i < n_entries; i++) {
-        RAFT_ASSERT(entries[i].term <= term);
-        log_append(n, entries[i]);
-    }
+    for (uint64_t i = 0; i < n_entries; i++) log_append(n, entries[i]);
     n->persisted = n->log_len;
 }
 
@@ -1085,7 +1094,13 @@ int raft_propose(raft_node *n, uint64_t now_us, uint32_t cmd, raft_out *out) {
 }
 
 int raft_node_change(raft_node *n, uint64_t now_us, raft_conf_op op, uint8_t node, raft_out *out) {
-    begin(n, now_us);
+    begin(n, now_us); /* a public entry point: a compaction due from the last call first */
+    return change(n, op, node, out);
+}
+
+/* A change asked within a call (the leader's own promotion of a learner, or raft_node_change):
+ * no compaction here, since the caller reads this call's entries after it returns. */
+static int change(raft_node *n, raft_conf_op op, uint8_t node, raft_out *out) {
     if (n->role != RAFT_ROLE_LEADER || n->transfer_to != RAFT_NODE_NONE || node < 1 ||
         node > n->n_nodes)
         return 0;

@@ -56,6 +56,7 @@ typedef struct sim_disk {
     rs_rng rng;
     uint32_t fail_next; /* fail_writes: batches still to fail */
     uint64_t failures;  /* batches that failed so far */
+    uint8_t failed_life; /* a batch failed since the last crash */
     rs_rng fail_rng;    /* disk.fail's draws, a stream of their own */
 } sim_disk;
 
@@ -279,6 +280,7 @@ int disk_on_event(sim *s, uint8_t node) {
             trace_fail(s, node, d, &d->batches[d->b_head]);
             pop_batch(d, 0);
             d->failures++;
+            d->failed_life = 1;
             s->res->stats.faults[SIM_FAULT_DISK_FAIL]++;
             r |= DISK_FAILED;
             break;
@@ -367,12 +369,16 @@ uint64_t disk_epoch(const sim *s, uint8_t node) {
 }
 
 /* A crash: the batches not yet durable are lost; with torn_writes the one in progress may
- * keep a prefix of its records. */
+ * keep a prefix of its records, unless a batch failed in this life (the node stops at a failed
+ * write: what it queued behind it never reaches the disk, which would otherwise hold entries of
+ * a term whose write failed). */
 void disk_crash(sim *s, uint8_t node) {
     sim_disk *d = s->nodes[node].disk;
     if (!d) return;
     d->epoch++;
-    if (d->b_n > 0 && s->scn->torn_writes) {
+    int tear = s->scn->torn_writes && !d->failed_life;
+    d->failed_life = 0;
+    if (d->b_n > 0 && tear) {
         const disk_batch *b = &d->batches[d->b_head];
         if (b->start_us <= s->now && b->n > 1)
             pop_batch(d, (size_t)rs_rng_range(&d->rng, 0, b->n - 1));
