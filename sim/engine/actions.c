@@ -84,6 +84,15 @@ static void do_resume(sim *s, uint8_t node) {
     if (!n->up || !n->paused) return;
     sim_trace_node(s, "resume", node);
     n->paused = 0;
+    /* A write failed while it was paused: it hears of that first, before anything held for it
+     * (a message it takes would be answered on a disk that lost a write), and may stop. */
+    if (n->fail_untold) {
+        n->fail_untold = 0;
+        if (!s->impl->write_failed || s->impl->write_failed(n->node, s->now)) {
+            s->on_fail_stop(s, node);
+            return;
+        }
+    }
     n->timer_at = TIME_NEVER;
     sim_arm_timer(s, node);
     for (size_t i = 0; i < n->n_held; i++)
