@@ -843,6 +843,10 @@ static void on_append_reply(raft_node *n, const raft_msg *m, raft_out *out) {
         leader_update_commit(n, out);
         if (n->role == RAFT_ROLE_LEADER && p == n->transfer_to) maybe_send_timeout_now(n, out);
     } else {
+        /* Refused for its term (index 0): only a leader that ignores the reply's term (under
+         * RAFT_BUG_NO_STEPDOWN) gets here; answering it with a resend would ping-pong with the
+         * follower for ever, one exchange per heartbeat, and flood the run. */
+        if (m->index == 0) return;
         uint64_t next = backup_next(n, m);
         if (next <= n->match_index[p]) next = n->match_index[p] + 1;
         if (next > n->log_len + 1) next = n->log_len + 1;
