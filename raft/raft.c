@@ -199,8 +199,10 @@ static raft_conf conf_initial(const raft_node *n) {
 static void conf_rebase(raft_node *n, uint64_t to, const raft_conf *c) {
     size_t k = 0;
     while (k < n->n_confs && n->confs[k].index <= to) k++;
-    memmove(n->confs, n->confs + k, (n->n_confs - k) * sizeof *n->confs);
-    n->n_confs -= k;
+    if (k > 0) { /* (confs may be NULL when there is none) */
+        memmove(n->confs, n->confs + k, (n->n_confs - k) * sizeof *n->confs);
+        n->n_confs -= k;
+    }
     n->conf_base = *c;
     conf_set(n, n->n_confs ? &n->confs[n->n_confs - 1].conf : &n->conf_base);
 }
