@@ -213,7 +213,10 @@ static char *pretty_json(const scenario *s);
 static void save_html(const fuzz_opts *o, const char *trace, uint64_t seed) {
     char path[1024];
     snprintf(path, sizeof path, "%s/seed-%" PRIu64 ".html", o->out_dir, seed);
+    /* The page is written to PATH.tmp and renamed (tv_write_file): a stop meanwhile removes it. */
+    snprintf(writing_tmp, sizeof writing_tmp, "%s.tmp", path);
     vh_write_file(trace, path);
+    writing_tmp[0] = '\0';
 }
 
 /* Writes DIR/seed-N.trace.jsonl: the same run again, traced (same input, same run). */
