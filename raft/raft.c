@@ -706,6 +706,25 @@ static const raft_msg *skip_compacted(raft_node *n, const raft_msg *m, raft_msg 
     return cut;
 }
 
+/* An AppendEntries or an InstallSnapshot: a message of a leader's. One of an older term is
+ * refused (returns 0); otherwise the node follows the sender in its term, and its election timer
+ * starts again. */
+static inline int heard_from_leader(raft_node *n, uint64_t now_us, const raft_msg *m,
+                                    raft_out *out) {
+    observe_term(n, m->term, out);
+    if (m->term < n->term) {
+        reply_append(n, m, 0, 0, 0, out);
+        return 0;
+    }
+    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
+    RAFT_ASSERT(n->role == RAFT_ROLE_FOLLOWER);
+    n->leader_hint = m->from;
+    n->leader_contact_us = now_us;
+    n->prevoting = 0;
+    reset_election_timer(n, now_us);
+    return 1;
+}
+
 /* Figure 13, InstallSnapshot receiver: reply at once to an older term (step 1); if the log holds
  * the snapshot's last entry with its term, keep the entries after it (step 6: they are committed
  * through it, and applied one by one); else discard the whole log (step 7) and reset the state
@@ -714,40 +733,22 @@ static const raft_msg *skip_compacted(raft_node *n, const raft_msg *m, raft_msg 
  * RAFT_BUG_INSTALL_OLD_SNAPSHOT does (it installs every snapshot over the whole log). The reply
  * is an AppendEntries success through the snapshot's index. */
 static void on_install(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
-    observe_term(n, m->term, out);
-    if (m->term < n->term) {
-        reply_append(n, m, 0, 0, 0, out);
-        return;
-    }
-    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
-    RAFT_ASSERT(n->role == RAFT_ROLE_FOLLOWER && m->index > 0);
-    n->leader_hint = m->from;
-    n->leader_contact_us = now_us;
-    n->prevoting = 0;
-    reset_election_timer(n, now_us);
-    if (n->cfg.bugs & RAFT_BUG_INSTALL_OLD_SNAPSHOT)
-        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id, conf_of_entries(m)}, out);
-    else if (m->index <= n->commit)
-        ; /* older than what is committed here */
-    else if (m->index <= n->log_len && ent(n, m->index)->term == m->log_term)
+    if (!heard_from_leader(n, now_us, m, out)) return;
+    RAFT_ASSERT(m->index > 0);
+    int bug = (n->cfg.bugs & RAFT_BUG_INSTALL_OLD_SNAPSHOT) != 0;
+    if (!bug && m->index <= n->log_len && m->index > n->commit &&
+        ent(n, m->index)->term == m->log_term)
         advance_commit(n, m->index, out);
-    else
-        install_snapshot(n, &(raft_snapshot_meta){m->index, m->log_term, m->snap_id, conf_of_entries(m)}, out);
+    else if (bug || m->index > n->commit) /* (at or below the commit index: older, ignored) */
+        install_snapshot(n,
+                         &(raft_snapshot_meta){m->index, m->log_term, m->snap_id,
+                                               conf_of_entries(m)},
+                         out);
     reply_append(n, m, 1, m->index, 0, out);
 }
 
 static void on_append(raft_node *n, uint64_t now_us, const raft_msg *m, raft_out *out) {
-    observe_term(n, m->term, out);
-    if (m->term < n->term) {
-        reply_append(n, m, 0, 0, 0, out);
-        return;
-    }
-    if (n->role == RAFT_ROLE_CANDIDATE) become(n, RAFT_ROLE_FOLLOWER, n->term, out);
-    RAFT_ASSERT(n->role == RAFT_ROLE_FOLLOWER);
-    n->leader_hint = m->from;
-    n->leader_contact_us = now_us;
-    n->prevoting = 0;
-    reset_election_timer(n, now_us);
+    if (!heard_from_leader(n, now_us, m, out)) return;
     raft_msg cut;
     if (m->index < n->log_off) m = skip_compacted(n, m, &cut);
     if (m->index > n->log_len) {

@@ -638,19 +638,21 @@ chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index) 
     return CHK_OK;
 }
 
-chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep) {
-    if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
-        return MALFORMED(c, node, "restore: node %u or vote %u out of range", node, vote);
-    if (keep > c->nodes[node].log.len)
-        return MALFORMED(c, node, "restore: node %u keeps %llu entries of %llu", node,
-                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
-    shadow_node *s = &c->nodes[node];
+/* The promises a node made (the vote it sent, the entries it acknowledged) against its durable
+ * state: at a restart (at_restart), or when a write they depended on failed. */
+static chk_result judge_promises(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep,
+                                 int at_restart) {
+    const shadow_node *s = &c->nodes[node];
     if (s->promised_vote_term > term || (s->promised_vote_term == term && term > 0 &&
                                          s->promised_vote_for && vote != s->promised_vote_for))
         return fail(c, CHK_VIOLATION, CHK_DURABLE_VOTE, node, s->promised_vote_for,
                     s->promised_vote_term, 0,
-                    "node %u granted its vote to %u in term %llu, but restarted in term %llu "
-                    "voting for %u: the vote was not durable when it was sent",
+                    at_restart ? "node %u granted its vote to %u in term %llu, but restarted in "
+                                 "term %llu voting for %u: the vote was not durable when it was "
+                                 "sent"
+                               : "node %u granted its vote to %u in term %llu, but its disk "
+                                 "holds term %llu voting for %u: the write of the vote failed "
+                                 "and the node sent it anyway",
                     node, s->promised_vote_for, (unsigned long long)s->promised_vote_term,
                     (unsigned long long)term, vote);
     /* An acknowledgement binds while no later term is durable (a later leader may legally
@@ -658,11 +660,26 @@ chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64
     if (s->promised_ack_index > keep && term <= s->promised_ack_term)
         return fail(c, CHK_VIOLATION, CHK_DURABLE_ACK, node, 0, s->promised_ack_term,
                     s->promised_ack_index,
-                    "node %u told the leader of term %llu that its log held index %llu, but "
-                    "restarted with only %llu of them: the entries were not durable when "
-                    "acknowledged",
+                    at_restart ? "node %u told the leader of term %llu that its log held index "
+                                 "%llu, but restarted with only %llu of them: the entries were "
+                                 "not durable when acknowledged"
+                               : "node %u told the leader of term %llu that its log held index "
+                                 "%llu, but its disk holds only %llu of them: the write failed "
+                                 "and the node acknowledged anyway",
                     node, (unsigned long long)s->promised_ack_term,
                     (unsigned long long)s->promised_ack_index, (unsigned long long)keep);
+    return CHK_OK;
+}
+
+chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep) {
+    if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
+        return MALFORMED(c, node, "restore: node %u or vote %u out of range", node, vote);
+    if (keep > c->nodes[node].log.len)
+        return MALFORMED(c, node, "restore: node %u keeps %llu entries of %llu", node,
+                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
+    chk_result r = judge_promises(c, node, term, vote, keep, 1);
+    if (r != CHK_OK) return r;
+    shadow_node *s = &c->nodes[node];
     s->term = term;
     s->vote_term = term;
     s->vote_for = vote;
@@ -672,27 +689,10 @@ chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64
 chk_result chk_durable(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep) {
     if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
         return MALFORMED(c, node, "disk state: node %u or vote %u out of range", node, vote);
-    const shadow_node *s = &c->nodes[node];
-    if (keep > s->log.len)
+    if (keep > c->nodes[node].log.len)
         return MALFORMED(c, node, "disk state: node %u keeps %llu entries of %llu", node,
-                         (unsigned long long)keep, (unsigned long long)s->log.len);
-    if (s->promised_vote_term > term || (s->promised_vote_term == term && term > 0 &&
-                                         s->promised_vote_for && vote != s->promised_vote_for))
-        return fail(c, CHK_VIOLATION, CHK_DURABLE_VOTE, node, s->promised_vote_for,
-                    s->promised_vote_term, 0,
-                    "node %u granted its vote to %u in term %llu, but its disk holds term %llu "
-                    "voting for %u: the write of the vote failed and the node sent it anyway",
-                    node, s->promised_vote_for, (unsigned long long)s->promised_vote_term,
-                    (unsigned long long)term, vote);
-    if (s->promised_ack_index > keep && term <= s->promised_ack_term)
-        return fail(c, CHK_VIOLATION, CHK_DURABLE_ACK, node, 0, s->promised_ack_term,
-                    s->promised_ack_index,
-                    "node %u told the leader of term %llu that its log held index %llu, but its "
-                    "disk holds only %llu of them: the write failed and the node acknowledged "
-                    "anyway",
-                    node, (unsigned long long)s->promised_ack_term,
-                    (unsigned long long)s->promised_ack_index, (unsigned long long)keep);
-    return CHK_OK;
+                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
+    return judge_promises(c, node, term, vote, keep, 0);
 }
 
 chk_result chk_snapshot(chk *c, uint8_t node, chk_snap_kind kind, uint64_t index, uint64_t term) {
