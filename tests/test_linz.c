@@ -83,6 +83,13 @@ static lz_op unknown(lz_op o) {
     return o;
 }
 
+/* The same op with the order of its invoke and return among events of equal stamps. */
+static lz_op seqd(lz_op o, uint64_t inv_seq, uint64_t ret_seq) {
+    o.invoke_seq = inv_seq;
+    o.return_seq = ret_seq;
+    return o;
+}
+
 static lz_op failed(lz_op o) {
     o.outcome = LZ_FAIL;
     return o;
@@ -173,7 +180,9 @@ static int bf_rec(const lz_op *ops, size_t n, uint32_t placed, const bf_state *s
         int blocked = 0;
         for (size_t j = 0; j < n && !blocked; j++)
             blocked = !(placed >> j & 1) && ops[j].outcome != LZ_UNKNOWN &&
-                      ops[j].return_us < ops[i].invoke_us;
+                      (ops[j].return_us < ops[i].invoke_us ||
+                       (ops[j].return_us == ops[i].invoke_us &&
+                        ops[j].return_seq < ops[i].invoke_seq));
         bf_state t = *s;
         if (!blocked && bf_step(&ops[i], &t) && bf_rec(ops, n, placed | 1u << i, &t)) return 1;
     }
@@ -456,10 +465,32 @@ TEST(failed_put_has_no_effect) {
     expect_yes(h, N_OF(h));
 }
 
-/* Equal stamps do not order ops: a put returning at 10 and a get invoked at 10 overlap. */
+/* Without seqs equal stamps do not order ops: a put returning at 10 and a get invoked at 10
+ * overlap. */
 TEST(return_equal_to_invoke_counts_as_concurrent) {
     lz_op h[] = {put(1, 1, "x", "a", 0, 10), get(2, 1, "x", NULL, 10, 20)};
     expect_yes(h, N_OF(h));
+}
+
+/* With seqs they do: the put returned (seq 2) before the get was invoked (seq 3) in the same
+ * microsecond, so the get must see "a"; had the get been invoked first (seq 1), either. */
+TEST(seq_orders_equal_stamps) {
+    lz_op stale[] = {seqd(put(1, 1, "x", "a", 0, 10), 1, 2),
+                     seqd(get(1, 2, "x", NULL, 10, 20), 3, 4)};
+    lz_result r;
+    expect_no_r(stale, N_OF(stale), "x", IDX(0, 1), &r);
+    assert_non_null(strstr(r.explain, "(invoked after client 1 op 1 returned)"));
+    lz_result_free(&r);
+    lz_op fresh[] = {seqd(put(1, 1, "x", "a", 0, 10), 1, 2),
+                     seqd(get(1, 2, "x", "a", 10, 20), 3, 4)};
+    expect_yes(fresh, N_OF(fresh));
+    lz_op overlap[] = {seqd(put(1, 1, "x", "a", 0, 10), 1, 3),
+                       seqd(get(2, 1, "x", NULL, 10, 20), 2, 4)};
+    expect_yes(overlap, N_OF(overlap));
+    /* Microseconds come first: a later stamp with a smaller seq is still later. */
+    lz_op later[] = {seqd(put(1, 1, "x", "a", 0, 10), 5, 9),
+                     seqd(get(2, 1, "x", NULL, 11, 20), 1, 2)};
+    expect_no(later, N_OF(later), "x", IDX(0, 1));
 }
 
 TEST(empty_string_is_a_value) {
@@ -675,6 +706,7 @@ TEST(malformed_inputs_are_reported) {
     lz_op bad_put[] = {put(1, 1, "x", "a", 0, 10), put(1, 2, "x", NULL, 20, 30)};
     lz_op bad_cas[] = {cas(1, 1, "x", NULL, "b", 0, 10, LZ_OK)};
     lz_op bad_time[] = {get(1, 1, "x", NULL, 50, 40)};
+    lz_op bad_seq[] = {seqd(get(1, 1, "x", NULL, 50, 50), 7, 6)};
     lz_op bad_key[] = {get(1, 1, NULL, NULL, 0, 10)};
     struct {
         const lz_op *ops;
@@ -683,6 +715,7 @@ TEST(malformed_inputs_are_reported) {
     } cases[] = {{bad_put, 2, 1, "writes no value"},
                  {bad_cas, 1, 0, "without a from value"},
                  {bad_time, 1, 0, "returns before it is invoked"},
+                 {bad_seq, 1, 0, "returns before it is invoked"},
                  {bad_key, 1, 0, "has no key"}};
     for (size_t i = 0; i < N_OF(cases); i++) {
         lz_result r;
@@ -823,15 +856,50 @@ TEST(same_input_same_result) {
     gh_free(&g);
 }
 
+/* Gives the ops seqs: a random order of their invokes and returns among equal stamps (an op's
+ * invoke before its own return), as a simulation's event order would. */
+typedef struct {
+    uint64_t t, key;
+    size_t i;
+    int ret;
+} seq_ev;
+
+static void give_seqs(uint64_t *seed, lz_op *h, size_t n) {
+    seq_ev ev[16], tmp;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = rnd(seed, 0, 999);
+        ev[2 * i] = (seq_ev){h[i].invoke_us, k, i, 0};
+        uint64_t kr = h[i].return_us == h[i].invoke_us ? k + rnd(seed, 1, 999) : rnd(seed, 0, 999);
+        ev[2 * i + 1] = (seq_ev){h[i].return_us, kr, i, 1};
+    }
+    for (size_t a = 1; a < 2 * n; a++) /* insertion sort by (stamp, key, position) */
+        for (size_t b = a; b > 0; b--) {
+            int later = ev[b - 1].t != ev[b].t     ? ev[b - 1].t > ev[b].t
+                        : ev[b - 1].key != ev[b].key ? ev[b - 1].key > ev[b].key
+                                                     : 2 * ev[b - 1].i + (size_t)ev[b - 1].ret >
+                                                           2 * ev[b].i + (size_t)ev[b].ret;
+            if (!later) break;
+            tmp = ev[b - 1], ev[b - 1] = ev[b], ev[b] = tmp;
+        }
+    for (size_t j = 0; j < 2 * n; j++) {
+        if (ev[j].ret)
+            h[ev[j].i].return_seq = j + 1;
+        else
+            h[ev[j].i].invoke_seq = j + 1;
+    }
+}
+
 /* Small random histories (some unknown outcomes) under one search order: the answer
  * agrees with trying every order of the ops, and on a failure the culprits (distinct, in
  * invoke order) are not linearizable on their own either, by brute force and by lz_check. */
-static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unknown_pct, int wide) {
+static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unknown_pct, int wide,
+                        int seqs) {
     int yes = 0, no = 0, same_size = 0;
     lz_options opt = {0, order};
     for (int iter = 0; iter < iters; iter++) {
         lz_op h[8], sub[8];
         size_t n = gen_small(&seed, h, unknown_pct, wide);
+        if (seqs) give_seqs(&seed, h, n);
         int want = bf_linearizable(h, n);
         lz_result r;
         lz_check_opts(h, n, &opt, &r);
@@ -870,15 +938,21 @@ static void cross_check(uint64_t seed, lz_order order, int iters, unsigned unkno
 }
 
 TEST(small_histories_agree_with_brute_force) {
-    cross_check(2024, LZ_ORDER_AUTO, 4000, 12, 0);
+    cross_check(2024, LZ_ORDER_AUTO, 4000, 12, 0, 0);
 }
 
 TEST(small_histories_eager_order_agrees) {
-    cross_check(77, LZ_ORDER_EAGER, 3000, 30, 1);
+    cross_check(77, LZ_ORDER_EAGER, 3000, 30, 1, 0);
 }
 
 TEST(small_histories_lazy_order_agrees) {
-    cross_check(78, LZ_ORDER_LAZY, 3000, 30, 1);
+    cross_check(78, LZ_ORDER_LAZY, 3000, 30, 1, 0);
+}
+
+/* Equal stamps ordered by seqs, as the simulator and traces give them. */
+TEST(small_histories_with_seqs_agree_with_brute_force) {
+    cross_check(2025, LZ_ORDER_AUTO, 4000, 12, 0, 1);
+    cross_check(79, LZ_ORDER_LAZY, 2000, 30, 1, 1);
 }
 
 /* Long enough that the eager order gives up and the lazy one must refute, with 3% of the
@@ -928,6 +1002,8 @@ TEST(budget_running_out_while_explaining_keeps_a_failing_set) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_history_is_linearizable),
+        cmocka_unit_test(seq_orders_equal_stamps),
+        cmocka_unit_test(small_histories_with_seqs_agree_with_brute_force),
         cmocka_unit_test(sequential_puts_and_gets),
         cmocka_unit_test(concurrent_get_may_see_old_value),
         cmocka_unit_test(concurrent_get_may_see_new_value),

@@ -37,6 +37,7 @@ typedef struct {
     const scn_event *ev;
     int state;
     uint64_t invoke_us, return_us;
+    uint64_t invoke_seq, return_seq; /* kv_state.clock at the invoke and the return */
     lz_outcome outcome;
     char *result; /* a get's answer (owned), NULL = absent */
 } kv_hist;
@@ -92,6 +93,7 @@ struct kv_state {
     rs_rng rng;     /* the clients' own stream: client traffic leaves the nodes' draws alone */
     uint64_t msg_id;
     uint64_t read_seq; /* ReadIndex read ids */
+    uint64_t clock;    /* counts invokes and returns: their order within a microsecond */
     int dedup, stale_read, read_index;
 };
 
@@ -292,6 +294,7 @@ static void start_next(sim *s, kv_client *c) {
     kv_hist *h = &k->hist[c->current];
     h->state = ST_RUNNING;
     h->invoke_us = s->now;
+    h->invoke_seq = ++k->clock;
     trace_invoke(s, h);
     send_request(s, c);
 }
@@ -318,6 +321,7 @@ static void complete(sim *s, kv_client *c, const kv_msg *m) {
     kv_hist *h = &s->kv->hist[c->current];
     h->state = ST_DONE;
     h->return_us = s->now;
+    h->return_seq = ++s->kv->clock;
     s->res->kv_last_return_us = s->now;
     h->outcome = m->status == R_OK ? LZ_OK : LZ_FAIL;
     h->result = m->value ? rs_xstrdup(m->value) : NULL;
@@ -577,6 +581,8 @@ static lz_op to_lz(const struct kv_state *k, const kv_hist *h) {
                    .from = e->from_value,
                    .invoke_us = h->invoke_us,
                    .return_us = h->return_us,
+                   .invoke_seq = h->invoke_seq,
+                   .return_seq = h->return_seq,
                    .outcome = h->outcome,
                    .result = h->result};
 }

@@ -55,11 +55,11 @@ static hist_op *find_op(hist_collector *h, uint64_t client, uint64_t op_id) {
 }
 
 static int feed_invoke(hist_collector *h, const cJSON *ev, uint64_t t_us, const char **why) {
-    uint64_t client, op_id;
+    uint64_t client, op_id, seq;
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(ev, "op");
     *why = "client_invoke: missing or invalid field";
     if (json_get_u64(ev, "client", &client) || json_get_u64(ev, "op_id", &op_id) ||
-        !cJSON_IsString(op))
+        json_get_u64(ev, "seq", &seq) || !cJSON_IsString(op))
         return -1;
     int kind = scn_kv_op_parse(op->valuestring);
     if (kind < 0 || find_op(h, client, op_id)) return -1;
@@ -79,16 +79,17 @@ static int feed_invoke(hist_collector *h, const cJSON *ev, uint64_t t_us, const 
                     .op_id = op_id,
                     .kind = (lz_kind)kind,
                     .invoke_us = t_us,
+                    .invoke_seq = seq + 1, /* 0 stands for "no order" */
                     .outcome = LZ_UNKNOWN};
     return 0;
 }
 
 static int feed_return(hist_collector *h, const cJSON *ev, uint64_t t_us, const char **why) {
-    uint64_t client, op_id;
+    uint64_t client, op_id, seq;
     const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(ev, "outcome");
     *why = "client_return: missing or invalid field, or no matching client_invoke";
     if (json_get_u64(ev, "client", &client) || json_get_u64(ev, "op_id", &op_id) ||
-        !cJSON_IsString(outcome))
+        json_get_u64(ev, "seq", &seq) || !cJSON_IsString(outcome))
         return -1;
     hist_op *o = find_op(h, client, op_id);
     if (!o || o->returned) return -1;
@@ -104,6 +105,7 @@ static int feed_return(hist_collector *h, const cJSON *ev, uint64_t t_us, const 
     if (get_opt_str(ev, "value", &o->result)) return -1;
     o->returned = 1;
     o->op.return_us = t_us;
+    o->op.return_seq = seq + 1;
     return 0;
 }
 

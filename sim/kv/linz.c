@@ -1255,14 +1255,24 @@ static void copy_key(lz_result *res, const char *key) {
     res->key[len] = '\0';
 }
 
+/* Whether stamp (us, seq) comes before stamp (vs, vq): see Time in linz.h. */
+static int stamp_before(uint64_t us, uint64_t seq, uint64_t vs, uint64_t vq) {
+    return us < vs || (us == vs && seq < vq);
+}
+
 /* The culprit that returned last strictly before culprit i was invoked, or NONE: the real-time
  * edge a reader needs to see why i cannot move earlier. */
 static size_t latest_before(const lz_op *ops, const size_t *cul, size_t n, size_t i) {
     size_t best = NONE;
+    const lz_op *o = &ops[cul[i]];
     for (size_t j = 0; j < n; j++) {
         const lz_op *p = &ops[cul[j]];
-        if (p->outcome == LZ_UNKNOWN || p->return_us >= ops[cul[i]].invoke_us) continue;
-        if (best == NONE || p->return_us > ops[cul[best]].return_us) best = j;
+        if (p->outcome == LZ_UNKNOWN ||
+            !stamp_before(p->return_us, p->return_seq, o->invoke_us, o->invoke_seq))
+            continue;
+        const lz_op *b = best == NONE ? NULL : &ops[cul[best]];
+        if (!b || stamp_before(b->return_us, b->return_seq, p->return_us, p->return_seq))
+            best = j;
     }
     return best;
 }
@@ -1498,7 +1508,8 @@ static const char *op_malformed(const lz_op *op) {
     if ((unsigned)op->outcome > LZ_UNKNOWN) return "has an unknown outcome";
     if (op->kind != LZ_GET && !op->value) return "writes no value (value is NULL)";
     if (op->kind == LZ_CAS && !op->from) return "is a cas without a from value";
-    if (op->outcome != LZ_UNKNOWN && op->return_us < op->invoke_us)
+    if (op->outcome != LZ_UNKNOWN &&
+        stamp_before(op->return_us, op->return_seq, op->invoke_us, op->invoke_seq))
         return "returns before it is invoked";
     return NULL;
 }
@@ -1595,6 +1606,41 @@ static lz_kop kop_make(lz_strtab *t, const lz_op *op, size_t i) {
     return k;
 }
 
+/* One invoke or return of a kept op, for ranking: (us, seq) orders them, see linz.h. */
+typedef struct {
+    uint64_t us, seq;
+    uint64_t *at; /* the kop's inv or ret, to receive the rank */
+} lz_stamp;
+
+static int cmp_stamp(const void *a, const void *b) {
+    const lz_stamp *x = a, *y = b;
+    if (x->us != y->us) return x->us < y->us ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Replaces the kept ops' times by their ranks in (us, seq) order, equal stamps equal ranks, so
+ * that the search orders events by one integer. Without seqs the microsecond times already are
+ * that order and are kept (an unknown op's return is never read). */
+static void stamps_rank(const lz_op *ops, lz_kop *all, size_t n) {
+    int any_seq = 0;
+    for (size_t i = 0; i < n && !any_seq; i++)
+        any_seq = ops[all[i].orig].invoke_seq || ops[all[i].orig].return_seq;
+    if (!any_seq) return;
+    lz_stamp *st = rs_xmalloc((2 * n + 1) * sizeof *st);
+    for (size_t i = 0; i < n; i++) {
+        const lz_op *op = &ops[all[i].orig];
+        st[2 * i] = (lz_stamp){op->invoke_us, op->invoke_seq, &all[i].inv};
+        st[2 * i + 1] = (lz_stamp){op->return_us, op->return_seq, &all[i].ret};
+    }
+    qsort(st, 2 * n, sizeof *st, cmp_stamp);
+    uint64_t rank = 0;
+    for (size_t j = 0; j < 2 * n; j++) {
+        if (j > 0 && cmp_stamp(&st[j - 1], &st[j]) != 0) rank++;
+        *st[j].at = rank;
+    }
+    free(st);
+}
+
 static void groups_build(lz_ctx *c, size_t n, lz_groups *g) {
     uint32_t *gid = rs_xmalloc(n * sizeof *gid);
     lz_keyinfo *ki;
@@ -1617,6 +1663,7 @@ static void groups_build(lz_ctx *c, size_t n, lz_groups *g) {
         size_t r = ki[gid[i]].rank;
         g->all[g->start[r] + fill[r]++] = kop_make(&c->tab, &c->ops[i], i);
     }
+    stamps_rank(c->ops, g->all, g->start[ng]);
     g->ngroups = ng;
     free(fill);
     free(byname);

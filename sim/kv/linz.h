@@ -16,9 +16,13 @@
  *   LZ_FAIL      on cas: the comparison failed (a model outcome). On put, append and get: the
  *                request was refused and had no effect, so the op is dropped.
  *
- * Time: an op A precedes B in real time only if A.return_us < B.invoke_us strictly. Equal
- * microsecond stamps cannot tell which came first, so such ops are taken as concurrent (the
- * checker never reports a violation that depends on a tie). */
+ * Time: an op A precedes B in real time when A returns before B is invoked: A.return_us <
+ * B.invoke_us, or the stamps are equal and A.return_seq < B.invoke_seq. The seq fields place
+ * invokes and returns in the order they happened (the trace's event seq; a simulation runs its
+ * events one after another, so a client that returns and invokes its next op in the same
+ * microsecond did one before the other). A caller that cannot order events within a
+ * microsecond leaves every seq 0: equal stamps then mean concurrent (no violation is reported
+ * that depends on a tie). */
 #ifndef RAFTSIM_LINZ_H
 #define RAFTSIM_LINZ_H
 
@@ -37,6 +41,7 @@ typedef struct {
     const char *from;  /* cas: the expected old value; NULL otherwise */
     uint64_t invoke_us;
     uint64_t return_us; /* ignored when outcome is LZ_UNKNOWN */
+    uint64_t invoke_seq, return_seq; /* order within a microsecond (see Time above), or 0 */
     lz_outcome outcome;
     const char *result; /* get with LZ_OK: the value read, NULL = absent */
 } lz_op;
