@@ -491,6 +491,17 @@ TEST(seq_orders_equal_stamps) {
     lz_op later[] = {seqd(put(1, 1, "x", "a", 0, 10), 5, 9),
                      seqd(get(2, 1, "x", NULL, 11, 20), 1, 2)};
     expect_no(later, N_OF(later), "x", IDX(0, 1));
+    /* Stamps too large to pack into one integer are ranked instead: the same answers. */
+    const uint64_t big = 1ull << 40;
+    lz_op stale_big[] = {seqd(put(1, 1, "x", "a", 0, 10), big + 1, big + 2),
+                         seqd(get(1, 2, "x", NULL, 10, 20), big + 3, big + 4)};
+    expect_no(stale_big, N_OF(stale_big), "x", IDX(0, 1));
+    lz_op overlap_big[] = {seqd(put(1, 1, "x", "a", big, big + 10), 1, 3),
+                           seqd(get(2, 1, "x", NULL, big + 10, big + 20), 2, 4)};
+    expect_yes(overlap_big, N_OF(overlap_big));
+    lz_op later_big[] = {seqd(put(1, 1, "x", "a", big, big + 10), big + 5, big + 9),
+                         seqd(get(2, 1, "x", NULL, big + 11, big + 20), 1, 2)};
+    expect_no(later_big, N_OF(later_big), "x", IDX(0, 1));
 }
 
 TEST(empty_string_is_a_value) {

@@ -375,16 +375,26 @@ static uint32_t kv_command(sim *s, uint32_t op) {
     const kv_hist *h = &s->kv->hist[op];
     const scn_event *e = h->ev;
     char buf[3 * RS_CMD_LEN_MAX + 64];
-    int n;
-    if (e->kv_op == SCN_KV_GET)
-        n = snprintf(buf, sizeof buf, "get(%s) c%u#%" PRIu64, e->key, e->client, h->seq);
-    else if (e->kv_op == SCN_KV_CAS)
-        n = snprintf(buf, sizeof buf, "cas(%s, \"%s\" -> \"%s\") c%u#%" PRIu64, e->key,
-                     e->from_value, e->value, e->client, h->seq);
-    else
-        n = snprintf(buf, sizeof buf, "%s(%s, \"%s\") c%u#%" PRIu64, scn_kv_op_name(e->kv_op),
-                     e->key, e->value, e->client, h->seq);
-    uint32_t cmd = sim_cmd_add(s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    rs_text t = {buf, 0, sizeof buf};
+    rs_text_str(&t, scn_kv_op_name(e->kv_op));
+    rs_text_str(&t, "(");
+    rs_text_str(&t, e->key);
+    if (e->kv_op == SCN_KV_CAS) {
+        rs_text_str(&t, ", \"");
+        rs_text_str(&t, e->from_value);
+        rs_text_str(&t, "\" -> \"");
+        rs_text_str(&t, e->value);
+        rs_text_str(&t, "\"");
+    } else if (e->kv_op != SCN_KV_GET) {
+        rs_text_str(&t, ", \"");
+        rs_text_str(&t, e->value);
+        rs_text_str(&t, "\"");
+    }
+    rs_text_str(&t, ") c");
+    rs_text_u64(&t, e->client);
+    rs_text_str(&t, "#");
+    rs_text_u64(&t, h->seq);
+    uint32_t cmd = sim_cmd_add(s, buf, t.len);
     s->cmd_kv[cmd] = op + 1;
     return cmd;
 }

@@ -1618,14 +1618,27 @@ static int cmp_stamp(const void *a, const void *b) {
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Replaces the kept ops' times by their ranks in (us, seq) order, equal stamps equal ranks, so
- * that the search orders events by one integer. Without seqs the microsecond times already are
- * that order and are kept (an unknown op's return is never read). */
+/* Replaces the kept ops' times by one integer each in (us, seq) order, equal stamps equal, so
+ * that the search orders events by one comparison: us and seq side by side when they fit in
+ * 40 and 24 bits (a run's first 12 days, 16 M invokes and returns), else their ranks. Without
+ * seqs the microsecond times already are that order and are kept (an unknown op's return is
+ * never read). */
 static void stamps_rank(const lz_op *ops, lz_kop *all, size_t n) {
-    int any_seq = 0;
-    for (size_t i = 0; i < n && !any_seq; i++)
-        any_seq = ops[all[i].orig].invoke_seq || ops[all[i].orig].return_seq;
-    if (!any_seq) return;
+    uint64_t seqs = 0, us = 0;
+    for (size_t i = 0; i < n; i++) {
+        const lz_op *op = &ops[all[i].orig];
+        seqs |= op->invoke_seq | op->return_seq;
+        us |= op->invoke_us | op->return_us;
+    }
+    if (!seqs) return;
+    if (us >> 40 == 0 && seqs >> 24 == 0) {
+        for (size_t i = 0; i < n; i++) {
+            const lz_op *op = &ops[all[i].orig];
+            all[i].inv = op->invoke_us << 24 | op->invoke_seq;
+            all[i].ret = op->return_us << 24 | op->return_seq;
+        }
+        return;
+    }
     lz_stamp *st = rs_xmalloc((2 * n + 1) * sizeof *st);
     for (size_t i = 0; i < n; i++) {
         const lz_op *op = &ops[all[i].orig];

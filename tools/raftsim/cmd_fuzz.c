@@ -106,9 +106,11 @@ static void stats_values(const scenario *s, const sim_result *res, uint64_t v[ST
 static void stats_format(const scenario *s, const sim_result *r, char *buf, size_t cap) {
     uint64_t v[ST_COUNT];
     stats_values(s, r, v);
-    size_t o = 0;
-    for (int i = 0; i < ST_COUNT && o < cap; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%s%" PRIu64, i ? " " : "", v[i]);
+    rs_text t = {buf, 0, cap};
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (i) rs_text_str(&t, " ");
+        rs_text_u64(&t, v[i]);
+    }
 }
 
 /* The campaign's sums: per counter the total and the seeds where it was not zero. */

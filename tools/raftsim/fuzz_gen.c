@@ -321,8 +321,12 @@ static void gen_load(rs_rng *r, uint32_t nodes, uint64_t from, uint64_t to, ev_l
 }
 
 static char *fmt_value(uint32_t client, uint32_t n) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%u.%u;", client, n); /* unique, and readable once appended */
+    char buf[48];
+    rs_text t = {buf, 0, sizeof buf}; /* "client.n;": unique, and readable once appended */
+    rs_text_u64(&t, client);
+    rs_text_str(&t, ".");
+    rs_text_u64(&t, n);
+    rs_text_str(&t, ";");
     return rs_xstrdup(buf);
 }
 
