@@ -170,6 +170,7 @@ def triage(path):
     conf_at = collections.defaultdict(list)  # node -> indices of its log's configuration entries
     installed = {}  # node -> index of the snapshot it installed last (its log starts after it)
     last = None  # the last event (a trace that stops: where the worker died)
+    stepped_down = {}  # node -> (its role before its last role event, that event's time)
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
@@ -200,6 +201,7 @@ def triage(path):
         elif kind == "role":
             if ev["role"] == "leader" and role.get(ev["node"]) != ("candidate", ev["term"]):
                 self_elected.add((ev["node"], ev["term"]))
+            stepped_down[ev["node"]] = (role.get(ev["node"]), ev["t_us"])
             role[ev["node"]] = (ev["role"], ev["term"])
             if ev["role"] == "leader":
                 if ev["term"] in led[ev["node"]]:
@@ -236,6 +238,11 @@ def triage(path):
             committed[ev["node"]] = max(committed.get(ev["node"], 0), ev["index"])
             leader, index = ev["node"], ev["index"]
             r, term = role.get(leader, ("follower", 0))
+            before, when = stepped_down.get(leader, (None, -1))
+            if r != "leader" and when == ev["t_us"] and before and before[0] == "leader":
+                # a leader whose commit retired it (its own removal) steps down in the same
+                # call, and the adapter reports the role first
+                r, term = before
             if r != "leader":
                 continue
             if failed.get(leader) and index > stored.get(leader, 0):
