@@ -33,6 +33,9 @@ the failure's cause when it recognises it:
                            acknowledgement: 0.15.0 keeps the failed entries in memory, never
                            writes them again, and counts the next successful write's entries
                            onto last_stored as if they followed it (updateLastStored)
+                           (also as committed_never_lost: a node whose append failed led and
+                           counted its own unwritten entries as stored when it committed them,
+                           then crashed and restarted without them)
   failed-append-leader-truncates
                            a leader_append_only violation on a leader one of whose appends at
                            or below the truncated index failed: 0.15.0's appendLeaderCb drops
@@ -66,6 +69,18 @@ the failure's cause when it recognises it:
                            (a spare whose promotion never reached it) is not a voter of its own
                            latest configuration: 0.15.0 refuses a RequestVote while a follower
                            knows a leader, and a non-voter never forgets it
+  stale-append-inside-snapshot
+                           a worker that died (the trace stops) at the delivery of an
+                           AppendEntries with entries, all or some inside the snapshot the
+                           receiver installed since: 0.15.0 takes the compacted indices (logTermOf
+                           0) for missing entries, appends them after its log, and its error path
+                           truncates from below the log's start (removeSuffix: a segmentation
+                           fault)
+  membership-rollback-after-snapshot
+                           a worker that died at the delivery of an AppendEntries that overwrites
+                           an uncommitted configuration entry of a receiver that has compacted its
+                           log: membershipRollback() decodes the committed configuration's entry,
+                           which the snapshot removed (fixed upstream in baa8f52)
   liveness                 no violation: the settled phase found no leader or no progress
                            (listed apart, to read)
   unknown                  anything else: read the trace.
@@ -103,6 +118,26 @@ def quorum_short_of_leader(role, logs, stored, committed, acks, n_voters):
                for i in range(committed.get(leader, 0) + 1, last + 1))
 
 
+def died_at(last, sent, logs, committed, conf_at, installed):
+    """The cause of a worker's death (a trace that stops), judged from the delivery it stopped at,
+    with the receiver's log as it was."""
+    unread = "no violation (a worker that died: read the trace)"
+    if not last or last.get("ev") != "deliver" or last.get("type") != "AppendEntries":
+        return unread
+    if last["id"] not in sent:
+        return unread
+    node, prev, terms = sent[last["id"]]
+    if terms and prev + 1 < installed.get(node, 0):
+        return "stale-append-inside-snapshot"
+    mine = logs[node]
+    uncommitted = [c for c in conf_at[node] if c > committed.get(node, 0)]
+    conflict = next((prev + 1 + j for j, t in enumerate(terms)
+                     if prev + 1 + j in mine and mine[prev + 1 + j][0] != t), None)
+    if uncommitted and conflict is not None and conflict <= max(uncommitted):
+        return "membership-rollback-after-snapshot"
+    return unread
+
+
 def triage(path):
     """The cause of the trace's violation, judged at each commit a leader makes, with the logs
     and the replies as they are at that moment."""
@@ -128,9 +163,19 @@ def triage(path):
     self_elected = set()  # (node, term): became leader without being candidate in that term
     left = set()  # nodes retired after their removal
     was_voter = set()  # nodes that were voters of a configuration of their own log
+    self_counted = set()  # nodes that, as leader, committed past their durable log after a
+    # failed append in this life
+    self_counted_before = set()  # the same, for the life a crash ended
+    sent = {}  # AppendEntries id -> (receiver, prev_index, the sender's terms of its entries)
+    conf_at = collections.defaultdict(list)  # node -> indices of its log's configuration entries
+    installed = {}  # node -> index of the snapshot it installed last (its log starts after it)
+    last = None  # the last event (a trace that stops: where the worker died)
+    stepped_down = {}  # node -> (its role before its last role event, that event's time)
     for line in open(path):
         ev = json.loads(line)
         kind = ev.get("ev")
+        if kind:
+            last = ev
         if ev.get("type") == "header":
             n_voters = ev.get("scenario", {}).get("cluster", {}).get("nodes", 0)
         if kind == "append":
@@ -139,12 +184,16 @@ def triage(path):
             log = logs[ev["node"]]
             for i in [i for i in log if i >= ev["from"]]:
                 del log[i]
+            conf_at[ev["node"]] = [i for i in conf_at[ev["node"]] if i < ev["from"]]
         elif kind == "snapshot" and ev.get("how") == "install":
             # the node's log becomes the snapshot's: the taker's entries through its index
             src = logs[ev.get("taken_by", ev["node"])]
             logs[ev["node"]] = {i: src[i] for i in range(1, ev["index"] + 1) if i in src}
+            installed[ev["node"]] = ev["index"]
+            conf_at[ev["node"]] = []
         elif kind == "config":
             voters[ev["node"]] = ev["voters"]
+            conf_at[ev["node"]].append(ev["index"])
             if ev["node"] in ev["voters"]:
                 was_voter.add(ev["node"])
         elif kind == "leave":
@@ -152,6 +201,7 @@ def triage(path):
         elif kind == "role":
             if ev["role"] == "leader" and role.get(ev["node"]) != ("candidate", ev["term"]):
                 self_elected.add((ev["node"], ev["term"]))
+            stepped_down[ev["node"]] = (role.get(ev["node"]), ev["t_us"])
             role[ev["node"]] = (ev["role"], ev["term"])
             if ev["role"] == "leader":
                 if ev["term"] in led[ev["node"]]:
@@ -160,6 +210,11 @@ def triage(path):
         elif kind == "crash":
             led[ev["node"]] |= life_led.pop(ev["node"], set())
             failed_before[ev["node"]] = failed.pop(ev["node"], 0)
+            if ev["node"] in self_counted:
+                self_counted.remove(ev["node"])
+                self_counted_before.add(ev["node"])
+            else:
+                self_counted_before.discard(ev["node"])
         elif kind == "disk_fail" and ev.get("what") == "append":
             n = ev["node"]
             failed[n] = min(failed.get(n) or ev["first"], ev["first"])
@@ -169,6 +224,11 @@ def triage(path):
             transfer_to[ev["from"]] = ev["to"]
         elif kind == "snapshot" and ev.get("how") == "take":
             snap_taken[ev["node"]] = max(snap_taken[ev["node"]], ev["index"])
+        elif kind == "send" and ev.get("type") == "AppendEntries":
+            src = logs[ev["from"]]
+            first = ev["prev_index"] + 1
+            sent[ev["id"]] = (ev["to"], ev["prev_index"],
+                              [src.get(i, (0,))[0] for i in range(first, first + ev["entries"])])
         elif kind == "send" and ev.get("type") == "InstallSnapshot":
             snap_sent[ev["to"]] = ev["last_index"]
         elif kind == "send" and ev.get("type") == "AppendEntriesReply" and ev.get("success"):
@@ -178,8 +238,15 @@ def triage(path):
             committed[ev["node"]] = max(committed.get(ev["node"], 0), ev["index"])
             leader, index = ev["node"], ev["index"]
             r, term = role.get(leader, ("follower", 0))
+            before, when = stepped_down.get(leader, (None, -1))
+            if r != "leader" and when == ev["t_us"] and before and before[0] == "leader":
+                # a leader whose commit retired it (its own removal) steps down in the same
+                # call, and the adapter reports the role first
+                r, term = before
             if r != "leader":
                 continue
+            if failed.get(leader) and index > stored.get(leader, 0):
+                self_counted.add(leader)
             mine = logs[leader]
             entry = mine.get(index)
             if entry and entry[0] < term:
@@ -211,7 +278,7 @@ def triage(path):
                     n not in was_voter and n not in v for n, v in voters.items()):
                 return "non-voter-keeps-its-leader"
             return "liveness (the settled phase: read the trace)"
-        return "no violation (a worker that died: read the trace)"
+        return died_at(last, sent, logs, committed, conf_at, installed)
     if (violation["invariant"] == "single_vote" and
             transfer_to.get(violation["node"]) == violation.get("other")):
         return "transferee-double-vote"
@@ -219,6 +286,9 @@ def triage(path):
     if violation["invariant"] == "leader_append_only" and 0 < failed.get(violation["node"], 0) <= index:
         return "failed-append-leader-truncates"
     if violation["invariant"] == "durable_ack" and 0 < failed_before.get(violation["node"], 0) <= index:
+        return "failed-append-counted-stored"
+    if (violation["invariant"] == "committed_never_lost" and violation["node"] in self_counted_before
+            and 0 < failed_before.get(violation["node"], 0) <= index):
         return "failed-append-counted-stored"
     if violation["invariant"] == "log_matching" and (violation["node"], violation["term"]) in reused:
         return "lone-voter-reuses-term"

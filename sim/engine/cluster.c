@@ -263,7 +263,12 @@ static void maybe_retire(sim *s, uint8_t id) {
 void members_on_commit(sim *s, uint8_t node, uint64_t index) {
     if (!s->members_on) return;
     raft_conf c;
-    s->impl->conf(s->nodes[node].node, index, &c);
+    uint64_t at = s->impl->conf(s->nodes[node].node, index, &c);
+    /* A node committing under an older configuration than one already seen committed (a learner
+     * that installed a snapshot taken before its own addition) must not undo that one: its
+     * configuration would call the learner, and anyone added since, removed. */
+    if (at < s->members_conf_at) return;
+    s->members_conf_at = at;
     for (uint32_t id = 1; id <= s->n; id++) {
         sim_node *n = &s->nodes[id];
         int in = raft_conf_is_voter(&c, (uint8_t)id) || raft_conf_is_learner(&c, (uint8_t)id);

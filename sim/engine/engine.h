@@ -169,6 +169,9 @@ typedef struct sim {
     uint8_t n_retire; /* nodes marked retire */
     uint32_t n_start;
     uint32_t *conf_cmds; /* the command handle of each configuration entry (raft_config) */
+    /* The index of the newest configuration entry a commit was judged under (members_on_commit):
+     * a node that commits behind it (a joiner's installed snapshot) tells nothing newer. */
+    uint64_t members_conf_at;
 } sim;
 
 static inline void sim_push(sim *s, uint64_t t_us, uint32_t kind, uint32_t arg) {

@@ -506,6 +506,18 @@ static void disk_put_snapshot(disk *d, const struct raft_snapshot *snap, unsigne
     }
 }
 
+/* The log as a restart reads it back: one that ends before the snapshot (a hole a failed write
+ * left, the entries past it unreadable) is read as the snapshot alone, as the library's own
+ * libuv io does (uvFilterSegments discards closed segments behind the last snapshot). Handing
+ * the library entries that stop short of its snapshot would have it append after them, at
+ * indices its snapshot already covers. */
+static void disk_read_back(disk *d) {
+    if (!d->snap || d->start + d->n > d->snap->index) return;
+    disk_free_range(d, 0, d->n);
+    d->n = 0;
+    d->start = d->snap->index + 1;
+}
+
 static void disk_free(disk *d) {
     disk_free_range(d, 0, d->n);
     free(d->entries);
@@ -1149,6 +1161,7 @@ static void canonical_crash(void *node, uint64_t now_us) {
     c->close_cb = NULL;
     c->r = NULL;
     cb(&c->io); /* the library frees its log, then calls close_done */
+    disk_read_back(&c->d);
     mirror_from_disk(c);
 }
 
