@@ -142,16 +142,14 @@ typedef struct {
     uint64_t fail_threshold, fail_rng;
     uint32_t fail_next;
     int stopped_told;
-    /* Membership (SPEC section 8): the starting cluster (ids 1..voters0 bootstrap), the
-     * configuration entries of the mirror log in index order, and a server whose addition
-     * committed and that is to be made a voter next (raft_assign) while this node leads. */
+    /* Membership (SPEC section 8): the starting cluster (ids 1..voters0 bootstrap) and the
+     * configuration entries of the mirror log in index order. */
     uint8_t voters0;
     struct conf_at {
         uint64_t index;
         raft_conf conf;
     } *confs;
     size_t n_confs, cap_confs;
-    uint8_t promote;
 } cnode;
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -1045,14 +1043,13 @@ static void begin(cnode *c, uint64_t now_us, node_out *out) {
     c->call_high = 0;
 }
 
-static void promote_now(cnode *c);
+static int promote_spare(cnode *c);
 
 static void end(cnode *c) {
     report(c);
     drain(c);
     report(c);
-    if (c->promote && c->r) {
-        promote_now(c);
+    if (promote_spare(c)) {
         drain(c);
         report(c);
     }
@@ -1333,11 +1330,12 @@ static int canonical_transfer(void *node, uint64_t now_us, uint8_t target, node_
     return 1;
 }
 
-/* Membership (SPEC section 8): raft_add() brings the server in as a spare; once that entry is
- * committed the adapter asks, at the end of the call (the library's callback is no place to
- * start another change), raft_assign(RAFT_VOTER), with which the library catches the server up
- * and then appends the configuration that makes it a voter. A leader that changes meanwhile
- * leaves the server a spare: the library keeps no record of the wish. */
+/* Membership (SPEC section 8): raft_add() brings the server in as a spare; raft_assign
+ * (RAFT_VOTER) then has the library catch it up and append the configuration that makes it a
+ * voter. The library keeps no record of that wish (a leader that changes before the assign
+ * leaves the server a spare for good), and in raftsim a spare only ever stands for an addition
+ * under way, so whichever node leads asks it, at the end of a call (the library's callbacks
+ * are no place to start a change), as an operator retrying against the new leader would. */
 typedef struct {
     struct raft_change req; /* first: the library hands this pointer back */
     cnode *c;
@@ -1346,27 +1344,28 @@ typedef struct {
 } change_req;
 
 static void change_done(struct raft_change *req, int status) {
-    change_req *ch = (change_req *)req;
-    if (ch->add && status == 0) ch->c->promote = ch->id;
-    free(ch);
+    (void)status;
+    free(req);
 }
 
-static void promote_now(cnode *c) {
-    uint8_t id = c->promote;
-    if (raft_state(c->r) != RAFT_LEADER) {
-        c->promote = 0;
-        return;
+/* On a leader whose configuration holds a spare and that can change it now (no change or
+ * catch-up in flight, no transfer): asks its promotion. 1 if asked. */
+static int promote_spare(cnode *c) {
+    if (!c->r || raft_state(c->r) != RAFT_LEADER || c->r->configuration_uncommitted_index != 0 ||
+        c->r->leader_state.promotee_id != 0)
+        return 0;
+    const struct raft_configuration *cfg = &c->r->configuration;
+    for (unsigned i = 0; i < cfg->n; i++) {
+        if (cfg->servers[i].role != RAFT_SPARE) continue;
+        change_req *ch = rs_xcalloc(1, sizeof *ch);
+        ch->c = c;
+        ch->id = (uint8_t)cfg->servers[i].id;
+        if (raft_assign(c->r, &ch->req, cfg->servers[i].id, RAFT_VOTER, change_done) == 0)
+            return 1;
+        free(ch); /* refused (a transfer in flight): asked again at a later call */
+        return 0;
     }
-    change_req *ch = rs_xcalloc(1, sizeof *ch);
-    ch->c = c;
-    ch->id = id;
-    int rv = raft_assign(c->r, &ch->req, id, RAFT_VOTER, change_done);
-    if (rv == RAFT_CANTCHANGE) { /* another change in flight: asked again at a later call */
-        free(ch);
-        return;
-    }
-    c->promote = 0;
-    if (rv != 0) free(ch);
+    return 0;
 }
 
 static int canonical_change(void *node, uint64_t now_us, node_change_op op, uint8_t target,
