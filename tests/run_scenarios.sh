@@ -10,7 +10,8 @@
 #   (e) the scenarios can fail: each "SCENARIO BUG" pair of tests/scenario_bugs.txt exits 1
 #       when run with --bug BUG;
 #   (f) every tests/bad/*.json is refused with exit 2 and the stderr text tests/bad/EXPECTED
-#       gives for it (lines FILENAME<TAB>substring).
+#       gives for it (lines FILENAME<TAB>substring);
+#   (g) `raftsim CMD --help` prints CMD's usage and paragraph, exit 0.
 # One line per check, then "N passed, M failed"; exits 1 if anything failed. Everything runs
 # from a temporary directory, so that failing runs' saved traces (raftsim-traces/) never land
 # in the repository.
@@ -192,6 +193,28 @@ else
         [ -n "$name" ] || continue
         [ -e "$BAD/$name" ] || bad "tests/bad/EXPECTED names $name, which does not exist"
     done <"$WORK/expected.txt"
+fi
+
+# ---- (g): every command answers --help with its own usage -----------------------------------
+
+for c in run fuzz replay shrink check view export; do
+    rc=0
+    "$BIN" "$c" --help >out.txt 2>err.txt || rc=$?
+    if [ "$rc" -eq 0 ] && grep -q "^  raftsim $c " out.txt && grep -q "^$c " out.txt &&
+        [ "$(grep -c '^  raftsim ' out.txt)" -eq 1 ] && [ ! -s err.txt ]; then
+        ok "raftsim $c --help: its usage and paragraph, exit 0"
+    else
+        bad "raftsim $c --help (exit $rc)"
+        show out.txt 5
+        show err.txt 3
+    fi
+done
+rc=0
+"$BIN" run tests/bad/no-such-file.json -h >out.txt 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^  raftsim run " out.txt; then
+    ok "-h anywhere after the command gives its help"
+else
+    bad "-h anywhere after the command gives its help (exit $rc)"
 fi
 
 finish

@@ -31,7 +31,7 @@ static const char usage_text[] =
     "  raftsim check TRACE.jsonl\n"
     "  raftsim view TRACE.jsonl [-o FILE.html]\n"
     "  raftsim export --format chrome TRACE.jsonl [-o FILE.json]\n"
-    "  raftsim --help | --version\n"
+    "  raftsim --help | --version | CMD --help (CMD's usage and paragraph)\n"
     "\n"
     "run      runs each scenario with every safety invariant checked after every step (and the\n"
     "         key-value history checked for linearizability at the end); prints PASS name or\n"
@@ -87,6 +87,28 @@ static const char usage_text[] =
     "diverged; 2 bad usage or bad input (the message names the file and the field);\n"
     "fuzz: 130 when interrupted. Scenario and trace formats: see README.md.\n";
 
+/* `raftsim CMD --help`: CMD's usage lines and its paragraph of usage_text, which stays the one
+ * text of the help. */
+static int command_help(const char *cmd) {
+    size_t len = strlen(cmd);
+    int in_usage = 0, in_text = 0;
+    for (const char *line = usage_text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        int usage_start = !strncmp(line, "  raftsim ", 10) && !strncmp(line + 10, cmd, len) &&
+                          line[10 + len] == ' ';
+        int text_start = !strncmp(line, cmd, len) && line[len] == ' ';
+        in_usage = usage_start || (in_usage && !strncmp(line, "     ", 5)); /* continued */
+        in_text = text_start || (in_text && line[0] == ' ');
+        if (usage_start) fputs("usage:\n", stdout);
+        if (text_start) fputs("\n", stdout);
+        if (in_usage || in_text) fwrite(line, 1, n, stdout);
+        line += n;
+    }
+    fputs("\nexit codes and every command: raftsim --help\n", stdout);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -101,6 +123,11 @@ int main(int argc, char **argv) {
         printf("raftsim %s\n", RAFTSIM_BUILD);
         return 0;
     }
+    static const char *const commands[] = {"run",  "check", "replay", "fuzz",
+                                           "shrink", "view", "export"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        for (int a = 2; a < argc && !strcmp(cmd, commands[i]); a++)
+            if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) return command_help(cmd);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
