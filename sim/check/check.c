@@ -231,7 +231,7 @@ static void map_put(pair_map *m, uint64_t k1, uint64_t k2, uint64_t val);
 
 static void map_grow(pair_map *m) {
     pair_map old = *m;
-    m->cap = old.cap ? old.cap * 2 : 1024;
+    m->cap = old.cap ? old.cap * 2 : 64;
     m->n = 0;
     m->k1 = rs_xcalloc(m->cap, sizeof *m->k1);
     m->k2 = rs_xcalloc(m->cap, sizeof *m->k2);

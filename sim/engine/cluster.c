@@ -60,8 +60,16 @@ const char *sim_cmd_bytes(const sim *s, uint32_t id, char buf[SIM_CMD_BUF], uint
 
 uint64_t sim_cmd_hash(sim *s, uint32_t id) {
     if (!(id & SIM_CMD_GEN)) return s->cmd_hash[id];
-    if (!s->gen_hash) s->gen_hash = rs_xcalloc(2 * SIM_GEN_HASHES, sizeof *s->gen_hash);
-    uint64_t *slot = &s->gen_hash[2 * (id % SIM_GEN_HASHES)];
+    if (s->gen_slots < SIM_GEN_HASHES && s->gen_slots < s->generated) {
+        /* A cache: a larger one starts empty. Sized to the run, so that a run with few
+         * commands does not clear the whole table. */
+        uint32_t want = s->gen_slots ? s->gen_slots : 64;
+        while (want < SIM_GEN_HASHES && want < s->generated) want *= 2;
+        free(s->gen_hash);
+        s->gen_hash = rs_xcalloc(2 * (size_t)want, sizeof *s->gen_hash);
+        s->gen_slots = want;
+    }
+    uint64_t *slot = &s->gen_hash[2 * (id & (s->gen_slots - 1))];
     if (slot[0] == id) return slot[1]; /* handle 0 is never generated: an empty slot misses */
     char buf[SIM_CMD_BUF];
     uint32_t len;

@@ -161,8 +161,9 @@ typedef struct sim {
      * it, so that cluster.c does not call the actions). */
     void (*on_fail_stop)(struct sim *s, uint8_t node);
     /* The hashes of the generated commands seen last (each is hashed at every append and apply
-     * of every node), by handle modulo SIM_GEN_HASHES; NULL until the first one. */
-    uint64_t *gen_hash; /* [2 * SIM_GEN_HASHES]: handle, hash */
+     * of every node), by handle modulo gen_slots; NULL until the first one. */
+    uint64_t *gen_hash; /* [2 * gen_slots]: handle, hash */
+    uint32_t gen_slots; /* a power of 2 up to SIM_GEN_HASHES, grown with the handles made */
     /* Membership (SPEC section 8), on when the scenario has add or remove events: n is then the
      * id space (spares included) and n_start the starting cluster. */
     uint8_t members_on;
