@@ -1336,13 +1336,6 @@ static int canonical_transfer(void *node, uint64_t now_us, uint8_t target, node_
  * leaves the server a spare for good), and in raftsim a spare only ever stands for an addition
  * under way, so whichever node leads asks it, at the end of a call (the library's callbacks
  * are no place to start a change), as an operator retrying against the new leader would. */
-typedef struct {
-    struct raft_change req; /* first: the library hands this pointer back */
-    cnode *c;
-    uint8_t id;
-    int add;
-} change_req;
-
 static void change_done(struct raft_change *req, int status) {
     (void)status;
     free(req);
@@ -1357,12 +1350,9 @@ static int promote_spare(cnode *c) {
     const struct raft_configuration *cfg = &c->r->configuration;
     for (unsigned i = 0; i < cfg->n; i++) {
         if (cfg->servers[i].role != RAFT_SPARE) continue;
-        change_req *ch = rs_xcalloc(1, sizeof *ch);
-        ch->c = c;
-        ch->id = (uint8_t)cfg->servers[i].id;
-        if (raft_assign(c->r, &ch->req, cfg->servers[i].id, RAFT_VOTER, change_done) == 0)
-            return 1;
-        free(ch); /* refused (a transfer in flight): asked again at a later call */
+        struct raft_change *req = rs_xcalloc(1, sizeof *req);
+        if (raft_assign(c->r, req, cfg->servers[i].id, RAFT_VOTER, change_done) == 0) return 1;
+        free(req); /* refused (a transfer in flight): asked again at a later call */
         return 0;
     }
     return 0;
@@ -1373,14 +1363,11 @@ static int canonical_change(void *node, uint64_t now_us, node_change_op op, uint
     cnode *c = node;
     if (!c->r || raft_state(c->r) != RAFT_LEADER) return 0;
     begin(c, now_us, out);
-    change_req *ch = rs_xcalloc(1, sizeof *ch);
-    ch->c = c;
-    ch->id = target;
-    ch->add = op == NODE_CHANGE_ADD;
-    int rv = ch->add ? raft_add(c->r, &ch->req, target, address_of(target), change_done)
-                     : raft_remove(c->r, &ch->req, target, change_done);
+    struct raft_change *req = rs_xcalloc(1, sizeof *req);
+    int rv = op == NODE_CHANGE_ADD ? raft_add(c->r, req, target, address_of(target), change_done)
+                                   : raft_remove(c->r, req, target, change_done);
     if (rv != 0) { /* refused (a change in flight, not found, ...): nothing happened */
-        free(ch);
+        free(req);
         c->out = NULL;
         return 0;
     }
