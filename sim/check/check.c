@@ -642,6 +642,12 @@ chk_result chk_promise_ack(chk *c, uint8_t node, uint64_t term, uint64_t index) 
  * state: at a restart (at_restart), or when a write they depended on failed. */
 static chk_result judge_promises(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep,
                                  int at_restart) {
+    const char *what = at_restart ? "restore" : "disk state";
+    if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
+        return MALFORMED(c, node, "%s: node %u or vote %u out of range", what, node, vote);
+    if (keep > c->nodes[node].log.len)
+        return MALFORMED(c, node, "%s: node %u keeps %llu entries of %llu", what, node,
+                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
     const shadow_node *s = &c->nodes[node];
     if (s->promised_vote_term > term || (s->promised_vote_term == term && term > 0 &&
                                          s->promised_vote_for && vote != s->promised_vote_for))
@@ -672,11 +678,6 @@ static chk_result judge_promises(chk *c, uint8_t node, uint64_t term, uint8_t vo
 }
 
 chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep) {
-    if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
-        return MALFORMED(c, node, "restore: node %u or vote %u out of range", node, vote);
-    if (keep > c->nodes[node].log.len)
-        return MALFORMED(c, node, "restore: node %u keeps %llu entries of %llu", node,
-                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
     chk_result r = judge_promises(c, node, term, vote, keep, 1);
     if (r != CHK_OK) return r;
     shadow_node *s = &c->nodes[node];
@@ -687,11 +688,6 @@ chk_result chk_restore(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64
 }
 
 chk_result chk_durable(chk *c, uint8_t node, uint64_t term, uint8_t vote, uint64_t keep) {
-    if (node < 1 || node > c->n_nodes || vote > c->n_nodes)
-        return MALFORMED(c, node, "disk state: node %u or vote %u out of range", node, vote);
-    if (keep > c->nodes[node].log.len)
-        return MALFORMED(c, node, "disk state: node %u keeps %llu entries of %llu", node,
-                         (unsigned long long)keep, (unsigned long long)c->nodes[node].log.len);
     return judge_promises(c, node, term, vote, keep, 0);
 }
 

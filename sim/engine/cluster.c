@@ -44,7 +44,16 @@ uint32_t sim_cmd_add(sim *s, const char *str, size_t len) {
 
 uint32_t sim_cmd_generate(sim *s) {
     ASSERT(s->generated < SIM_CMD_GEN - 2); /* UINT32_MAX stays free (canonical.c's "none") */
-    return SIM_CMD_GEN | (uint32_t)++s->generated;
+    s->generated++;
+    if (s->gen_slots < SIM_GEN_HASHES && s->gen_slots < s->generated) {
+        /* The hash cache is sized to the commands made, so that a run with few does not clear
+         * the whole table; a larger one starts empty (it is only a cache). */
+        uint32_t want = s->gen_slots ? 2 * s->gen_slots : 64;
+        free(s->gen_hash);
+        s->gen_hash = rs_xcalloc(2 * (size_t)want, sizeof *s->gen_hash);
+        s->gen_slots = want;
+    }
+    return SIM_CMD_GEN | (uint32_t)s->generated;
 }
 
 const char *sim_cmd_bytes(const sim *s, uint32_t id, char buf[SIM_CMD_BUF], uint32_t *len) {
@@ -60,15 +69,6 @@ const char *sim_cmd_bytes(const sim *s, uint32_t id, char buf[SIM_CMD_BUF], uint
 
 uint64_t sim_cmd_hash(sim *s, uint32_t id) {
     if (!(id & SIM_CMD_GEN)) return s->cmd_hash[id];
-    if (s->gen_slots < SIM_GEN_HASHES && s->gen_slots < s->generated) {
-        /* A cache: a larger one starts empty. Sized to the run, so that a run with few
-         * commands does not clear the whole table. */
-        uint32_t want = s->gen_slots ? s->gen_slots : 64;
-        while (want < SIM_GEN_HASHES && want < s->generated) want *= 2;
-        free(s->gen_hash);
-        s->gen_hash = rs_xcalloc(2 * (size_t)want, sizeof *s->gen_hash);
-        s->gen_slots = want;
-    }
     uint64_t *slot = &s->gen_hash[2 * (id & (s->gen_slots - 1))];
     if (slot[0] == id) return slot[1]; /* handle 0 is never generated: an empty slot misses */
     char buf[SIM_CMD_BUF];

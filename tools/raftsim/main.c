@@ -123,17 +123,17 @@ int main(int argc, char **argv) {
         printf("raftsim %s\n", RAFTSIM_BUILD);
         return 0;
     }
-    static const char *const commands[] = {"run",  "check", "replay", "fuzz",
-                                           "shrink", "view", "export"};
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        for (int a = 2; a < argc && !strcmp(cmd, commands[i]); a++)
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+    } commands[] = {{"run", cmd_run},       {"check", cmd_check}, {"replay", cmd_replay},
+                    {"fuzz", cmd_fuzz},     {"shrink", cmd_shrink}, {"view", cmd_view},
+                    {"export", cmd_export}};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) != 0) continue;
+        for (int a = 2; a < argc; a++)
             if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) return command_help(cmd);
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
-    if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
-    if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
-    if (!strcmp(cmd, "fuzz")) return cmd_fuzz(argc - 2, argv + 2);
-    if (!strcmp(cmd, "shrink")) return cmd_shrink(argc - 2, argv + 2);
-    if (!strcmp(cmd, "view")) return cmd_view(argc - 2, argv + 2);
-    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
+        return commands[i].run(argc - 2, argv + 2);
+    }
     return cli_usage_error("unknown command '%s'", cmd);
 }
